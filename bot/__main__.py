@@ -1,0 +1,149 @@
+"""`python -m bot` / `agora`: run the bot, or an operator subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+import discord
+
+from bot.client import AgoraBot, redirect_discord
+from bot.database import Database, DatabaseError
+from bot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("bot")
+_background: set[asyncio.Task[None]] = set()  # keeps the shutdown task referenced
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agora", description="Agora: release radar, debates and stances for Discord."
+    )
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (the default)")
+    sub.add_parser("migrate", help="apply database migrations and exit")
+    backup = sub.add_parser("backup", help="copy the database safely, even while the bot runs")
+    backup.add_argument("path", help="file to write the backup to")
+    sub.add_parser("sync-commands", help="sync slash commands to Discord now, then exit")
+    sub.add_parser("check-config", help="validate the settings and print them (secrets masked)")
+    releases = sub.add_parser("releases", help="release radar tools")
+    releases_sub = releases.add_subparsers(dest="releases_command", required=True)
+    check = releases_sub.add_parser("check", help="print what the radar would announce for SOURCE")
+    check.add_argument("source", help="hf:<author>, github:<owner>/<repo> or feed:<url>")
+    return parser
+
+
+def configure_logging(level: int) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)-8s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("discord").setLevel(max(level, logging.INFO))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = args.command or "run"
+    try:
+        settings = load_settings()
+        if command in {"run", "sync-commands"}:
+            settings.require_token()
+    except SettingsError as exc:
+        print(f"agora: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level_number)
+    try:
+        if command == "check-config":
+            return check_config(settings)
+        if command == "migrate":
+            return asyncio.run(migrate(settings))
+        if command == "backup":
+            return asyncio.run(backup(settings, args.path))
+        if command == "releases":
+            return asyncio.run(releases_check(settings, args.source))
+        return asyncio.run(run(settings, force_sync=command == "sync-commands"))
+    except DatabaseError as exc:
+        print(f"agora: database error: {exc}", file=sys.stderr)
+        return 2
+    except discord.LoginFailure:
+        print(
+            "agora: Discord refused DISCORD_TOKEN: reset the token in the Developer Portal "
+            "(Bot > Reset Token) and set it again.",
+            file=sys.stderr,
+        )
+        return 2
+    except KeyboardInterrupt:
+        return 0
+
+
+def check_config(settings: Settings) -> int:
+    for name, value in settings.masked().items():
+        print(f"{name}={value}")
+    print("configuration OK")
+    return 0
+
+
+async def migrate(settings: Settings) -> int:
+    db = await Database.open(settings.agora_database)
+    try:
+        applied = await db.migrate()
+        version = await db.schema_version()
+    finally:
+        await db.close()
+    print(f"applied {len(applied)} migration(s); schema version {version}")
+    return 0
+
+
+async def backup(settings: Settings, path: str) -> int:
+    db = await Database.open(settings.agora_database)
+    try:
+        await db.backup(path)
+    finally:
+        await db.close()
+    print(f"backed up {settings.agora_database} to {path}")
+    return 0
+
+
+async def releases_check(settings: Settings, source: str) -> int:
+    from bot.releases.check import run_check
+
+    report = await run_check(settings, source)
+    print(report)
+    return 0
+
+
+async def run(settings: Settings, *, force_sync: bool = False) -> int:
+    """Run until SIGINT/SIGTERM (or, with `force_sync`, until commands are synced)."""
+    redirect_discord(settings.discord_api_base, settings.discord_gateway_url)
+    token = settings.require_token()
+    db = await Database.open(settings.agora_database)
+    try:
+        async with AgoraBot(settings, db, force_sync=force_sync) as bot:
+            if force_sync:
+                await bot.login(token)  # runs setup_hook, which syncs
+                print("application commands synced")
+                return 0
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, _shutdown, bot, signum)
+            await bot.start(token)
+    finally:
+        await db.close()
+    log.info("stopped cleanly")
+    return 0
+
+
+def _shutdown(bot: AgoraBot, signum: int) -> None:
+    log.info("received %s; shutting down", signal.Signals(signum).name)
+    _background.add(asyncio.get_running_loop().create_task(bot.close()))
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(main())

@@ -1,0 +1,122 @@
+"""The Agora bot: intents, mentions, database, cogs and command sync."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import pkgutil
+import time
+from typing import Any
+
+import discord
+import yarl
+from discord.ext import commands
+
+import cogs
+from bot.database import Database
+from bot.error_handler import AgoraTree
+from bot.repositories.guilds import GuildRepository, MetaRepository
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def redirect_discord(api_base: str | None, gateway_url: str | None) -> None:
+    """Point discord.py's REST and gateway at another host (API proxies, the local emulator)."""
+    if api_base:
+        discord.http.Route.BASE = api_base.rstrip("/")
+    if gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+def agora_intents() -> discord.Intents:
+    """Guilds, guild messages (components live on them) and poll votes; nothing privileged."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.guild_polls = True
+    return intents
+
+
+class AgoraBot(commands.AutoShardedBot):
+    """The bot. `main()` owns the settings and the database and hands them in."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        force_sync: bool = False,
+        **options: Any,
+    ) -> None:
+        options.setdefault("intents", agora_intents())
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=AgoraTree,
+            **options,
+        )
+        self.settings = settings
+        self.db = db
+        self.guild_repo = GuildRepository(db)
+        self.meta = MetaRepository(db)
+        self.force_sync = force_sync
+        self.started_monotonic = time.monotonic()
+        self.synced_commands = False
+
+    async def setup_hook(self) -> None:
+        await self.db.migrate()
+        for extension in cog_extensions():
+            await self.load_extension(extension)
+            log.info("loaded %s", extension)
+        await self.sync_commands_if_changed()
+
+    async def sync_commands_if_changed(self) -> bool:
+        """Sync application commands when their definition changed (or when forced)."""
+        guild = (
+            discord.Object(self.settings.agora_dev_guild) if self.settings.agora_dev_guild else None
+        )
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        scope = f"guild:{guild.id}" if guild else "global"
+        digest = self.commands_digest(guild)
+        key = f"commands_hash:{scope}"
+        if not self.force_sync and await self.meta.get(key) == digest:
+            log.info("application commands unchanged (%s); not syncing", scope)
+            return False
+        await self.tree.sync(guild=guild)
+        await self.meta.set(key, digest)
+        self.synced_commands = True
+        log.info("synced application commands (%s)", scope)
+        return True
+
+    def commands_digest(self, guild: discord.abc.Snowflake | None = None) -> str:
+        """A hash of the command definitions exactly as they would be sent to Discord."""
+        payload = [cmd.to_dict(self.tree) for cmd in self.tree.get_commands(guild=guild)]
+        payload.sort(key=lambda c: (c.get("type", 1), c["name"]))
+        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    @property
+    def uptime_seconds(self) -> float:
+        return time.monotonic() - self.started_monotonic
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.guild_repo.ensure(guild.id)
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        await self.guild_repo.ensure(guild.id)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        await self.guild_repo.mark_left(guild.id)
+
+
+def cog_extensions() -> list[str]:
+    """Every feature package under `cogs/`, found automatically."""
+    return sorted(
+        f"{cogs.__name__}.{module.name}"
+        for module in pkgutil.iter_modules(cogs.__path__)
+        if module.ispkg and not module.name.startswith("_")
+    )

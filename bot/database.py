@@ -1,0 +1,219 @@
+"""The SQLite database: one file, one aiosqlite connection, numbered migrations.
+
+Writes are serialised through one lock so that a transaction never swallows another task's
+statement; reads run freely (WAL lets them proceed while the bot writes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+Params = Sequence[Any] | dict[str, Any]
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class DatabaseError(Exception):
+    """The database cannot be used (newer schema, failed migration); the message says why."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def bundled_migrations() -> list[Migration]:
+    """The `.sql` files shipped in `bot/migrations`, in order, numbered 1, 2, 3… without gaps."""
+    found: list[Migration] = []
+    for entry in resources.files("bot.migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
+    found.sort(key=lambda m: m.version)
+    for expected, migration in enumerate(found, start=1):
+        if migration.version != expected:
+            raise DatabaseError(
+                f"migration {migration.name} is out of sequence (expected {expected})"
+            )
+    return found
+
+
+class Transaction:
+    """The statements of one open transaction (see `Database.transaction`)."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; returns the last row id (for inserts)."""
+        cursor = await self._conn.execute(sql, params)
+        rowid = cursor.lastrowid or 0
+        await cursor.close()
+        return rowid
+
+    async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; returns how many rows it changed."""
+        cursor = await self._conn.execute(sql, params)
+        count = cursor.rowcount
+        await cursor.close()
+        return count
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        await self._conn.executemany(sql, rows)
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        async with self._conn.execute(sql, params) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()
+            return row
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+
+class Database:
+    """Agora's database. Open with `Database.open(path)`; close with `close()`."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Database:
+        """Open (creating the file and its folder) with WAL, foreign keys and a busy timeout."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await conn.execute("PRAGMA busy_timeout = 5000")
+        # NORMAL in WAL mode survives a crash of the process (kill -9); only an OS crash or
+        # power loss may lose the last commits.
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        return cls(conn, path)
+
+    async def close(self) -> None:
+        async with self._write_lock:
+            await self._conn.close()
+
+    # -- schema ---------------------------------------------------------------------------
+
+    async def schema_version(self) -> int:
+        row = await self.fetch_one("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    async def migrate(self, migrations: list[Migration] | None = None) -> list[str]:
+        """Apply the migrations the database lacks; returns their names.
+
+        Each migration runs in its own transaction together with its `user_version` bump, so
+        a failure leaves the database exactly as it was before that migration. A database
+        written by a newer Agora is refused.
+        """
+        migrations = bundled_migrations() if migrations is None else migrations
+        latest = migrations[-1].version if migrations else 0
+        applied: list[str] = []
+        async with self._write_lock:
+            current = await self._version_unlocked()
+            if current > latest:
+                raise DatabaseError(
+                    f"{self.path} has schema version {current}, but this Agora knows only up to "
+                    f"{latest}: upgrade Agora, or restore a backup made by this version"
+                )
+            for migration in migrations:
+                if migration.version <= current:
+                    continue
+                # executescript() commits any open transaction first, so the BEGIN, the
+                # version bump and the COMMIT all live inside the one script.
+                script = (
+                    "BEGIN IMMEDIATE;\n"
+                    f"{migration.sql}\n;\n"
+                    f"PRAGMA user_version = {int(migration.version)};\n"
+                    "COMMIT;"
+                )
+                try:
+                    await self._conn.executescript(script)
+                except sqlite3.Error as exc:
+                    if self._conn.in_transaction:
+                        await self._conn.rollback()
+                    raise DatabaseError(
+                        f"migration {migration.name} failed and was rolled back: {exc}"
+                    ) from exc
+                log.info("applied migration %s", migration.name)
+                applied.append(migration.name)
+        return applied
+
+    async def _version_unlocked(self) -> int:
+        async with self._conn.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    # -- queries --------------------------------------------------------------------------
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        async with self._conn.execute(sql, params) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()
+            return row
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetch_one(sql, params)
+        return None if row is None else row[0]
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one write statement as its own transaction; returns the last row id."""
+        async with self.transaction() as tx:
+            return await tx.execute(sql, params)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """`async with db.transaction() as tx:` — commit on success, roll back on any error."""
+        async with self._write_lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Transaction(self._conn)
+            except BaseException:
+                await self._conn.rollback()
+                raise
+            else:
+                await self._conn.commit()
+
+    # -- operations -----------------------------------------------------------------------
+
+    async def backup(self, target: Path | str) -> None:
+        """Copy the live database to `target` with SQLite's online backup (safe while writing)."""
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        dest = await aiosqlite.connect(target)
+        try:
+            await self._conn.backup(dest)
+        finally:
+            await dest.close()
+
+    def size_bytes(self) -> int:
+        """The database's size on disk, WAL included."""
+        total = 0
+        for suffix in ("", "-wal"):
+            candidate = Path(f"{self.path}{suffix}")
+            if candidate.exists():
+                total += candidate.stat().st_size
+        return total

@@ -1,0 +1,1 @@
+"""Repositories: all SQL lives here, one documented method per query, `?` parameters only."""

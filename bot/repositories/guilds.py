@@ -1,0 +1,76 @@
+"""Communities and their settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.community import GuildSettings
+from bot.database import Database
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class GuildRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def ensure(self, guild_id: int) -> None:
+        """Record that the bot is in `guild_id` (again): clears any pending purge."""
+        await self._db.execute(
+            "INSERT INTO guilds (guild_id, joined_at) VALUES (?, ?) "
+            "ON CONFLICT (guild_id) DO UPDATE SET left_at = NULL",
+            (guild_id, _now()),
+        )
+
+    async def mark_left(self, guild_id: int) -> None:
+        """Record when the bot left, starting the retention period."""
+        await self._db.execute(
+            "UPDATE guilds SET left_at = ? WHERE guild_id = ? AND left_at IS NULL",
+            (_now(), guild_id),
+        )
+
+    async def get_settings(self, guild_id: int) -> GuildSettings:
+        """The community's settings (defaults when none are stored)."""
+        raw = await self._db.fetch_value(
+            "SELECT settings FROM guilds WHERE guild_id = ?", (guild_id,)
+        )
+        return GuildSettings.model_validate_json(raw) if raw else GuildSettings()
+
+    async def save_settings(self, guild_id: int, settings: GuildSettings) -> None:
+        """Store the community's settings, creating its row if needed."""
+        await self._db.execute(
+            "INSERT INTO guilds (guild_id, settings, joined_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (guild_id) DO UPDATE SET settings = excluded.settings",
+            (guild_id, settings.model_dump_json(), _now()),
+        )
+
+    async def left_before(self, guild_id: int) -> str | None:
+        """When the bot left the community (ISO time), or None while it is present."""
+        value = await self._db.fetch_value(
+            "SELECT left_at FROM guilds WHERE guild_id = ?", (guild_id,)
+        )
+        return str(value) if value else None
+
+    async def count(self) -> int:
+        """How many communities the bot is in."""
+        return int(await self._db.fetch_value("SELECT count(*) FROM guilds WHERE left_at IS NULL"))
+
+
+class MetaRepository:
+    """Small key/value facts about this installation (e.g. the synced commands' hash)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, key: str) -> str | None:
+        value = await self._db.fetch_value("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if value is None else str(value)
+
+    async def set(self, key: str, value: str) -> None:
+        await self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )

@@ -1,0 +1,131 @@
+"""Process settings, read from the environment and `.env`.
+
+Built in `main()` (never at import) so tests and operator subcommands choose their own values.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# A bot token is three dot-separated base64url parts: user id, timestamp, HMAC.
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}$")
+
+#: Every environment variable Agora reads, with the hint shown when it is invalid.
+HINTS: dict[str, str] = {
+    "DISCORD_TOKEN": "set it to your bot's token from the Discord Developer Portal (Bot > Reset Token)",
+    "AGORA_DATABASE": "set it to a writable SQLite file path, e.g. data/agora.db",
+    "DISCORD_API_BASE": "set it to an http(s) URL such as https://discord.com/api/v10, or leave it unset",
+    "DISCORD_GATEWAY_URL": "set it to a ws(s) URL such as wss://gateway.discord.gg, or leave it unset",
+    "HF_ENDPOINT": "set it to an http(s) URL such as https://huggingface.co, or leave it unset",
+    "HF_TOKEN": "set it to a Hugging Face access token, or leave it unset",
+    "AGORA_GITHUB_BASE": "set it to an http(s) URL such as https://github.com, or leave it unset",
+    "AGORA_RELEASE_POLL_SECONDS": "set it to a whole number of seconds between 10 and 86400",
+    "AGORA_ALLOW_PRIVATE_URLS": "set it to true or false",
+    "AGORA_DEV_GUILD": "set it to a server id (a number), or leave it unset",
+    "LOG_LEVEL": "set it to DEBUG, INFO, WARNING or ERROR",
+}
+
+
+class Settings(BaseSettings):
+    """Agora's settings; field names match the environment variables case-insensitively."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    discord_token: SecretStr | None = None
+    agora_database: Path = Path("data/agora.db")
+    discord_api_base: str | None = None
+    discord_gateway_url: str | None = None
+    hf_endpoint: str = "https://huggingface.co"
+    hf_token: SecretStr | None = None
+    agora_github_base: str = "https://github.com"
+    agora_release_poll_seconds: int = Field(default=300, ge=10, le=86400)
+    agora_allow_private_urls: bool = False
+    agora_dev_guild: int | None = None
+    log_level: str = "INFO"
+
+    @field_validator("discord_api_base", "hf_endpoint", "agora_github_base")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _ws_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not re.match(r"^wss?://[^\s/]+", value):
+            raise ValueError("must be a ws:// or wss:// URL")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("unknown logging level")
+        return value
+
+    @field_validator("discord_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        token = value.get_secret_value().strip()
+        if not _TOKEN_SHAPE.match(token):
+            raise ValueError("is malformed (expected three dot-separated parts)")
+        return SecretStr(token)
+
+    def require_token(self) -> str:
+        """The token, or a SettingsError when it is missing."""
+        if self.discord_token is None:
+            raise SettingsError(f"DISCORD_TOKEN is not set: {HINTS['DISCORD_TOKEN']}.")
+        return self.discord_token.get_secret_value()
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelNamesMapping()[self.log_level]
+
+    def masked(self) -> dict[str, str]:
+        """The effective settings for display, secrets masked."""
+        shown: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value: Any = getattr(self, name)
+            if isinstance(value, SecretStr):
+                secret = value.get_secret_value()
+                text = f"set (…{secret[-4:]})" if len(secret) > 12 else "set"
+            elif value is None:
+                text = "(unset)"
+            else:
+                text = str(value)
+            shown[name.upper()] = text
+        return shown
+
+
+class SettingsError(Exception):
+    """Invalid configuration; its message is one line naming the variable and the fix."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings from the environment and `.env`, turning validation errors into one line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        variable = str(error["loc"][0]).upper() if error["loc"] else "configuration"
+        reason = error["msg"].removeprefix("Value error, ")
+        hint = HINTS.get(variable, "check its value")
+        raise SettingsError(f"{variable} {reason}: {hint}.") from None
