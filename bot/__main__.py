@@ -14,6 +14,7 @@ import discord
 
 from bot.client import AgoraBot, redirect_discord
 from bot.database import Database, DatabaseError
+from bot.releases import check_source, format_check_report
 from bot.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("bot")
@@ -111,11 +112,9 @@ async def backup(settings: Settings, path: str) -> int:
 
 
 async def releases_check(settings: Settings, source: str) -> int:
-    from bot.releases.check import run_check
-
-    report = await run_check(settings, source)
-    print(report)
-    return 0
+    report = await check_source(source, settings.radar_config())
+    print(format_check_report(report))
+    return 0 if report.error is None else 1
 
 
 async def run(settings: Settings, *, force_sync: bool = False) -> int:

@@ -7,24 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.debates.schedule import parse_weekly_schedule
 from bot.errors import UserFacingError
-
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_SCHEDULE = re.compile(r"^(?P<day>[a-z]{3})[a-z]*\s+(?P<h>\d{1,2}):(?P<m>\d{2})$")
-
-
-def normalise_weekly_debate(text: str) -> str:
-    """`off`, or a weekday and a UTC time, normalised to e.g. `mon 18:00`."""
-    value = " ".join(text.strip().lower().split())
-    if value in {"off", "none", "disable", "disabled"}:
-        return "off"
-    match = _SCHEDULE.match(value)
-    if not match or match.group("day") not in _WEEKDAYS:
-        raise ValueError("use `off`, or a weekday and a UTC time such as `fri 18:00`")
-    hour, minute = int(match.group("h")), int(match.group("m"))
-    if hour > 23 or minute > 59:
-        raise ValueError("the time must be between 00:00 and 23:59 (UTC)")
-    return f"{match.group('day')} {hour:02d}:{minute:02d}"
 
 
 class GuildSettings(BaseModel):
@@ -50,7 +34,10 @@ class GuildSettings(BaseModel):
     @field_validator("weekly_debate")
     @classmethod
     def _schedule(cls, value: str) -> str:
-        return normalise_weekly_debate(value)
+        try:
+            return parse_weekly_schedule(value).to_setting()
+        except UserFacingError as exc:
+            raise ValueError(exc.message) from None
 
 
 #: The settings `/agora settings` offers, in the order they are shown.
@@ -96,7 +83,7 @@ def change_setting(current: GuildSettings, name: str, raw: str) -> GuildSettings
     try:
         return GuildSettings.model_validate(data)
     except ValidationError as exc:
-        reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        reason = exc.errors()[0]["msg"].removeprefix("Value error, ").rstrip(".")
         if name == "retention_days":
             reason = "it takes a whole number of days from 1 to 365"
         raise UserFacingError(f"`{name}` was not changed: {reason}.") from None

@@ -200,14 +200,14 @@ class Database:
     # -- operations -----------------------------------------------------------------------
 
     async def backup(self, target: Path | str) -> None:
-        """Copy the live database to `target` with SQLite's online backup (safe while writing)."""
+        """Copy the live database to `target` with SQLite's online backup (safe while writing).
+
+        A separate read connection in a worker thread copies every page in one step, inside
+        one read snapshot (WAL), so the bot keeps writing meanwhile and the copy is consistent.
+        """
         target = Path(target)
         target.parent.mkdir(parents=True, exist_ok=True)
-        dest = await aiosqlite.connect(target)
-        try:
-            await self._conn.backup(dest)
-        finally:
-            await dest.close()
+        await asyncio.to_thread(_backup_file, self.path, target)
 
     def size_bytes(self) -> int:
         """The database's size on disk, WAL included."""
@@ -217,3 +217,14 @@ class Database:
             if candidate.exists():
                 total += candidate.stat().st_size
         return total
+
+
+def _backup_file(source: Path, target: Path) -> None:
+    src = sqlite3.connect(source)
+    dest = sqlite3.connect(target)
+    try:
+        with dest:
+            src.backup(dest)
+    finally:
+        dest.close()
+        src.close()

@@ -13,6 +13,8 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.releases.config import RadarConfig
+
 # A bot token is three dot-separated base64url parts: user id, timestamp, HMAC.
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}$")
 
@@ -94,6 +96,16 @@ class Settings(BaseSettings):
         if self.discord_token is None:
             raise SettingsError(f"DISCORD_TOKEN is not set: {HINTS['DISCORD_TOKEN']}.")
         return self.discord_token.get_secret_value()
+
+    def radar_config(self) -> RadarConfig:
+        """What the release radar needs from these settings."""
+        return RadarConfig(
+            hf_endpoint=self.hf_endpoint,
+            hf_token=self.hf_token.get_secret_value() if self.hf_token else None,
+            github_base=self.agora_github_base,
+            allow_private_urls=self.agora_allow_private_urls,
+            poll_seconds=float(self.agora_release_poll_seconds),
+        )
 
     @property
     def log_level_number(self) -> int:

@@ -1,0 +1,130 @@
+"""Value types shared by the stance modules: observations, their sources, statement votes.
+
+Times are timezone-aware ``datetime`` objects in UTC. Member, guild and statement ids are
+plain ``int`` (Discord snowflakes); nothing here knows about Discord objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from bot.stance_scale import Stance
+
+
+class SourceKind(StrEnum):
+    """Where a position came from."""
+
+    DECLARED = "declared"
+    DEBATE = "debate"
+    POLL = "poll"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A parsed ``source`` field: ``"declared"``, ``"debate:<id>"`` or ``"poll:<id>"``."""
+
+    kind: SourceKind
+    ref: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Source:
+        """Parse the stored form; raises ``ValueError`` on an unknown kind or a missing id."""
+        kind_text, sep, ref = text.strip().partition(":")
+        try:
+            kind = SourceKind(kind_text.lower())
+        except ValueError:
+            raise ValueError(f"unknown stance source {text!r}") from None
+        if kind is SourceKind.DECLARED:
+            return cls(kind, ref or None)
+        if not sep or not ref:
+            raise ValueError(f"stance source {text!r} needs an id, like '{kind.value}:12'")
+        return cls(kind, ref)
+
+    def __str__(self) -> str:
+        return self.kind.value if self.ref is None else f"{self.kind.value}:{self.ref}"
+
+    @property
+    def description(self) -> str:
+        """Short English phrase: "your declaration", "your vote in debate #12"."""
+        if self.kind is SourceKind.DECLARED:
+            return "your declaration"
+        return f"your vote in {self.kind.value} #{self.ref}"
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One recorded position of one member at one time.
+
+    ``value`` is coerced to :class:`Stance` (``ValueError`` outside -2..+2); ``at`` must be
+    timezone-aware. ``topic`` is ``None`` for the general sharing-versus-safeguarding question.
+    """
+
+    member_id: int
+    value: Stance
+    at: datetime
+    source: str = "declared"
+    topic: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", Stance(int(self.value)))
+        require_aware(self.at, "Observation.at")
+
+    @property
+    def parsed_source(self) -> Source:
+        return Source.parse(self.source)
+
+
+@dataclass(frozen=True, slots=True)
+class StatementVote:
+    """A member's vote on an opinion-map statement: +1 agree, -1 disagree, 0 pass."""
+
+    member_id: int
+    statement_id: int
+    value: int
+    at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.value not in (-1, 0, 1):
+            raise ValueError(f"statement vote must be -1, 0 or +1, not {self.value!r}")
+        if self.at is not None:
+            require_aware(self.at, "StatementVote.at")
+
+
+class Visibility(StrEnum):
+    """Whether other members may see a member's stance with ``/stance user``."""
+
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+def require_aware(moment: datetime, what: str = "datetime") -> None:
+    """Refuse naive datetimes: mixing them with aware ones silently shifts by the local offset."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware (UTC)")
+
+
+def to_timestamp(moment: datetime) -> float:
+    """Seconds since the Unix epoch of an aware datetime."""
+    require_aware(moment)
+    return moment.timestamp()
+
+
+def from_timestamp(seconds: float) -> datetime:
+    """The aware UTC datetime of a Unix timestamp."""
+    return datetime.fromtimestamp(float(seconds), tz=UTC)
+
+
+def current_positions(observations: Iterable[Observation]) -> dict[int, Stance]:
+    """Each member's latest position (ties in time: the later item in the list wins).
+
+    The same rule the trend and the profile use, so every view agrees on "current".
+    """
+    latest: dict[int, tuple[datetime, Stance]] = {}
+    for obs in observations:
+        seen = latest.get(obs.member_id)
+        if seen is None or obs.at >= seen[0]:
+            latest[obs.member_id] = (obs.at, obs.value)
+    return {member: value for member, (_, value) in latest.items()}

@@ -1,0 +1,1 @@
+"""Local fakes of outside services (Hugging Face Hub, feeds), bound to 127.0.0.1 only."""

@@ -1,0 +1,218 @@
+import numpy as np
+import pytest
+
+from bot.stances.models import StatementVote
+from bot.stances.opinion_map import (
+    build_opinion_map,
+    build_vote_matrix,
+    choose_groups,
+    group_informed_consensus,
+    kmeans,
+    participation_mask,
+    project,
+    representative_statements,
+    silhouette_score,
+    tally_by_group,
+)
+
+NAN = np.nan
+
+
+def three_camps(seed: int, per_group: int = 30, noise: float = 0.1):
+    """Three groups agreeing with their own block of statements and disagreeing with the others;
+    statements 0-2 everyone agrees with. Returns the matrix and the true group of each row."""
+    rng = np.random.default_rng(seed)
+    blocks = 10
+    patterns = -np.ones((3, 3 * blocks))
+    for g in range(3):
+        patterns[g, g * blocks : (g + 1) * blocks] = 1
+    patterns[:, :3] = 1
+    rows, truth = [], []
+    for g in range(3):
+        for _ in range(per_group):
+            row = patterns[g].copy()
+            flip = rng.random(row.size) < noise
+            row[flip] = -row[flip]
+            row[rng.random(row.size) < 0.05] = 0
+            row[rng.random(row.size) < noise] = NAN
+            rows.append(row)
+            truth.append(g)
+    order = rng.permutation(len(rows))
+    return np.array(rows)[order], np.array(truth)[order]
+
+
+def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    pairs = set(zip(a.tolist(), b.tolist(), strict=True))
+    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_recovers_three_known_groups_and_picks_k_3(seed: int) -> None:
+    matrix, truth = three_camps(seed)
+    member_ids = [1000 + i for i in range(matrix.shape[0])]
+    result = build_opinion_map(matrix, member_ids, list(range(100, 130)), seed=seed)
+    assert len(result.groups) == 3
+    assert result.silhouette is not None and result.silhouette > 0.5
+    assert same_partition(result.labels, truth)
+    assert [g.size for g in result.groups] == [30, 30, 30]
+    assert sorted(m for g in result.groups for m in g.member_ids) == member_ids
+    # Each group is characterised by agreeing with its own block.
+    for group in result.groups:
+        rows = np.isin(member_ids, group.member_ids)
+        true_group = int(np.bincount(truth[rows]).argmax())
+        own_block = set(range(100 + true_group * 10, 110 + true_group * 10))
+        assert group.representative, group.name
+        top = group.representative[0]
+        assert top.direction == "agree" and top.statement_id in own_block
+        assert top.significant and top.ratio > 1 and top.probability > 0.5
+    # The statements everyone agrees with are the consensus.
+    assert {c.statement_id for c in result.consensus} == {100, 101, 102}
+
+
+def test_map_is_deterministic_for_a_seed() -> None:
+    matrix, _ = three_camps(5)
+    a = build_opinion_map(matrix, seed=11)
+    b = build_opinion_map(matrix, seed=11)
+    assert np.array_equal(a.labels, b.labels) and np.allclose(a.coords, b.coords)
+    assert [g.name for g in a.groups] == ["A", "B", "C"]
+
+
+def test_group_informed_consensus_and_representativeness_hand_computed() -> None:
+    votes = np.array(
+        [
+            [1, -1],  # group 0
+            [1, NAN],  # group 0
+            [1, 1],  # group 1
+            [0, 1],  # group 1
+            [NAN, 1],  # group 1
+        ]
+    )
+    labels = np.array([0, 0, 1, 1, 1])
+    tally = tally_by_group(votes, labels, 2)
+    assert tally.agrees.tolist() == [[2, 0], [1, 3]]
+    assert tally.disagrees.tolist() == [[0, 1], [0, 0]]
+    assert tally.votes.tolist() == [[2, 1], [2, 3]]
+    # statement 0: (2+1)/(2+2) * (1+1)/(2+2) = 3/4 * 1/2; statement 1: 1/3 * 4/5
+    assert group_informed_consensus(tally) == pytest.approx([0.375, 4 / 15])
+
+    rep = representative_statements(tally, [10, 11], group=1)
+    assert [(r.statement_id, r.direction) for r in rep] == [(11, "agree")]
+    # p_in = (3+1)/(3+2) = 0.8, p_out = (0+1)/(1+2) = 1/3
+    assert rep[0].probability == pytest.approx(0.8)
+    assert rep[0].ratio == pytest.approx(2.4)
+    rep0 = representative_statements(tally, [10, 11], group=0)
+    # statement 0 agree: p_in 3/4, p_out 2/4 -> 1.5; statement 1 disagree: p_in 2/3, p_out 1/5
+    assert [(r.statement_id, r.direction) for r in rep0] == [(11, "disagree"), (10, "agree")]
+    assert rep0[0].ratio == pytest.approx((2 / 3) / (1 / 5))
+    assert rep0[1].ratio == pytest.approx(1.5)
+
+
+def test_participation_threshold() -> None:
+    matrix = np.full((3, 10), NAN)
+    matrix[0, :6] = 1
+    matrix[1, :7] = 0  # passes count as votes
+    matrix[2, :] = -1
+    assert participation_mask(matrix).tolist() == [False, True, True]
+    assert participation_mask(matrix, min_votes=6).tolist() == [True, True, True]
+    few = np.array([[1, NAN, 1], [1, 1, 1], [NAN, NAN, NAN]])
+    assert participation_mask(few).tolist() == [False, True, False]  # min(7, 3) = 3
+
+    result = build_opinion_map(matrix, [7, 8, 9])
+    assert result.member_ids == (8, 9) and result.excluded == 1 and result.min_votes == 7
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (0, 5), (4, 0)])
+def test_empty_inputs(shape: tuple[int, int]) -> None:
+    result = build_opinion_map(np.full(shape, NAN))
+    assert result.is_empty
+    assert result.groups == () and result.consensus == () and result.silhouette is None
+    assert result.coords.shape == (0, 2)
+
+
+def test_one_or_two_members_make_one_group() -> None:
+    one = build_opinion_map(np.array([[1.0, -1, 1]]), [42])
+    assert [g.member_ids for g in one.groups] == [(42,)]
+    assert one.silhouette is None and one.groups[0].representative == ()
+    two = build_opinion_map(np.array([[1.0, -1, 1], [-1, 1, -1]]), [1, 2])
+    assert len(two.groups) == 1 and two.groups[0].size == 2
+
+
+def test_identical_members_make_one_group() -> None:
+    result = build_opinion_map(np.tile([1.0, -1, 0, 1, 1, -1, 1, 1], (12, 1)))
+    assert len(result.groups) == 1 and result.silhouette is None
+    assert np.allclose(result.coords, 0)
+    assert [c.statement_id for c in result.consensus] == [0, 3, 4, 6, 7]
+
+
+def test_k_is_capped_by_distinct_points_and_members() -> None:
+    rng = np.random.default_rng(0)
+    labels, score = choose_groups(np.array([[0.0, 0], [0, 0], [5, 5], [5, 5]]), rng)
+    assert sorted(np.bincount(labels).tolist()) == [2, 2] and score == pytest.approx(1.0)
+    three = build_opinion_map(np.array([[1.0, 1, 1], [-1, -1, -1], [1, -1, 0]]))
+    assert len(three.groups) == 2  # 3 members: at most n - 1 groups
+
+
+def test_projection_pads_to_two_dimensions() -> None:
+    coords, explained = project(np.array([[1.0], [-1.0], [NAN]]))
+    assert coords.shape == (3, 2)
+    assert np.allclose(coords[:, 1], 0) and explained[1] == 0.0
+    assert coords[2, 0] == pytest.approx(0.0)  # unseen sits at the centre
+    assert explained[0] == pytest.approx(1.0)
+
+
+def test_silhouette_hand_computed() -> None:
+    points = np.array([[0.0, 0], [0, 1], [5, 0]])
+    expected = (0.8 + (1 - 1 / np.sqrt(26)) + 0.0) / 3  # the singleton scores 0
+    assert silhouette_score(points, [0, 0, 1]) == pytest.approx(expected)
+    with pytest.raises(ValueError):
+        silhouette_score(points, [0, 0, 0])
+
+
+def test_silhouette_matches_brute_force_across_chunks() -> None:
+    rng = np.random.default_rng(3)
+    points = rng.normal(size=(1100, 2))
+    labels = rng.integers(0, 4, 1100)
+    d = np.sqrt(((points[:, None] - points[None]) ** 2).sum(-1))
+    scores = []
+    for i in range(len(points)):
+        same = labels == labels[i]
+        a = d[i, same].sum() / (same.sum() - 1)
+        b = min(d[i, labels == c].mean() for c in range(4) if c != labels[i])
+        scores.append((b - a) / max(a, b))
+    assert silhouette_score(points, labels) == pytest.approx(np.mean(scores))
+
+
+def test_kmeans_finds_obvious_clusters() -> None:
+    rng = np.random.default_rng(0)
+    points = np.concatenate([rng.normal(c, 0.1, size=(20, 2)) for c in (0, 5, 10)])
+    labels, centres, inertia = kmeans(points, 3, np.random.default_rng(1))
+    assert same_partition(labels, np.repeat([0, 1, 2], 20))
+    assert sorted(np.round(centres[:, 0]).tolist()) == [0, 5, 10]
+    assert inertia < 20 * 3 * 0.1
+    with pytest.raises(ValueError):
+        kmeans(points[:2], 3, rng)
+
+
+def test_build_vote_matrix() -> None:
+    vm = build_vote_matrix(
+        [StatementVote(5, 20, 1), (6, 10, -1), (5, 10, 0), (5, 99, 1)],
+        statement_ids=[10, 20],
+    )
+    assert vm.member_ids == (5, 6) and vm.statement_ids == (10, 20)
+    assert np.array_equal(vm.votes, np.array([[0, 1], [-1, NAN]]), equal_nan=True)
+    with pytest.raises(ValueError):
+        build_vote_matrix([(1, 1, 2)])
+    result = build_opinion_map(vm)
+    assert result.statement_ids == (10, 20)
+    assert result.member_ids == (5,) and result.excluded == 1  # 6 saw 1 of min(7, 2) = 2
+
+
+def test_large_map_is_fast_enough() -> None:
+    import time
+
+    rng = np.random.default_rng(0)
+    matrix = rng.choice([1.0, -1.0, 0.0, NAN], size=(2000, 200))
+    started = time.perf_counter()
+    result = build_opinion_map(matrix)
+    assert time.perf_counter() - started < 10  # measured ~0.5 s; generous for slow machines
+    assert 2 <= len(result.groups) <= 5
