@@ -1,0 +1,173 @@
+"""End to end through the emulator: /about, /agora settings, errors, resume, command sync."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot import client
+from tests.harness import TEST_TOKEN, AgoraHarness, response_text
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_about_answers(agora: AgoraHarness) -> None:
+    interaction = await agora.slash("about")
+    text = response_text(interaction)
+    assert not interaction.ephemeral
+    for label in ("Version", "Uptime", "Gateway latency", "Servers: 2", "Database"):
+        assert label in text
+
+
+async def test_manager_changes_a_setting(agora: AgoraHarness) -> None:
+    interaction = await agora.slash(
+        "agora settings", {"setting": "retention_days", "value": "7"}, user=agora.manager
+    )
+    assert interaction.ephemeral
+    assert "`retention_days` is now 7" in response_text(interaction)
+    settings = await agora.running_bot.guild_repo.get_settings(agora.guild.id)
+    assert settings.retention_days == 7
+    other = await agora.running_bot.guild_repo.get_settings(agora.guilds[1].id)
+    assert other.retention_days == 30
+
+    shown = await agora.slash("agora settings", user=agora.manager)
+    assert shown.ephemeral
+    assert "retention_days: 7" in response_text(shown)
+
+
+async def test_member_without_manage_server_is_refused(agora: AgoraHarness) -> None:
+    # The command's default permission hides it from such members; a server can override that,
+    # so the emulator skips its own check here and the bot's check must refuse.
+    with pytest.raises(PermissionError):
+        await agora.emu.slash(agora.guild.id, agora.member, "agora settings")
+    interaction = await agora.slash(
+        "agora settings", {"setting": "retention_days", "value": "9"}, validate=False
+    )
+    assert interaction.ephemeral
+    assert "Manage Server" in response_text(interaction)
+    settings = await agora.running_bot.guild_repo.get_settings(agora.guild.id)
+    assert settings.retention_days == 30
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"setting": "retention_days", "value": "400"}, "1 to 365"),
+        ({"setting": "manager_role", "value": "@everyone"}, "takes a role"),
+        ({"setting": "announce_threads"}, "Give both"),
+    ],
+)
+async def test_bad_values_are_refused_and_change_nothing(
+    agora: AgoraHarness, options: dict[str, str], expected: str
+) -> None:
+    interaction = await agora.slash("agora settings", options, user=agora.manager)
+    assert interaction.ephemeral
+    assert expected in response_text(interaction)
+    settings = await agora.running_bot.guild_repo.get_settings(agora.guild.id)
+    assert settings == type(settings)()
+
+
+async def test_unexpected_error_shows_an_error_code(
+    agora: AgoraHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(guild_id: int) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(agora.running_bot.guild_repo, "get_settings", broken)
+    agora.expect_error_log(r"unexpected error \[[0-9A-F]{6}\]")
+    interaction = await agora.slash("agora settings", user=agora.manager)
+    assert interaction.ephemeral
+    text = response_text(interaction)
+    assert "error code" in text
+    code = text.split("`")[1]
+    logged = [r for r in agora.errors.records if code in r.getMessage()]
+    assert len(logged) == 1 and logged[0].exc_info is not None
+    assert "disk on fire" not in text
+
+
+async def test_resumes_after_dropped_gateway(agora: AgoraHarness) -> None:
+    await agora.emu.drop_gateway()
+    await agora.wait_for(lambda: agora.emu.resume_count == 1, within=10)
+    interaction = await agora.slash("about")
+    assert "Version" in response_text(interaction)
+    assert agora.emu.identify_count == 1
+
+
+async def test_commands_synced_only_when_changed(
+    agora: AgoraHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert len(agora.emu.command_syncs) == 1
+    synced = {c["name"] for c in agora.emu.command_syncs[0][1]}
+    assert {"about", "agora"} <= synced
+    await agora.restart()
+    assert len(agora.emu.command_syncs) == 1, "unchanged commands were synced again"
+    extensions = client.cog_extensions()
+    monkeypatch.setattr(
+        client, "cog_extensions", lambda: [*extensions, "tests.core.extra_extension"]
+    )
+    await agora.restart()
+    assert len(agora.emu.command_syncs) == 2
+    assert "extra" in {c["name"] for c in agora.emu.command_syncs[1][1]}
+    await agora.restart()
+    assert len(agora.emu.command_syncs) == 2
+
+
+async def test_dev_guild_sync(tmp_path: Path) -> None:
+    harness = AgoraHarness(tmp_path)
+    await harness.start_emulator(guild_count=1)
+    harness.settings_overrides["agora_dev_guild"] = harness.guild.id
+    try:
+        await harness.start_bot()
+        assert [g for g, _ in harness.emu.command_syncs] == [harness.guild.id]
+        interaction = await harness.slash("about")
+        assert "Version" in response_text(interaction)
+    finally:
+        await harness.close()
+
+
+async def test_real_process_against_the_emulator(tmp_path: Path) -> None:
+    """`python -m bot` configured only through the environment; SIGTERM ends it with 0."""
+    harness = AgoraHarness(tmp_path)
+    await harness.start_emulator(guild_count=1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "AGORA_"))}
+    env.update(
+        DISCORD_TOKEN=TEST_TOKEN,
+        AGORA_DATABASE=str(tmp_path / "proc.db"),
+        DISCORD_API_BASE=harness.emu.api_base,
+        DISCORD_GATEWAY_URL=harness.emu.gateway_url,
+        PYTHONPATH=str(ROOT),
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await harness.emu.wait_for(lambda: harness.emu.command_syncs, timeout=30)
+        await harness.emu.wait_until_connected(timeout=30)
+        await asyncio.sleep(0.5)  # GUILD_CREATE settles
+        interaction = await harness.emu.slash(harness.guild.id, harness.member, "about")
+        await interaction.response(timeout=10)
+        assert "Version" in response_text(interaction)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
+        assert process.returncode == 0, stderr.decode()
+        log = stderr.decode()
+        assert "stopped cleanly" in log
+        assert TEST_TOKEN not in log
+        assert " ERROR " not in log and "Traceback" not in log, log
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await harness.close()
+    assert (tmp_path / "proc.db").exists()

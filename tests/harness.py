@@ -1,0 +1,197 @@
+"""End-to-end harness: the real Agora bot, in-process, against the local Discord emulator.
+
+`AgoraHarness` owns an emulator, a real SQLite file and the bot. It fails the test on any
+ERROR log record (unless the test declares it expects one), on a dead bot task, and on any
+route the emulator does not know. `restart()` stops the bot and starts a new one on the same
+database and emulator, as a process restart would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import discord
+import yarl
+
+from bot.client import AgoraBot
+from bot.database import Database
+from bot.settings import Settings
+from tests.emulator import DiscordEmulator, EmulatedInteraction, Guild
+
+TEST_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789AB"
+
+
+class ErrorRecords(logging.Handler):
+    """Collects ERROR records from every logger."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+class AgoraHarness:
+    def __init__(self, tmp_path: Path, **settings: Any) -> None:
+        self.tmp_path = tmp_path
+        self.db_path = tmp_path / "agora.db"
+        self.emu = DiscordEmulator()
+        self.settings_overrides = settings
+        self.bot: AgoraBot | None = None
+        self.db: Database | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.errors = ErrorRecords()
+        self.expected_errors: list[re.Pattern[str]] = []
+        self.guilds: list[Guild] = []
+        self.managers: dict[int, int] = {}
+        self.members: dict[int, int] = {}
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start_emulator(self, guild_count: int = 2) -> None:
+        await self.emu.start()
+        discord.http.Route.BASE = self.emu.api_base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.emu.gateway_url)
+        logging.getLogger().addHandler(self.errors)
+        for n in range(guild_count):
+            guild = self.emu.add_guild(f"community {n}")
+            self.guilds.append(guild)
+            self.managers[guild.id] = self.emu.add_member(guild.id, f"admin{n}", manage_guild=True)
+            self.members[guild.id] = self.emu.add_member(guild.id, f"member{n}")
+
+    def make_settings(self) -> Settings:
+        values: dict[str, Any] = {
+            "discord_token": TEST_TOKEN,
+            "agora_database": self.db_path,
+            "discord_api_base": self.emu.api_base,
+            "discord_gateway_url": self.emu.gateway_url,
+            "agora_allow_private_urls": True,
+        }
+        values.update(self.settings_overrides)
+        return Settings(_env_file=None, **values)
+
+    async def start_bot(self, **bot_options: Any) -> AgoraBot:
+        self.db = await Database.open(self.db_path)
+        bot_options.setdefault("guild_ready_timeout", 0.05)
+        self.bot = AgoraBot(self.make_settings(), self.db, **bot_options)
+        self._task = asyncio.create_task(self.bot.start(TEST_TOKEN))
+        ready = asyncio.create_task(self.bot.wait_until_ready())
+        done, _ = await asyncio.wait(
+            {ready, self._task}, timeout=15, return_when=asyncio.FIRST_COMPLETED
+        )
+        if self._task in done:
+            ready.cancel()
+            self._task.result()
+            raise AssertionError("bot.start() returned before ready")
+        if ready not in done:
+            raise AssertionError("the bot did not become ready within 15 s")
+        return self.bot
+
+    async def stop_bot(self) -> None:
+        if self.bot is not None:
+            self.check_alive()
+            await self.bot.close()
+            if self._task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(self._task, timeout=10)
+        if self.db is not None:
+            await self.db.close()
+        self.bot, self.db, self._task = None, None, None
+
+    async def restart(self, **bot_options: Any) -> AgoraBot:
+        await self.stop_bot()
+        return await self.start_bot(**bot_options)
+
+    async def close(self) -> None:
+        try:
+            await self.stop_bot()
+        finally:
+            await self.emu.stop()
+            logging.getLogger().removeHandler(self.errors)
+
+    # -- checks ---------------------------------------------------------------------------
+
+    def check_alive(self) -> None:
+        if self._task is not None and self._task.done():
+            raise AssertionError(f"the bot task died: {self._task!r}")
+
+    def expect_error_log(self, pattern: str) -> None:
+        """Declare that an ERROR record matching `pattern` is part of this test."""
+        self.expected_errors.append(re.compile(pattern))
+
+    def unexpected_errors(self) -> list[str]:
+        found = []
+        for record in self.errors.records:
+            text = f"{record.name}: {record.getMessage()}"
+            if not any(p.search(text) for p in self.expected_errors):
+                found.append(text)
+        return found
+
+    # -- conveniences ---------------------------------------------------------------------
+
+    @property
+    def guild(self) -> Guild:
+        return self.guilds[0]
+
+    @property
+    def manager(self) -> int:
+        return self.managers[self.guild.id]
+
+    @property
+    def member(self) -> int:
+        return self.members[self.guild.id]
+
+    @property
+    def running_bot(self) -> AgoraBot:
+        assert self.bot is not None, "the bot is not running"
+        return self.bot
+
+    async def slash(
+        self,
+        name: str,
+        options: dict[str, Any] | None = None,
+        *,
+        user: int | None = None,
+        guild: Guild | None = None,
+        channel_id: int | None = None,
+        validate: bool = True,
+    ) -> EmulatedInteraction:
+        """Run a slash command and wait for its first response."""
+        guild = guild or self.guild
+        interaction = await self.emu.slash(
+            guild.id,
+            user if user is not None else self.member,
+            name,
+            options,
+            channel_id=channel_id,
+            validate=validate,
+        )
+        await interaction.response(timeout=10)
+        return interaction
+
+    async def wait_for(self, predicate: Callable[[], Any], within: float = 5.0) -> Any:
+        return await self.emu.wait_for(predicate, timeout=within)
+
+
+def response_text(interaction: EmulatedInteraction) -> str:
+    """The content and embed text of an interaction's message, for assertions."""
+    message = interaction.message or {}
+    return message_text(message)
+
+
+def message_text(message: dict[str, Any]) -> str:
+    parts = [message.get("content") or ""]
+    for embed in message.get("embeds") or []:
+        parts.append(embed.get("title") or "")
+        parts.append(embed.get("description") or "")
+        for field in embed.get("fields") or []:
+            parts.append(f"{field.get('name')}: {field.get('value')}")
+        parts.append((embed.get("footer") or {}).get("text") or "")
+    return "\n".join(p for p in parts if p)
