@@ -38,18 +38,16 @@ class Migration:
 
 
 def bundled_migrations() -> list[Migration]:
-    """The `.sql` files shipped in `bot/migrations`, in order, numbered 1, 2, 3… without gaps."""
+    """The `.sql` files shipped in `bot/migrations`, in order of their unique numbers."""
     found: list[Migration] = []
     for entry in resources.files("bot.migrations").iterdir():
         match = _MIGRATION_NAME.match(entry.name)
         if match:
             found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
     found.sort(key=lambda m: m.version)
-    for expected, migration in enumerate(found, start=1):
-        if migration.version != expected:
-            raise DatabaseError(
-                f"migration {migration.name} is out of sequence (expected {expected})"
-            )
+    for previous, migration in zip(found, found[1:], strict=False):
+        if migration.version == previous.version:
+            raise DatabaseError(f"migrations {previous.name} and {migration.name} share a number")
     return found
 
 
