@@ -1,0 +1,104 @@
+"""Footprint: time from gateway READY to serving commands, and resident memory, with 10,000
+communities in the database and in GUILD_CREATE. The bot runs as a real `python -m bot` process
+against the local emulator; the reference is the same bot with 1 community, in the same run.
+
+    .venv/bin/python -m bench.bench_footprint [communities]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.loopwatch import LoopWatch
+from tests.emulator import DiscordEmulator
+from tests.harness import TEST_TOKEN
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def seed_database(path: Path, communities: list[int]) -> None:
+    env = {**os.environ, "AGORA_DATABASE": str(path), "DISCORD_TOKEN": TEST_TOKEN}
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "bot", "migrate"], env=env, check=True, cwd=ROOT)
+    with sqlite3.connect(path) as conn:
+        conn.executemany(
+            "INSERT OR IGNORE INTO guilds (guild_id, joined_at) VALUES (?, '2026-01-01T00:00:00')",
+            [(g,) for g in communities],
+        )
+
+
+async def measure(count: int, workdir: Path) -> tuple[float, float, float, float]:
+    emu = DiscordEmulator()
+    await emu.start()
+    guilds = [emu.add_guild(f"community {n}") for n in range(count)]
+    member = emu.add_member(guilds[0].id, "member")
+    db = workdir / f"footprint-{count}.db"
+    seed_database(db, [g.id for g in guilds])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "AGORA_"))}
+    env.update(
+        DISCORD_TOKEN=TEST_TOKEN,
+        AGORA_DATABASE=str(db),
+        DISCORD_API_BASE=emu.api_base,
+        DISCORD_GATEWAY_URL=emu.gateway_url,
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    watch = LoopWatch()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", env=env, cwd=workdir
+    )
+    try:
+        await emu.wait_for(lambda: emu.identify_count >= 1, timeout=120)
+        ready_at = time.perf_counter()
+        watch.start()
+        while True:
+            interaction = await emu.slash(guilds[0].id, member, "about")
+            try:
+                await interaction.response(timeout=2)
+                break
+            except Exception:
+                await asyncio.sleep(0.05)
+        serving = time.perf_counter() - ready_at
+        await asyncio.sleep(3)  # let every GUILD_CREATE settle before reading memory
+        memory = rss_mib(process.pid)
+        longest = await watch.stop()
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), timeout=30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await emu.stop()
+    return serving, memory, longest, db.stat().st_size / 2**20
+
+
+async def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    with tempfile.TemporaryDirectory() as tmp:
+        base = await measure(1, Path(tmp))
+        big = await measure(count, Path(tmp))
+    print(
+        f"{'communities':>12} {'READY->serving s':>17} {'RSS MiB':>8} {'emulator loop stall ms':>23}"
+    )
+    for label, (serving, memory, longest, _) in (("1", base), (f"{count:,}", big)):
+        print(f"{label:>12} {serving:>17.3f} {memory:>8.1f} {longest * 1000:>23.1f}")
+    print(f"memory per community: {(big[1] - base[1]) * 1024 / max(count - 1, 1):.1f} KiB")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
