@@ -14,6 +14,7 @@ import discord
 
 from bot.client import AgoraBot, redirect_discord
 from bot.database import Database, DatabaseError
+from bot.errors import UserFacingError
 from bot.releases import check_source, format_check_report
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -71,6 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(run(settings, force_sync=command == "sync-commands"))
     except DatabaseError as exc:
         print(f"agora: database error: {exc}", file=sys.stderr)
+        return 2
+    except UserFacingError as exc:
+        print(f"agora: {exc.message}", file=sys.stderr)
         return 2
     except discord.LoginFailure:
         print(
