@@ -126,9 +126,43 @@ def suppress_small(counts: Counts, k: int = DEFAULT_MIN_BUCKET) -> tuple[Bucket,
     return tuple(buckets)
 
 
+#: Below this many members with a position, a community whose distribution has hidden buckets
+#: shows no exact total, mean, polarisation or participation (see :func:`protect_buckets`).
+MIN_TOTAL_FOR_FIGURES = 10
+#: Text of a bucket hidden only so that a small one cannot be derived from the total.
+COMPLEMENT_TEXT = "hidden"
+
+
+def protect_buckets(counts: Counts, k: int = DEFAULT_MIN_BUCKET) -> tuple[tuple[Bucket, ...], bool]:
+    """:func:`suppress_small`, plus complementary suppression; returns (buckets, withhold).
+
+    The total is shown exactly, so one hidden bucket would follow from ``total - visible``, and
+    two hidden buckets of 1-2 members too whenever their sum is 2 or 4. So whenever a bucket is
+    hidden, the smallest bucket with at least ``k`` members is hidden as well (text
+    ``"hidden"``): the hidden sum then mixes small and large buckets and pins none of them.
+    ``withhold`` is True when there is no such bucket (every position is held by fewer than
+    ``k`` members): the total itself would then give the hidden counts away.
+    """
+    buckets = list(suppress_small(counts, k))
+    if not any(b.suppressed for b in buckets):
+        return tuple(buckets), False
+    large = [(b.count, -int(b.stance), i) for i, b in enumerate(buckets) if (b.count or 0) >= k]
+    if not large:
+        return tuple(buckets), True
+    _, _, index = min(large)
+    buckets[index] = Bucket(buckets[index].stance, None, COMPLEMENT_TEXT)
+    return tuple(buckets), False
+
+
 @dataclass(frozen=True, slots=True)
 class CommunitySummary:
-    """What ``/stance community`` shows: safe buckets plus exact totals and figures."""
+    """What ``/stance community`` shows: safe buckets plus exact totals and figures.
+
+    ``withheld``: the community is too small for exact figures without singling members out
+    (buckets are hidden and fewer than :data:`MIN_TOTAL_FOR_FIGURES` members have a position, or
+    no bucket can hide the small ones); ``total``, ``mean``, ``polarisation`` and
+    ``participation`` must then not be shown (the ``*_text`` properties say so).
+    """
 
     buckets: tuple[Bucket, ...]
     total: int
@@ -136,34 +170,47 @@ class CommunitySummary:
     mean: float | None
     polarisation: float | None
     participation: float | None
+    withheld: bool = False
+
+    @property
+    def total_text(self) -> str:
+        return f"fewer than {MIN_TOTAL_FOR_FIGURES}" if self.withheld else str(self.total)
 
     @property
     def mean_text(self) -> str:
-        return describe_mean(self.mean)
+        return _WITHHELD if self.withheld else describe_mean(self.mean)
 
     @property
     def polarisation_text(self) -> str:
-        return describe_polarisation(self.polarisation)
+        return _WITHHELD if self.withheld else describe_polarisation(self.polarisation)
 
     @property
     def participation_text(self) -> str:
+        if self.withheld:
+            return _WITHHELD
         if self.participation is None:
             return "no members known"
         return f"{self.participation:.0%} ({self.total} of {max(self.members_known, self.total)})"
 
 
+_WITHHELD = "withheld: too few members to show it without singling anyone out"
+
+
 def summarise(
     counts: Counts, members_known: int, *, k: int = DEFAULT_MIN_BUCKET
 ) -> CommunitySummary:
-    """Build the community summary from exact counts per stance."""
+    """Build the community summary from exact counts per stance (see :func:`protect_buckets`)."""
     n = total(counts)
+    buckets, withhold = protect_buckets(counts, k)
+    hidden = any(b.suppressed for b in buckets)
     return CommunitySummary(
-        buckets=suppress_small(counts, k),
+        buckets=buckets,
         total=n,
         members_known=members_known,
         mean=mean_position(counts),
         polarisation=polarisation(counts),
         participation=participation(n, members_known),
+        withheld=withhold or (hidden and n < MIN_TOTAL_FOR_FIGURES),
     )
 
 
@@ -186,3 +233,19 @@ def describe_polarisation(value: float | None) -> str:
     else:
         word = "high: the community is split"
     return f"{value:.2f} ({word})"
+
+
+def latest_positions(
+    member_ids: npt.ArrayLike, values: npt.ArrayLike
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Each member's last value, from columns already in time order (the repository's order).
+
+    Returns (member ids ascending, their current values). O(n log n); ties in time keep the
+    later row, the same rule as :func:`bot.stances.models.current_positions`.
+    """
+    members = np.asarray(member_ids, dtype=np.int64).ravel()
+    vals = np.asarray(values, dtype=np.int64).ravel()
+    if members.size != vals.size:
+        raise ValueError("member_ids and values must have the same length")
+    unique, first_from_end = np.unique(members[::-1], return_index=True)
+    return unique, vals[::-1][first_from_end]

@@ -207,12 +207,13 @@ def test_build_vote_matrix() -> None:
     assert result.member_ids == (5,) and result.excluded == 1  # 6 saw 1 of min(7, 2) = 2
 
 
-def test_large_map_is_fast_enough() -> None:
-    import time
-
+def test_large_map_of_2000_by_200() -> None:
+    """Correctness on the benchmark's size (timings live in bench/, never in tests)."""
     rng = np.random.default_rng(0)
     matrix = rng.choice([1.0, -1.0, 0.0, NAN], size=(2000, 200))
-    started = time.perf_counter()
     result = build_opinion_map(matrix)
-    assert time.perf_counter() - started < 10  # measured ~0.5 s; generous for slow machines
     assert 2 <= len(result.groups) <= 5
+    assert len(result.member_ids) == 2000 and result.excluded == 0
+    assert result.coords.shape == (2000, 2) and np.isfinite(result.coords).all()
+    assert sum(g.size for g in result.groups) == 2000
+    assert sorted(m for g in result.groups for m in g.member_ids) == list(range(2000))

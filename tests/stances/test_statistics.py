@@ -91,14 +91,39 @@ def test_suppress_small_custom_k_and_missing_keys() -> None:
 
 
 def test_summary_shows_totals_and_mean_but_no_small_bucket() -> None:
-    counts = distribution([2, 2, 2, 1, -2])
-    summary = summarise(counts, members_known=10)
-    assert summary.total == 5
-    assert summary.mean == pytest.approx(1.0)
+    counts = distribution([2] * 6 + [1] + [0] * 4 + [-2] * 3)
+    summary = summarise(counts, members_known=28)
+    assert summary.total == 14 and not summary.withheld
+    assert summary.mean == pytest.approx((12 + 1 - 6) / 14)
     assert summary.participation == pytest.approx(0.5)
-    assert summary.participation_text == "50% (5 of 10)"
-    assert [b.text for b in summary.buckets] == ["3", "<3", "0", "0", "<3"]
+    assert summary.participation_text == "50% (14 of 28)"
+    # The lone +1 is hidden, and so is the smallest large bucket (-2: 3), so that
+    # total - visible = 4 cannot be split back into "1 and 3" with certainty.
+    assert [b.text for b in summary.buckets] == ["6", "<3", "4", "0", "hidden"]
     assert all(b.count is None or b.count == 0 or b.count >= 3 for b in summary.buckets)
+
+
+def test_no_single_hidden_count_follows_from_the_total() -> None:
+    for values in ([2] * 5 + [-2], [2] * 5 + [1, 1] + [-1] * 4, [0] * 3 + [1] + [-1] * 9):
+        summary = summarise(distribution(values), members_known=50)
+        hidden = [b for b in summary.buckets if b.suppressed]
+        assert len(hidden) != 1
+        visible = sum(b.count or 0 for b in summary.buckets)
+        if not summary.withheld:
+            # at least one hidden bucket holds >= 3, so the hidden sum has several splits
+            assert summary.total - visible >= 4
+
+
+def test_tiny_communities_get_no_exact_figures() -> None:
+    summary = summarise(distribution([2, 2, 2, 1, -2]), members_known=10)
+    assert summary.withheld
+    assert [b.text for b in summary.buckets] == ["hidden", "<3", "0", "0", "<3"]
+    for text in (summary.total_text, summary.mean_text, summary.polarisation_text):
+        assert "5" not in text and "+1.0" not in text
+    only_small = summarise(distribution([1, 1]), members_known=10)
+    assert only_small.withheld and only_small.total_text == "fewer than 10"
+    plain = summarise(distribution([1, 1, 1]), members_known=3)
+    assert not plain.withheld and plain.total_text == "3"
 
 
 def test_descriptions() -> None:

@@ -1,0 +1,379 @@
+"""Polls: creating them, counting clicks, live tallies, closing and posting results.
+
+Every vote goes through :meth:`DebateRepository.vote` (one transaction that also reads whether
+the poll is closed) and is acknowledged only once that returned, i.e. after the commit. The
+poll message's tally is refreshed through a :class:`Coalescer`, so a burst of clicks becomes a
+few edits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from bot.checks import is_manager, may_start_debates
+from bot.debates.coalesce import Coalescer
+from bot.debates.durations import format_duration, parse_native_hours
+from bot.debates.export import VoterRow, export_csv
+from bot.debates.options import clean_native_question, parse_native_options
+from bot.debates.poll import (
+    PollSpec,
+    apply_selection,
+    apply_vote,
+    build_poll_spec,
+    ensure_can_vote,
+)
+from bot.debates.tally import Tally
+from bot.errors import UserFacingError
+from bot.repositories.debates import DebateRepository, Decide, PollRecord
+from bot.stance_scale import SCALE
+from cogs.debates._embeds import poll_embed, result_embed
+from cogs.debates._views import poll_view
+
+if TYPE_CHECKING:
+    from bot.client import AgoraBot
+    from cogs.debates._cog import DebatesCog
+
+log = logging.getLogger(__name__)
+
+#: Seconds between two edits of one poll message (Discord allows about 5 edits / 5 s).
+EDIT_INTERVAL = 1.5
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+async def response_message_id(
+    interaction: discord.Interaction, callback: discord.InteractionCallbackResponse[Any]
+) -> int:
+    """The id of the message an interaction response created (from the callback's answer,
+    without another request when Discord included it)."""
+    if callback.message_id is not None:
+        return callback.message_id
+    return (await interaction.original_response()).id
+
+
+def role_ids(user: discord.Member | discord.User) -> list[int]:
+    return [role.id for role in user.roles] if isinstance(user, discord.Member) else []
+
+
+class PollService:
+    def __init__(self, cog: DebatesCog) -> None:
+        self.cog = cog
+        self.bot: AgoraBot = cog.bot
+        self.repo: DebateRepository = cog.repo
+        self.edits: Coalescer[int, None] = Coalescer(self._refresh, interval=EDIT_INTERVAL)
+        self._finalising: set[int] = set()
+
+    # -- commands ---------------------------------------------------------------------------
+
+    async def require_starter(self, interaction: discord.Interaction) -> None:
+        """Refuse members outside the community's ``debate_role`` (when one is set)."""
+        assert interaction.guild_id is not None
+        settings = await self.bot.guild_repo.get_settings(interaction.guild_id)
+        if not may_start_debates(interaction.user, settings):
+            raise UserFacingError(
+                f"Only members with the <@&{settings.debate_role}> role can start polls and "
+                "debates in this server."
+            )
+
+    async def create(
+        self,
+        interaction: discord.Interaction,
+        question: str,
+        options: str,
+        duration: str | None,
+        anonymous: bool,
+        multiple: int,
+        role: discord.Role | None,
+    ) -> None:
+        assert interaction.guild_id is not None and interaction.channel_id is not None
+        await self.require_starter(interaction)
+        now = utcnow()
+        spec = build_poll_spec(
+            question,
+            options,
+            now=now,
+            duration=duration,
+            multiple=multiple,
+            anonymous=anonymous,
+            role_id=role.id if role is not None and not role.is_default() else None,
+        )
+        poll = await self.repo.create_poll(
+            interaction.guild_id,
+            interaction.channel_id,
+            interaction.user.id,
+            "custom",
+            spec,
+            now=now,
+        )
+        callback = await interaction.response.send_message(
+            embed=poll_embed(poll, Tally.empty(len(spec.options)), eligible=self.eligible(poll)),
+            view=poll_view(poll.id, spec.options, spec.max_choices),
+        )
+        await self.repo.set_poll_message(poll.id, await response_message_id(interaction, callback))
+
+    async def create_native(
+        self, interaction: discord.Interaction, question: str, options: str, duration: str | None
+    ) -> None:
+        assert interaction.guild_id is not None and interaction.channel_id is not None
+        await self.require_starter(interaction)
+        clean = clean_native_question(question)
+        answers = parse_native_options(options)
+        hours = parse_native_hours(duration)
+        now = utcnow()
+        spec = PollSpec(
+            question=clean,
+            options=tuple(answers),
+            anonymous=False,  # Discord shows who voted for what in a native poll
+            deadline=now + timedelta(hours=hours),
+        )
+        poll = await self.repo.create_poll(
+            interaction.guild_id,
+            interaction.channel_id,
+            interaction.user.id,
+            "native",
+            spec,
+            now=now,
+        )
+        native = discord.Poll(question=clean, duration=timedelta(hours=hours))
+        for answer in answers:
+            native.add_answer(text=answer)
+        callback = await interaction.response.send_message(
+            f"Poll #{poll.number} · closes in {format_duration(timedelta(hours=hours))}",
+            poll=native,
+        )
+        await self.repo.set_poll_message(poll.id, await response_message_id(interaction, callback))
+
+    async def find(self, interaction: discord.Interaction, number: int) -> PollRecord:
+        assert interaction.guild_id is not None
+        poll = await self.repo.poll_by_number(interaction.guild_id, number)
+        if poll is None:
+            raise UserFacingError(
+                f"There is no poll #{number} in this server: pick one from the suggestions."
+            )
+        return poll
+
+    async def close(self, interaction: discord.Interaction, number: int) -> None:
+        assert interaction.guild_id is not None
+        poll = await self.find(interaction, number)
+        if poll.kind == "debate":
+            raise UserFacingError(
+                f"Poll #{number} is a debate vote: end the debate with `/debate close`."
+            )
+        settings = await self.bot.guild_repo.get_settings(interaction.guild_id)
+        if interaction.user.id != poll.creator_id and not is_manager(interaction.user, settings):
+            raise UserFacingError("Only the poll's creator or a manager can close it.")
+        if not await self.repo.close_poll(poll.id, now=utcnow()):
+            raise UserFacingError(f"Poll #{number} is already closed.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        closed = await self.repo.get_poll(poll.id)
+        assert closed is not None
+        await self.finalise(closed)
+        await interaction.followup.send(
+            f"Poll #{number} is closed; its result is posted.", ephemeral=True
+        )
+
+    async def results(self, interaction: discord.Interaction, number: int) -> None:
+        poll = await self.find(interaction, number)
+        tally = await self.tally(poll)
+        await interaction.response.send_message(
+            embed=poll_embed(poll, tally, eligible=self.eligible(poll)), ephemeral=True
+        )
+
+    async def export(self, interaction: discord.Interaction, number: int) -> None:
+        poll = await self.find(interaction, number)
+        spec = poll.spec()
+        tally = await self.tally(poll)
+        rows: list[VoterRow] | None = None
+        if not spec.anonymous:
+            guild = interaction.guild
+            rows = []
+            for member_id, option, voted_at in await self.repo.voter_rows(poll.id):
+                member = guild.get_member(member_id) if guild is not None else None
+                name = member.display_name if member is not None else str(member_id)
+                rows.append(VoterRow(member_id, name, option, voted_at))
+        data = export_csv(spec, tally, rows)
+        note = "" if rows is not None else " (anonymous: totals only)"
+        await interaction.response.send_message(
+            f"Poll #{poll.number} as CSV{note}.",
+            file=discord.File(io.BytesIO(data), filename=f"poll-{poll.number}.csv"),
+            ephemeral=True,
+        )
+
+    async def autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[int]]:
+        if interaction.guild_id is None:
+            return []
+        polls = await self.repo.search_polls(interaction.guild_id, current, limit=25)
+        choices = []
+        for poll in polls:
+            state = "closed" if poll.closed else "open"
+            label = f"#{poll.number} ({state}) {poll.question}"
+            choices.append(app_commands.Choice(name=label[:100], value=poll.number))
+        return choices
+
+    # -- votes ------------------------------------------------------------------------------
+
+    async def click(self, interaction: discord.Interaction, poll_id: int, option: int) -> None:
+        now = utcnow()
+        roles = role_ids(interaction.user)
+
+        def decide(poll: PollRecord, current: frozenset[int]) -> frozenset[int]:
+            self._check_open(poll, now, roles)
+            if not 0 <= option < len(poll.options):
+                raise UserFacingError("That option no longer exists.")
+            return apply_vote(current, option, poll.max_choices)
+
+        await self._vote(interaction, poll_id, decide, now)
+
+    async def select(
+        self, interaction: discord.Interaction, poll_id: int, values: Sequence[int]
+    ) -> None:
+        now = utcnow()
+        roles = role_ids(interaction.user)
+
+        def decide(poll: PollRecord, current: frozenset[int]) -> frozenset[int]:
+            self._check_open(poll, now, roles)
+            return apply_selection(values, poll.max_choices, len(poll.options))
+
+        await self._vote(interaction, poll_id, decide, now)
+
+    @staticmethod
+    def _check_open(poll: PollRecord, now: datetime, roles: list[int]) -> None:
+        if poll.kind == "debate":
+            if poll.closed:
+                raise UserFacingError("This vote is closed: votes are no longer counted.")
+            return
+        if poll.kind == "native":
+            raise UserFacingError("Vote in a native poll with Discord's own poll controls.")
+        ensure_can_vote(poll.spec(), now=now, member_role_ids=roles, closed=poll.closed)
+
+    async def _vote(
+        self,
+        interaction: discord.Interaction,
+        poll_id: int,
+        decide: Decide,
+        now: datetime,
+    ) -> None:
+        change = await self.repo.vote(poll_id, interaction.user.id, decide, now=now)
+        # Committed: only now may the member read that the vote counts.
+        poll = change.poll
+        if poll.kind == "debate":
+            labels = [SCALE[i].label for i in sorted(change.after)]
+        else:
+            labels = [poll.options[i] for i in sorted(change.after)]
+        if not labels:
+            text = "Your vote was withdrawn."
+        elif len(labels) == 1:
+            text = f"Your vote: {labels[0]}"
+        else:
+            text = "Your votes: " + ", ".join(labels)
+        await interaction.response.send_message(
+            text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+        if change.before != change.after and not self.edits.closed:
+            self.edits.submit(poll.id, None)
+
+    async def native_vote(self, payload: discord.RawPollVoteActionEvent, *, add: bool) -> None:
+        """Record a native poll vote event (answers are numbered from 1)."""
+        if payload.guild_id is None:
+            return
+        await self.repo.native_vote(
+            payload.message_id, payload.user_id, payload.answer_id - 1, add=add, now=utcnow()
+        )
+
+    # -- tallies and results ----------------------------------------------------------------
+
+    async def tally(self, poll: PollRecord) -> Tally:
+        return Tally.from_votes(await self.repo.votes(poll.id), len(poll.options))
+
+    def eligible(self, poll: PollRecord) -> int | None:
+        """How many members may vote, when known (the whole server for unrestricted polls)."""
+        guild = self.bot.get_guild(poll.guild_id)
+        if guild is None:
+            return None
+        if poll.role_id is not None:
+            role = guild.get_role(poll.role_id)
+            return len(role.members) or None if role is not None else None
+        return guild.member_count
+
+    async def _refresh(self, poll_id: int, _state: None) -> None:
+        """Coalesced: redraw the live tally on the poll's message."""
+        poll = await self.repo.get_poll(poll_id)
+        if poll is None or poll.message_id is None:
+            return
+        if poll.kind == "debate":
+            await self.cog.debates.refresh_vote_message(poll)
+            return
+        if poll.closed:
+            return
+        message = self.bot.get_partial_messageable(poll.channel_id).get_partial_message(
+            poll.message_id
+        )
+        try:
+            await message.edit(
+                embed=poll_embed(poll, await self.tally(poll), eligible=self.eligible(poll))
+            )
+        except discord.HTTPException as exc:
+            log.warning("could not update poll %s: %s", poll.id, exc)
+
+    async def finalise(self, poll: PollRecord) -> None:
+        """Post a closed poll's result (counts, percentages, turnout, chart) once, and show
+        the final tally on the poll message without buttons."""
+        if poll.id in self._finalising or poll.result_message_id is not None:
+            return
+        self._finalising.add(poll.id)
+        try:
+            self.edits.cancel(poll.id)
+            channel = self.bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
+            if poll.kind == "native" and poll.message_id is not None:
+                try:
+                    await self.bot.http.end_poll(poll.channel_id, poll.message_id)
+                except discord.HTTPException:
+                    pass  # already ended by Discord at its expiry
+            tally = await self.tally(poll)
+            spec = poll.spec()
+            eligible = self.eligible(poll)
+            from bot.debates.charts import render_results_chart
+
+            chart = await asyncio.to_thread(render_results_chart, tally, spec)
+            try:
+                message = await channel.send(
+                    embed=result_embed(poll, tally, eligible=eligible),
+                    file=discord.File(io.BytesIO(chart), filename="results.png"),
+                    nonce=f"agora-poll-{poll.id}",
+                )
+            except (discord.NotFound, discord.Forbidden) as exc:
+                log.warning("cannot post the result of poll %s: %s", poll.id, exc)
+                await self.repo.set_poll_result_message(poll.id, 0)
+                return
+            await self.repo.set_poll_result_message(poll.id, message.id)
+            if poll.kind == "custom" and poll.message_id is not None:
+                try:
+                    await channel.get_partial_message(poll.message_id).edit(
+                        embed=poll_embed(poll, tally, eligible=eligible), view=None
+                    )
+                except discord.HTTPException as exc:
+                    log.warning("could not show poll %s as closed: %s", poll.id, exc)
+        finally:
+            self._finalising.discard(poll.id)
+
+    async def run_due(self, now: datetime) -> None:
+        """Close polls past their deadline and post results that were never posted."""
+        for poll in await self.repo.due_polls(now):
+            await self.repo.close_poll(poll.id, now=now)
+        for poll in await self.repo.unposted_polls():
+            try:
+                await self.finalise(poll)
+            except Exception:
+                log.exception("could not post the result of poll %s", poll.id)

@@ -1,0 +1,290 @@
+"""Debates end to end: quick and Oxford debates, phases, arguments, upvotes, weekly debates."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from typing import cast
+
+import pytest
+
+from bot.debates.charts import PNG_MAGIC
+from bot.debates.topics import default_topics
+from cogs.debates._cog import DebatesCog
+from tests.debates.helpers import (
+    answer,
+    channel_messages,
+    click,
+    custom_ids,
+    option_id,
+    reply,
+    wait_message,
+    wait_stored,
+)
+from tests.harness import AgoraHarness, message_text
+
+TOPIC = default_topics()[0]
+
+
+def cog(agora: AgoraHarness) -> DebatesCog:
+    found = agora.running_bot.get_cog("Debates")
+    assert type(found).__name__ == "DebatesCog"
+    return cast(DebatesCog, found)
+
+
+async def start(agora: AgoraHarness, **options: object) -> dict:
+    values: dict[str, object] = {"topic": TOPIC.id}
+    values.update(options)
+    interaction = await agora.slash("debate start", values)
+    assert interaction.message is not None, reply(interaction)
+    return interaction.message
+
+
+async def observations(agora: AgoraHarness) -> list[tuple[int, int, str, str | None]]:
+    rows = await agora.running_bot.db.fetch_all(
+        "SELECT member_id, value, source, topic FROM stance_observations ORDER BY id"
+    )
+    return [(int(r[0]), int(r[1]), str(r[2]), r[3]) for r in rows]
+
+
+async def test_quick_debate_vote_close_and_result(agora: AgoraHarness) -> None:
+    message = await start(agora)
+    assert TOPIC.motion in message_text(message) and "Debate #1" in message_text(message)
+    voters = [agora.emu.add_member(agora.guild.id, f"d{n}") for n in range(4)]
+    for n, member in enumerate(voters):
+        ack = await click(agora, member, message, option_id(message, n % 5))
+        assert ack.ephemeral and reply(ack).startswith("Your vote: ")
+    assert [o[:3] for o in await observations(agora)] == [
+        (voters[0], 2, "debate:1"),
+        (voters[1], 1, "debate:1"),
+        (voters[2], 0, "debate:1"),
+        (voters[3], -1, "debate:1"),
+    ]
+    assert all(o[3] == TOPIC.id for o in await observations(agora))
+    refused = await agora.slash("debate close", {"debate": 1}, user=voters[0])
+    assert "creator or a manager" in reply(refused)
+    closed = await agora.slash("debate close", {"debate": 1})
+    assert "closed" in await answer(closed)
+    result = await wait_message(agora, "Result of debate #1")
+    assert "4 voters" in message_text(result) and "mean +0.50" in message_text(result)
+    assert agora.emu.attachment_bytes(result).startswith(PNG_MAGIC)
+    final = agora.emu.get_message(int(message["id"])) or {}
+    assert custom_ids(final) == []
+
+
+async def test_oxford_debate_from_pre_vote_to_winner(agora: AgoraHarness) -> None:
+    message = await start(agora, format="oxford", duration="2h")
+    a, b, c, d = (agora.emu.add_member(agora.guild.id, f"o{n}") for n in range(4))
+    # Opening vote: 2 share, 1 undecided, 1 safeguard.
+    for member, option in ((a, 0), (b, 1), (c, 2), (d, 4)):
+        await click(agora, member, message, option_id(message, option))
+
+    moved = await agora.slash("debate next", {"debate": 1})
+    assert "discussion" in (await answer(moved)).lower()
+    opening = agora.emu.get_message(int(message["id"])) or {}
+    assert not any(cid.startswith("agora:pv:") for cid in custom_ids(opening))
+    thread_id = int(
+        await agora.running_bot.db.fetch_value("SELECT thread_id FROM debates WHERE id = 1")
+    )
+    welcome = await wait_message(agora, "Debate #1: discussion", channel_id=thread_id)
+
+    # Arguments: a modal behind a button, posted in the thread, upvoted by others.
+    opened = await click(agora, a, welcome, "agora:aa:1")
+    assert opened.modal is not None
+    submitted = await agora.emu.submit_modal(
+        agora.guild.id,
+        a,
+        "agora:am:1",
+        {"side": ["safeguard"], "text": "Open weights let anyone strip the safety tuning."},
+    )
+    await submitted.response()
+    assert submitted.ephemeral and "posted" in reply(submitted)
+    argument = await wait_message(agora, "strip the safety tuning", channel_id=thread_id)
+    assert "Argument for safeguard" in message_text(argument)
+    own = await click(agora, a, argument, "agora:au:1")
+    assert "your own argument" in reply(own)
+    for member in (b, c):
+        up = await click(agora, member, argument, "agora:au:1")
+        assert "You upvoted" in reply(up)
+    back = await click(agora, c, argument, "agora:au:1")
+    assert "taken back (1 upvotes)" in reply(back)
+    await click(agora, d, argument, "agora:au:1")
+    await agora.wait_for(
+        lambda: (
+            "Upvote · 2" in str((agora.emu.get_message(int(argument["id"])) or {})["components"])
+        ),
+        within=15,
+    )
+    short = await click(agora, b, welcome, "agora:aa:1")
+    assert short.modal is not None
+    too_short = await agora.emu.submit_modal(
+        agora.guild.id, b, "agora:am:1", {"side": ["share"], "text": "yes"}
+    )
+    await too_short.response()
+    assert "at least 10 characters" in reply(too_short)
+
+    moved = await agora.slash("debate next", {"debate": 1})
+    assert "closing vote" in (await answer(moved)).lower()
+    closing = await wait_message(agora, "Debate #1: closing vote")
+    # Closing vote: c and d move to share (2 changed their mind), b stays, a moves within share.
+    for member, option in ((a, 1), (b, 1), (c, 0), (d, 1)):
+        ack = await click(agora, member, closing, option_id(closing, option))
+        assert reply(ack).startswith("Your vote")
+    late = await click(agora, a, message, "agora:aa:1")
+    assert late.modal is not None  # arguments stay open until the result
+
+    moved = await agora.slash("debate next", {"debate": 1})
+    assert "result" in (await answer(moved)).lower()
+    result = await wait_message(agora, "Result of debate #1")
+    text = message_text(result)
+    assert "Share wins" in text
+    assert "Share: 50% → 100%" in text
+    assert "2 of 4 who voted twice changed their mind" in text
+    assert "Strongest arguments for safeguard" in text and "strip the safety tuning" in text
+    assert agora.emu.attachment_bytes(result).startswith(PNG_MAGIC)
+    assert custom_ids(agora.emu.get_message(int(closing["id"])) or {}) == []
+    ended = await agora.slash("debate next", {"debate": 1})
+    assert "already ended" in reply(ended)
+    assert len(await observations(agora)) == 8
+
+
+async def test_oxford_phase_deadlines_advance_even_after_downtime(agora: AgoraHarness) -> None:
+    message = await start(agora, format="oxford", duration="4h")
+    await click(agora, agora.member, message, option_id(message, 4))
+    db = agora.running_bot.db
+    await db.execute("UPDATE debates SET pre_vote_end = pre_vote_end - 3601 WHERE id = 1")
+    await cog(agora).run_due()
+    assert await db.fetch_value("SELECT phase FROM debates WHERE id = 1") == "discussion"
+    await agora.stop_bot()
+    with sqlite3.connect(agora.db_path) as conn:
+        conn.execute(
+            "UPDATE debates SET discussion_end = discussion_end - 20000, "
+            "post_vote_end = post_vote_end - 20000 WHERE id = 1"
+        )
+    await agora.start_bot()
+    result = await wait_message(agora, "Result of debate #1")
+    assert "No result" in message_text(result)  # nobody voted in the closing vote
+    await cog(agora).run_due()
+    assert (
+        len([m for m in channel_messages(agora) if "Result of debate #1" in message_text(m)]) == 1
+    )
+    assert (
+        await agora.running_bot.db.fetch_value("SELECT phase FROM debates WHERE id = 1") == "result"
+    )
+
+
+async def test_restart_mid_debate_keeps_buttons(agora: AgoraHarness) -> None:
+    message = await start(agora)
+    await click(agora, agora.member, message, option_id(message, 0))
+    await agora.restart()
+    ack = await click(agora, agora.manager, message, option_id(message, 3))
+    assert reply(ack) == "Your vote: Lean safeguard"
+    votes = await agora.running_bot.db.fetch_all(
+        "SELECT member_id, option FROM votes ORDER BY member_id"
+    )
+    assert sorted((int(r[0]), int(r[1])) for r in votes) == sorted(
+        [(agora.member, 0), (agora.manager, 3)]
+    )
+
+
+async def test_free_text_motion_topics_and_random(agora: AgoraHarness) -> None:
+    message = await start(agora, topic="This house believes <@123> should open-source everything")
+    assert "<@123>" in message_text(message) and message["mentions"] == []
+    topics = await agora.slash("debate topics")
+    assert topics.ephemeral and TOPIC.id in reply(topics)
+    random_debate = await agora.slash("debate random")
+    assert random_debate.message is not None and "Debate #2" in message_text(random_debate.message)
+    choices = await (
+        await agora.emu.autocomplete(agora.guild.id, agora.member, "debate start", {"topic": ""})
+    ).wait_choices()
+    assert len(choices) == 25
+    narrowed = await (
+        await agora.emu.autocomplete(
+            agora.guild.id, agora.member, "debate start", {"topic": "deepfake"}
+        )
+    ).wait_choices()
+    assert 0 < len(narrowed) < 25 and "deepfakes" in narrowed[0]["name"]
+    debates = await (
+        await agora.emu.autocomplete(agora.guild.id, agora.member, "debate close", {"debate": ""})
+    ).wait_choices()
+    assert [c["value"] for c in debates] == [2, 1]
+    await wait_stored(agora)
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"topic": "too short"}, "too short"),
+        ({"topic": "x" * 301}, "limit is 300"),
+        ({"topic": TOPIC.id, "duration": "2m"}, "between 4 minutes and 30 days"),
+        ({"topic": TOPIC.id, "duration": "soon"}, "can't read"),
+    ],
+)
+async def test_bad_debate_input_is_refused(
+    agora: AgoraHarness, options: dict[str, object], expected: str
+) -> None:
+    interaction = await agora.slash("debate start", options)
+    assert interaction.ephemeral and expected in reply(interaction)
+    assert await agora.running_bot.db.fetch_value("SELECT count(*) FROM debates") == 0
+
+
+async def test_debate_role_and_quick_next_refused(agora: AgoraHarness) -> None:
+    await start(agora)
+    quick = await agora.slash("debate next", {"debate": 1})
+    assert "single vote" in reply(quick)
+    role = agora.emu.add_role(agora.guild.id, "Debaters")
+    await agora.slash(
+        "agora settings", {"setting": "debate_role", "value": str(role)}, user=agora.manager
+    )
+    refused = await agora.slash("debate start", {"topic": TOPIC.id})
+    assert refused.ephemeral and "role can start" in reply(refused)
+    refused_random = await agora.slash("debate random")
+    assert "role can start" in reply(refused_random)
+    allowed = await agora.slash("debate start", {"topic": TOPIC.id}, user=agora.manager)
+    assert allowed.message is not None
+    await wait_stored(agora)
+
+
+async def test_start_release_debate(agora: AgoraHarness) -> None:
+    bot = agora.running_bot
+    await bot.load_extension("tests.debates.release_extension")
+    await bot.sync_commands_if_changed()
+    interaction = await agora.slash(
+        "release-debate", {"title": "Llama 9 <@&42>", "url": "https://example.org/llama-9"}
+    )
+    message = interaction.message
+    assert message is not None and not interaction.ephemeral
+    text = message_text(message)
+    assert "Should Llama 9 <@&42> have been released this openly?" in text
+    assert message["mention_roles"] == []
+    row = await bot.db.fetch_one("SELECT format, source, motion FROM debates WHERE id = 1")
+    assert row is not None and (row[0], row[1]) == ("quick", "release")
+    ack = await click(agora, agora.member, message, option_id(message, 1))
+    assert reply(ack) == "Your vote: Lean share"
+    long = await agora.slash("release-debate", {"title": "x" * 400})
+    assert long.message is not None and "…" in message_text(long.message)
+    await wait_stored(agora)
+
+
+async def test_weekly_debate_starts_once_per_slot(agora: AgoraHarness) -> None:
+    channel = agora.emu.add_channel(agora.guild.id, "debates")
+    for setting, value in (("debate_channel", str(channel)), ("weekly_debate", "mon 18:00")):
+        await agora.slash(
+            "agora settings", {"setting": setting, "value": value}, user=agora.manager
+        )
+    service = cog(agora).debates
+    before_slot = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)  # a Monday
+    await service.run_weekly(before_slot)  # first sight: remembers the last slot, starts nothing
+    assert channel_messages(agora, channel) == []
+    after_slot = datetime(2026, 3, 2, 18, 5, tzinfo=UTC)
+    await service.run_weekly(after_slot)
+    await service.run_weekly(after_slot + timedelta(minutes=5))
+    debates = [m for m in channel_messages(agora, channel) if "Debate #1" in message_text(m)]
+    assert len(debates) == 1 and "Oxford debate" in message_text(debates[0])
+    row = await agora.running_bot.db.fetch_one("SELECT source, format FROM debates WHERE id = 1")
+    assert row is not None and tuple(row) == ("weekly", "oxford")
+    # A slot missed long ago (bot down for a day) is skipped, the next one runs.
+    await service.run_weekly(after_slot + timedelta(days=8))
+    assert await agora.running_bot.db.fetch_value("SELECT count(*) FROM debates") == 1
+    await service.run_weekly(after_slot + timedelta(days=14))
+    assert await agora.running_bot.db.fetch_value("SELECT count(*) FROM debates") == 2

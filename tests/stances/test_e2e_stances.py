@@ -1,0 +1,286 @@
+"""End to end through the emulator: the real bot answering `/stance` commands."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import pytest
+
+from bot.repositories.observations import ObservationRepository
+from bot.repositories.stances import StanceRepository
+from bot.stance_scale import Stance
+from bot.stances.charts import PNG_MAGIC
+from cogs.stances._cog import StancesCog
+from tests.emulator import EmulatedInteraction
+from tests.harness import AgoraHarness, message_text, response_text
+
+
+async def deferred(agora: AgoraHarness, interaction: EmulatedInteraction) -> dict[str, Any]:
+    """The follow-up that replaces a deferred "thinking" response."""
+    return await interaction.wait_followup(timeout=20)
+
+
+def repo(agora: AgoraHarness) -> StanceRepository:
+    return StanceRepository(agora.running_bot.db)
+
+
+def cog(agora: AgoraHarness) -> StancesCog:
+    found = agora.running_bot.get_cog("StancesCog")
+    assert found is not None  # (a fresh import per bot: isinstance would not match)
+    return cast(StancesCog, found)
+
+
+async def test_set_then_me_is_ephemeral_with_a_chart(agora: AgoraHarness) -> None:
+    done = await agora.slash("stance set", {"position": 1})
+    assert done.ephemeral and "Lean share (+1)" in response_text(done)
+    topic = await agora.slash("stance set", {"position": -2, "topic": "open-weights-build-trust"})
+    assert "topic `open-weights-build-trust`" in response_text(topic)
+
+    me = await agora.slash("stance me")
+    assert me.ephemeral
+    message = await deferred(agora, me)
+    text = message_text(message)
+    assert "Lean share (+1)" in text and "your declaration" in text
+    assert "Visibility: private" in text
+    assert "Strongly safeguard (-2)" in text  # the topic position
+    assert message["attachments"][0]["filename"] == "stance-history.png"
+    assert agora.emu.attachment_bytes(message).startswith(PNG_MAGIC)
+
+
+async def test_me_says_which_debate_formed_the_position(agora: AgoraHarness) -> None:
+    await ObservationRepository(agora.running_bot.db).record(
+        agora.guild.id, agora.member, Stance.STRONGLY_SHARE, "debate:12"
+    )
+    message = await deferred(agora, await agora.slash("stance me"))
+    assert "your vote in debate #12" in message_text(message)
+
+
+async def test_bad_inputs_are_refused(agora: AgoraHarness) -> None:
+    unknown = await agora.slash("stance set", {"position": 1, "topic": "no-such-topic"})
+    assert unknown.ephemeral and "not a topic of the bank" in response_text(unknown)
+    period = await agora.slash("stance community", {"period": "forever"})
+    assert period.ephemeral and "don't understand the period" in response_text(period)
+    short = await agora.slash("stance statement add", {"text": "too short"})
+    assert short.ephemeral and "too short" in response_text(short)
+    long = await agora.slash("stance statement add", {"text": "x" * 201})
+    assert "too long (201 characters)" in response_text(long)
+    no_map = await agora.slash("stance map")
+    assert no_map.ephemeral and "no statements yet" in response_text(no_map)
+    missing = await agora.slash("stance statement remove", {"statement": 9}, user=agora.manager)
+    assert "no statement #9" in response_text(missing)
+    assert await repo(agora).observation_columns(agora.guild.id, None) is not None
+
+
+async def test_topic_autocomplete(agora: AgoraHarness) -> None:
+    asked = await agora.emu.autocomplete(
+        agora.guild.id, agora.member, "stance set", {"position": 1, "topic": "open weights"}
+    )
+    choices = await asked.wait_choices()
+    assert 1 <= len(choices) <= 25
+    assert "open-weights-build-trust" in [c["value"] for c in choices]
+
+
+async def test_visibility_rules(agora: AgoraHarness) -> None:
+    other = agora.emu.add_member(agora.guild.id, "curious")
+    await agora.slash("stance set", {"position": 2})
+    hidden = await agora.slash("stance user", {"member": agora.member}, user=other)
+    assert hidden.ephemeral
+    assert "keeps their stance private" in response_text(hidden)
+    assert "Strongly share" not in response_text(hidden)
+    assert not (hidden.message or {}).get("mentions")  # the mention does not ping
+
+    public = await agora.slash("stance visibility", {"visibility": "public"})
+    assert public.ephemeral and "public" in response_text(public)
+    shown = await agora.slash("stance user", {"member": agora.member}, user=other)
+    assert "**Strongly share (+2)**, declared" in response_text(shown)
+
+    await agora.slash("stance visibility", {"visibility": "private"})
+    again = await agora.slash("stance user", {"member": agora.member}, user=other)
+    assert "keeps their stance private" in response_text(again)
+    # Public in one community says nothing about another.
+    assert (await repo(agora).get_visibility(agora.guilds[1].id, agora.member)).value == "private"
+
+
+async def test_community_chart_suppresses_small_buckets(agora: AgoraHarness) -> None:
+    observations = ObservationRepository(agora.running_bot.db)
+    now = datetime.now(UTC)
+    plan = [2] * 6 + [1] + [0] * 4 + [-2] * 3  # +1 is held by one member only
+    for index, value in enumerate(plan):
+        member = agora.emu.add_member(agora.guild.id, f"voter{index}")
+        await observations.record(
+            agora.guild.id, member, Stance(value), "declared", at=now - timedelta(days=index % 5)
+        )
+    interaction = await agora.slash("stance community", {"period": "7d"})
+    assert not interaction.ephemeral
+    message = await deferred(agora, interaction)
+    text = message_text(message)
+    assert "Strongly share (+2): **6**" in text
+    assert "Lean share (+1): **<3**" in text
+    assert "Undecided (0): **4**" in text
+    assert "Strongly safeguard (-2): **hidden**" in text  # so the lone +1 is not derivable
+    assert "Members with a position: 14" in text
+    assert "Mean: +0.5" in text
+    assert "Polarisation (0–1): 0." in text
+    assert "Trend over 7d" in text
+    assert "Lean share (+1): **1**" not in text
+    assert message["attachments"][0]["filename"] == "community.png"
+    assert agora.emu.attachment_bytes(message).startswith(PNG_MAGIC)
+
+
+async def test_tiny_community_withholds_figures(agora: AgoraHarness) -> None:
+    await agora.slash("stance set", {"position": 2})
+    message = await deferred(agora, await agora.slash("stance community"))
+    text = message_text(message)
+    assert "Strongly share (+2): **<3**" in text
+    assert "Members with a position: fewer than 10" in text
+    assert "Mean: withheld" in text and "+2.0" not in text
+
+
+async def test_statements_dealt_voted_and_mapped(agora: AgoraHarness) -> None:
+    texts = [f"Statement number {n} about openness." for n in range(1, 9)]
+    for text in texts:
+        added = await agora.slash("stance statement add", {"text": text})
+        assert added.ephemeral and "added" in response_text(added)
+    # A statement with a mention is stored as text and never pings.
+    pinged = await agora.slash("stance statement add", {"text": "Hello @everyone and <@1>!!"})
+    assert "#9" in response_text(pinged)
+    assert not (pinged.message or {}).get("mention_everyone")
+
+    members = [agora.emu.add_member(agora.guild.id, f"m{n}") for n in range(8)]
+    for index, member in enumerate(members):
+        dealt = await agora.slash("stance vote", user=member)
+        assert dealt.ephemeral
+        for _ in range(9):
+            message = dealt.message
+            assert message is not None
+            statement = int(message["embeds"][0]["title"].split("#")[1])
+            vote = "agree" if (statement % 2 == 0) == (index < 4) else "disagree"
+            button = f"stance:vote:{await _statement_id(agora, statement)}:{vote}"
+            click = await agora.emu.click(agora.guild.id, member, message["id"], button)
+            await click.response(timeout=10)
+            dealt = click
+        final = message_text(dealt.message or {})
+        assert "Nothing left to vote on" in final
+
+    mapped = await agora.slash("stance map")
+    message = await deferred(agora, mapped)
+    text = message_text(message)
+    assert "8 members on the map" in text
+    assert "Group A (4 members)" in text and "Group B (4 members)" in text
+    assert "Consensus" in text
+    assert agora.emu.attachment_bytes(message).startswith(PNG_MAGIC)
+    assert str(members[0]) not in text  # no member is named
+
+
+async def _statement_id(agora: AgoraHarness, number: int) -> int:
+    found = await repo(agora).statement_by_number(agora.guild.id, number)
+    assert found is not None
+    return found.id
+
+
+async def test_statement_removal_is_for_managers(agora: AgoraHarness) -> None:
+    await agora.slash("stance statement add", {"text": "A statement to be removed."})
+    refused = await agora.slash("stance statement remove", {"statement": 1})
+    assert refused.ephemeral and "Manage Server" in response_text(refused)
+    asked = await agora.emu.autocomplete(
+        agora.guild.id, agora.manager, "stance statement remove", {"statement": "removed"}
+    )
+    assert [c["value"] for c in await asked.wait_choices()] == [1]
+    removed = await agora.slash("stance statement remove", {"statement": 1}, user=agora.manager)
+    assert "was removed" in response_text(removed)
+    dealt = await agora.slash("stance vote")
+    assert "Nothing left to vote on" in response_text(dealt)
+
+
+async def test_export_file_holds_the_members_data(agora: AgoraHarness) -> None:
+    await agora.slash("stance set", {"position": -1})
+    await agora.slash("stance statement add", {"text": "Exported statement text."})
+    dealt = await agora.slash("stance vote")
+    assert dealt.message is not None
+    statement_id = await _statement_id(agora, 1)
+    click = await agora.emu.click(
+        agora.guild.id, agora.member, dealt.message["id"], f"stance:vote:{statement_id}:pass"
+    )
+    await click.response()
+    await agora.slash("stance visibility", {"visibility": "public"})
+
+    interaction = await agora.slash("stance export")
+    assert interaction.ephemeral
+    message = await deferred(agora, interaction)
+    assert message["attachments"][0]["filename"] == "stances.json"
+    data = json.loads(agora.emu.attachment_bytes(message))
+    assert data["member_id"] == str(agora.member) and data["guild_id"] == str(agora.guild.id)
+    assert data["visibility"] == "public"
+    assert [(h["value"], h["source"]) for h in data["history"]] == [(-1, "declared")]
+    assert data["statement_votes"][0]["vote"] == "pass"
+    assert data["statement_votes"][0]["statement"] == "Exported statement text."
+    assert data["statements_authored"][0]["number"] == 1
+
+
+async def test_forget_after_confirmation(agora: AgoraHarness) -> None:
+    await agora.slash("stance set", {"position": 2})
+    await agora.slash("stance visibility", {"visibility": "public"})
+    asked = await agora.slash("stance forget")
+    assert asked.ephemeral and asked.message is not None
+    cancel = await agora.emu.click(
+        agora.guild.id, agora.member, asked.message["id"], f"stance:forget:{agora.member}:no"
+    )
+    await cancel.response()
+    assert "Nothing was deleted" in response_text(cancel)
+    assert len(await repo(agora).member_observations(agora.guild.id, agora.member)) == 1
+
+    asked = await agora.slash("stance forget")
+    assert asked.message is not None
+    confirm = await agora.emu.click(
+        agora.guild.id, agora.member, asked.message["id"], f"stance:forget:{agora.member}:yes"
+    )
+    await confirm.response()
+    assert "was deleted" in response_text(confirm)
+    assert await repo(agora).member_observations(agora.guild.id, agora.member) == []
+    assert (await repo(agora).get_visibility(agora.guild.id, agora.member)).value == "private"
+
+
+async def test_purge_needs_a_manager_and_a_confirmation(agora: AgoraHarness) -> None:
+    await agora.slash("stance set", {"position": 2})
+    refused = await agora.slash("stance purge")
+    assert refused.ephemeral and "Manage Server" in response_text(refused)
+
+    asked = await agora.slash("stance purge", user=agora.manager)
+    assert asked.ephemeral and asked.message is not None
+    confirm = await agora.emu.click(
+        agora.guild.id, agora.manager, asked.message["id"], f"stance:purge:{agora.guild.id}:yes"
+    )
+    await confirm.response()
+    assert "Deleted all of this server's Agora data" in response_text(confirm)
+    assert await repo(agora).member_observations(agora.guild.id, agora.member) == []
+
+
+async def test_retention_purges_communities_left_long_ago(agora: AgoraHarness) -> None:
+    db = agora.running_bot.db
+    observations = ObservationRepository(db)
+    gone, kept = 990_001, 990_002
+    for guild in (gone, kept):
+        await agora.running_bot.guild_repo.ensure(guild)
+        await agora.running_bot.guild_repo.mark_left(guild)
+        await observations.record(guild, agora.member, Stance.LEAN_SHARE, "declared")
+    await observations.record(agora.guild.id, agora.member, Stance.LEAN_SHARE, "declared")
+    await db.execute(
+        "UPDATE guilds SET left_at = ? WHERE guild_id = ?",
+        ((datetime.now(UTC) - timedelta(days=31)).isoformat(), gone),
+    )
+    purged = await cog(agora).purge_due_communities()
+    assert purged == [gone]
+    assert await db.fetch_value("SELECT count(*) FROM guilds WHERE guild_id = ?", (gone,)) == 0
+    assert len(await repo(agora).member_observations(kept, agora.member)) == 1
+    assert len(await repo(agora).member_observations(agora.guild.id, agora.member)) == 1
+    assert cog(agora).retention_loop.is_running()
+
+
+@pytest.mark.parametrize("command", ["stance me", "stance export", "stance vote"])
+async def test_personal_replies_are_ephemeral(agora: AgoraHarness, command: str) -> None:
+    interaction = await agora.slash(command)
+    assert interaction.ephemeral
+    if command != "stance vote":  # deferred: let the command finish before the bot stops
+        await deferred(agora, interaction)
