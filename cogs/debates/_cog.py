@@ -16,6 +16,7 @@ from discord.ext import commands, tasks
 
 from bot.debates.coalesce import Coalescer
 from bot.debates.options import MAX_MOTION_LENGTH
+from bot.error_handler import reply_with_error
 from bot.repositories.debates import DebateRepository
 from cogs.debates._debates import DebateService
 from cogs.debates._polls import EDIT_INTERVAL, PollService, utcnow
@@ -97,8 +98,6 @@ class DebatesCog(commands.Cog, name="Debates"):
         try:
             await self.debates.start_release(interaction, title, url)
         except Exception as exc:
-            from bot.error_handler import reply_with_error
-
             await reply_with_error(interaction, exc)
 
     # -- /poll ------------------------------------------------------------------------------
