@@ -1,6 +1,6 @@
 """The openness card: licence class, access, and an overall grade, from declared metadata only.
 
-Grade rule (also in ``README_SECTION.md``). A model gets the first grade whose condition
+Grade rule (also in the README). A model gets the first grade whose condition
 holds, checked from A down; nothing missing is ever assumed to be open:
 
 * **A · Open**: every licence is OSI-style open (permissive or copyleft), the repository
