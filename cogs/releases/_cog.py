@@ -145,11 +145,10 @@ class ReleasesCog(commands.Cog, name="Releases"):
     async def radar_loop(self) -> None:
         try:
             if self.radar_loop.current_loop == 0:
-                # Right after a (re)start: finish announcements a crash interrupted, while
-                # Discord still remembers their nonces; the first fetch comes one interval later.
+                # Right after a (re)start: first finish announcements a crash interrupted,
+                # while Discord still remembers their nonces; then fetch as usual.
                 await self.drain_outbox()
-            else:
-                await self.run_cycle_once()
+            await self.run_cycle_once()
         except Exception:  # the loop must never die
             log.exception("release radar cycle failed")
 
