@@ -101,6 +101,12 @@ class AdminCog(commands.Cog):
                 "Give both `setting` and `value` to change a setting, or neither to see them all."
             )
         updated = change_setting(current, setting, value)
+        if setting == "manager_role" and updated.manager_role == interaction.guild_id:
+            # The @everyone role's id is the server's id: every member would be a manager.
+            raise UserFacingError(
+                "`manager_role` was not changed: @everyone would make every member a manager; "
+                "pick a normal role."
+            )
         await self.bot.guild_repo.save_settings(interaction.guild_id, updated)
         await interaction.response.send_message(
             f"`{setting}` is now {describe_setting(updated, setting)}.", ephemeral=True

@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 WEEKLY_GRACE = timedelta(hours=6)
 WEEKLY_DURATION = timedelta(hours=24)
 RELEASE_TITLE_MAX = 200
+#: The refusal of a button whose custom id names another server's debate or argument.
+FOREIGN_BUTTON = "This button belongs to another server; nothing was changed."
 
 
 class DebateService:
@@ -424,6 +426,8 @@ class DebateService:
 
     async def open_argument_modal(self, interaction: discord.Interaction, debate_id: int) -> None:
         debate = await self.repo.get_debate(debate_id)
+        if debate is not None and debate.guild_id != interaction.guild_id:
+            raise UserFacingError(FOREIGN_BUTTON)
         if debate is None or debate.phase is Phase.RESULT:
             raise UserFacingError("This debate has ended: arguments are closed.")
         await interaction.response.send_modal(ArgumentModal(debate_id))
@@ -432,6 +436,9 @@ class DebateService:
         self, interaction: discord.Interaction, debate_id: int, side: str, text: str
     ) -> None:
         argument = new_argument(side, text, interaction.user.id, utcnow())
+        owner = await self.repo.get_debate(debate_id)
+        if owner is not None and owner.guild_id != interaction.guild_id:
+            raise UserFacingError(FOREIGN_BUTTON)
         argument_id = await self.repo.add_argument(
             debate_id, interaction.user.id, argument.side, argument.text, now=utcnow()
         )
@@ -454,6 +461,10 @@ class DebateService:
 
     async def upvote(self, interaction: discord.Interaction, argument_id: int) -> None:
         member_id = interaction.user.id
+        found = await self.repo.get_argument(argument_id)
+        owner = await self.repo.get_debate(found[0]) if found is not None else None
+        if owner is not None and owner.guild_id != interaction.guild_id:
+            raise UserFacingError(FOREIGN_BUTTON)
 
         def allowed(argument: object) -> None:
             from bot.debates.arguments import Argument

@@ -61,6 +61,13 @@ async def response_message_id(
     return (await interaction.original_response()).id
 
 
+def _check_guild(poll: PollRecord, guild_id: int | None) -> None:
+    """Refuse a vote through a button whose poll belongs to another server (a forged
+    custom id): ids in custom ids are global, numbers shown to members are per server."""
+    if poll.guild_id != guild_id:
+        raise UserFacingError("This button belongs to another server; nothing was changed.")
+
+
 def role_ids(user: discord.Member | discord.User) -> list[int]:
     return [role.id for role in user.roles] if isinstance(user, discord.Member) else []
 
@@ -227,8 +234,10 @@ class PollService:
     async def click(self, interaction: discord.Interaction, poll_id: int, option: int) -> None:
         now = utcnow()
         roles = role_ids(interaction.user)
+        guild_id = interaction.guild_id
 
         def decide(poll: PollRecord, current: frozenset[int]) -> frozenset[int]:
+            _check_guild(poll, guild_id)
             self._check_open(poll, now, roles)
             if not 0 <= option < len(poll.options):
                 raise UserFacingError("That option no longer exists.")
@@ -241,8 +250,10 @@ class PollService:
     ) -> None:
         now = utcnow()
         roles = role_ids(interaction.user)
+        guild_id = interaction.guild_id
 
         def decide(poll: PollRecord, current: frozenset[int]) -> frozenset[int]:
+            _check_guild(poll, guild_id)
             self._check_open(poll, now, roles)
             return apply_selection(values, poll.max_choices, len(poll.options))
 

@@ -74,9 +74,21 @@ class DiscussButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
+            await refuse_foreign_delivery(interaction, self.delivery_id)
             await open_discussion(interaction)
         except Exception as exc:
             await reply_with_error(interaction, exc)
+
+
+FOREIGN_BUTTON = "This button belongs to another server; nothing was changed."
+
+
+async def refuse_foreign_delivery(interaction: discord.Interaction, delivery_id: int) -> None:
+    """Refuse a button whose custom id names another server's announcement (forged)."""
+    bot = cast("AgoraBot", interaction.client)
+    delivery = await ReleaseRepository(bot.db).delivery(delivery_id)
+    if delivery is not None and delivery.guild_id != interaction.guild_id:
+        raise UserFacingError(FOREIGN_BUTTON)
 
 
 async def open_discussion(interaction: discord.Interaction) -> None:
@@ -150,7 +162,9 @@ class DebateButton(
         """The release's title and link: from the delivery record, else from the embed."""
         bot = cast("AgoraBot", interaction.client)
         delivery = await ReleaseRepository(bot.db).delivery(self.delivery_id)
-        if delivery is not None and delivery.guild_id == interaction.guild_id:
+        if delivery is not None and delivery.guild_id != interaction.guild_id:
+            raise UserFacingError(FOREIGN_BUTTON)
+        if delivery is not None:
             return delivery.title, delivery.url
         message = interaction.message
         embed = message.embeds[0] if message is not None and message.embeds else None
