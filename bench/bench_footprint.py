@@ -1,6 +1,9 @@
 """Footprint: time from gateway READY to serving commands, and resident memory, with 10,000
-communities in the database and in GUILD_CREATE. The bot runs as a real `python -m bot` process
-against the local emulator; the reference is the same bot with 1 community, in the same run.
+communities in the database and in GUILD_CREATE. The bot runs as a real process against the
+local emulator (`python -m bench._watched_bot`: the bot's own entry point plus an event-loop
+watchdog inside the bot process, whose longest stall and longest garbage-collector pause are
+reported); the reference is the same bot with 1 community, in the same run. The emulator-side
+stall (this process) is reported too.
 
     .venv/bin/python -m bench.bench_footprint [communities]
 """
@@ -8,6 +11,7 @@ against the local emulator; the reference is the same bot with 1 community, in t
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sqlite3
@@ -15,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.loopwatch import LoopWatch
 from tests.emulator import DiscordEmulator
@@ -30,6 +35,10 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def ms(stall: float, gc: float) -> str:
+    return f"{stall * 1000:.0f} ms (GC {gc * 1000:.0f})"
+
+
 def seed_database(path: Path, communities: list[int]) -> None:
     env = {**os.environ, "AGORA_DATABASE": str(path), "DISCORD_TOKEN": TEST_TOKEN}
     import subprocess
@@ -42,7 +51,7 @@ def seed_database(path: Path, communities: list[int]) -> None:
         )
 
 
-async def measure(count: int, workdir: Path) -> tuple[float, float, float, float]:
+async def measure(count: int, workdir: Path) -> tuple[float, float, float, float, dict[str, Any]]:
     emu = DiscordEmulator()
     await emu.start()
     guilds = [emu.add_guild(f"community {n}") for n in range(count)]
@@ -57,10 +66,11 @@ async def measure(count: int, workdir: Path) -> tuple[float, float, float, float
         DISCORD_GATEWAY_URL=emu.gateway_url,
         LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
+        AGORA_BENCH_STALL_FILE=str(workdir / f"stall-{count}.json"),
     )
     watch = LoopWatch()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", env=env, cwd=workdir
+        sys.executable, "-m", "bench._watched_bot", env=env, cwd=workdir
     )
     try:
         await emu.wait_for(lambda: emu.identify_count >= 1, timeout=120)
@@ -84,7 +94,8 @@ async def measure(count: int, workdir: Path) -> tuple[float, float, float, float
             process.kill()
             await process.wait()
         await emu.stop()
-    return serving, memory, longest, db.stat().st_size / 2**20
+    stall = json.loads((workdir / f"stall-{count}.json").read_text())
+    return serving, memory, longest, db.stat().st_size / 2**20, stall
 
 
 async def main() -> None:
@@ -93,11 +104,23 @@ async def main() -> None:
         base = await measure(1, Path(tmp))
         big = await measure(count, Path(tmp))
     print(
-        f"{'communities':>12} {'READY->serving s':>17} {'RSS MiB':>8} {'emulator loop stall ms':>23}"
+        f"{'communities':>12} {'READY->serving s':>17} {'RSS MiB':>8} {'DB MiB':>7} "
+        f"{'bot stall: setup_hook':>21} {'gateway session':>18} {'emulator stall':>15}"
     )
-    for label, (serving, memory, longest, _) in (("1", base), (f"{count:,}", big)):
-        print(f"{label:>12} {serving:>17.3f} {memory:>8.1f} {longest * 1000:>23.1f}")
+    for label, (serving, memory, longest, size, stall) in (("1", base), (f"{count:,}", big)):
+        startup = stall["startup"]
+        print(
+            f"{label:>12} {serving:>17.3f} {memory:>8.1f} {size:>7.1f} "
+            f"{ms(startup['longest'], startup['gc']):>21} {ms(stall['longest'], stall['gc']):>18} "
+            f"{longest * 1000:>12.1f} ms"
+        )
     print(f"memory per community: {(big[1] - base[1]) * 1024 / max(count - 1, 1):.1f} KiB")
+    print(
+        "bot stall: the longest the bot process's event loop was late (and, in brackets, its "
+        "longest garbage-collector pause), during setup_hook (migrations, imports, extensions, "
+        "command sync) and during the gateway session up to SIGTERM (READY, every GUILD_CREATE, "
+        "the first command, 3 s idle)"
+    )
 
 
 if __name__ == "__main__":

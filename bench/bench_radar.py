@@ -1,0 +1,292 @@
+"""One release radar cycle with 10,000 communities and 50 sources: ``python -m bench.bench_radar``.
+
+The bot (every cog, real SQLite file, real discord.py) runs in this process; the emulator with
+10,000 communities, a fake Hugging Face Hub (10 organisations) and a feed host (20 GitHub
+``releases.atom`` and 20 plain Atom feeds) run in a child process (``bench/_radar_servers.py``),
+so ``time.process_time()`` here is the bot's CPU time alone (its worker threads included).
+
+Subscriptions are written with ``ReleaseRepository.follow``: community i follows source i mod 50,
+and every 4th community also follows source (i + 25) mod 50: 12,500 subscriptions, 250 per
+source. A first cycle records the baselines (it announces nothing). Then every source publishes
+one release and the measured cycle runs: one fetch per source (counted at the fake servers:
+it must equal the number of sources), one queued announcement per subscription, then the outbox
+drained: each announcement (embed, buttons, deterministic nonce) handed to discord.py, posted
+to the emulator and recorded.
+
+Reference, same run, same bot: plain ``channel.send("text")`` calls, one after another, into
+the same kind of channels: what discord.py and the emulator cost per message without the radar.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import discord
+
+from bench.loopwatch import LoopWatch
+from bot.client import AgoraBot, redirect_discord
+from bot.database import Database
+from bot.repositories.releases import ReleaseRepository
+from bot.settings import Settings
+from cogs.releases._cog import ReleasesCog
+from tests.harness import TEST_TOKEN
+
+COMMUNITIES = 10_000
+HF, GITHUB, FEEDS = 10, 20, 20
+REFERENCE_SENDS = 1_000
+
+
+class GatewayLag(logging.Handler):
+    """Collects discord.py's "Can't keep up ... websocket is N s behind" warnings: the
+    heartbeat ACK arrived N seconds after the heartbeat, behind the gateway events queued
+    before it (the bot reads its own posts back as MESSAGE_CREATE events)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.worst = 0.0
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg == "Can't keep up, shard ID %s websocket is %.1fs behind.":
+            self.count += 1
+            assert isinstance(record.args, tuple)
+            behind = record.args[1]
+            assert isinstance(behind, int | float)
+            self.worst = max(self.worst, float(behind))
+
+
+class Servers:
+    """The child process and its one-line JSON protocol."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    @classmethod
+    async def start(cls) -> tuple[Servers, dict[str, Any]]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench._radar_servers",
+            f"--communities={COMMUNITIES}",
+            f"--hf={HF}",
+            f"--github={GITHUB}",
+            f"--feeds={FEEDS}",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            limit=64 * 1024 * 1024,
+        )
+        servers = cls(process)
+        return servers, await servers._read()
+
+    async def _read(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = await asyncio.wait_for(self.process.stdout.readline(), timeout=300)
+        if not line:
+            raise RuntimeError("the radar servers process ended")
+        result: dict[str, Any] = json.loads(line)
+        return result
+
+    async def ask(self, command: str) -> dict[str, Any]:
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"{command}\n".encode())
+        await self.process.stdin.drain()
+        return await self._read()
+
+    async def requests(self) -> tuple[int, int]:
+        counts = await self.ask("counts")
+        return counts["hub_requests"] + counts["feed_requests"], counts["posted"]
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            with contextlib.suppress(Exception):
+                assert self.process.stdin is not None
+                self.process.stdin.write(b"quit\n")
+                await self.process.stdin.drain()
+            try:
+                await asyncio.wait_for(self.process.wait(), timeout=30)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+
+
+async def follow_all(db: Database, channels: list[list[int]], sources: list[str]) -> int:
+    repo = ReleaseRepository(db)
+    count = 0
+    for i, (guild_id, channel_id) in enumerate(channels):
+        chosen = [sources[i % len(sources)]]
+        if i % 4 == 0:
+            chosen.append(sources[(i + len(sources) // 2) % len(sources)])
+        for key in chosen:
+            await repo.follow(
+                guild_id, channel_id, key, mention_role=None, filter_text="", created_by=1
+            )
+            count += 1
+    return count
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.ERROR)
+    lag = GatewayLag()
+    gateway_log = logging.getLogger("discord.gateway")
+    gateway_log.setLevel(logging.WARNING)  # let the lag warnings through, to count them
+    gateway_log.propagate = False
+    gateway_log.addHandler(lag)
+    watch = LoopWatch()
+    servers, world = await Servers.start()
+    bot: AgoraBot | None = None
+    task: asyncio.Task[None] | None = None
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "agora.db"
+            db = await Database.open(path)
+            await db.migrate()
+            started = time.perf_counter()
+            subscriptions = await follow_all(db, world["channels"], world["sources"])
+            print(
+                f"{subscriptions:,} subscriptions of {COMMUNITIES:,} communities to "
+                f"{len(world['sources'])} sources ({HF} Hub organisations, {GITHUB} GitHub "
+                f"repositories, {FEEDS} Atom feeds), written with ReleaseRepository.follow in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
+            redirect_discord(world["api_base"], world["gateway_url"])
+            settings = Settings(
+                _env_file=None,
+                discord_token=TEST_TOKEN,
+                agora_database=path,
+                discord_api_base=world["api_base"],
+                discord_gateway_url=world["gateway_url"],
+                agora_allow_private_urls=True,
+                hf_endpoint=world["hub_url"],
+                agora_github_base=world["feeds_url"],
+                agora_release_poll_seconds=3600,
+            )
+            bot = AgoraBot(settings, db, guild_ready_timeout=0.5)
+            task = asyncio.create_task(bot.start(TEST_TOKEN))
+            started = time.perf_counter()
+            await asyncio.wait_for(bot.wait_until_ready(), timeout=300)
+            for _ in range(3000):  # every GUILD_CREATE handled (guild rows, channel cache)
+                guild_rows = await db.fetch_value("SELECT count(*) FROM guilds")
+                last = world["channels"][-1][1]
+                if guild_rows >= COMMUNITIES and bot.get_channel(last) is not None:
+                    break
+                await asyncio.sleep(0.1)
+            print(
+                f"bot ready with {len(bot.guilds):,} communities in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
+            cog = bot.get_cog("Releases")
+            assert isinstance(cog, ReleasesCog)
+            drain: dict[str, float] = {}
+            original_drain = cog._drain_unlocked
+
+            async def timed_drain() -> int:
+                wall, cpu = time.perf_counter(), time.process_time()
+                posted = await original_drain()
+                drain["wall"] = time.perf_counter() - wall
+                drain["cpu"] = time.process_time() - cpu
+                return posted
+
+            setattr(cog, "_drain_unlocked", timed_drain)  # noqa: B010
+            watch.start()
+
+            rows = []
+            for label in ("baseline cycle", "cycle with 1 new release per source"):
+                if label != "baseline cycle":
+                    await servers.ask("publish")
+                requests_before, posted_before = await servers.requests()
+                watch.reset()
+                wall, cpu = time.perf_counter(), time.process_time()
+                report = await cog.run_cycle_once()
+                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+                stall = watch.describe()
+                requests_after, posted_after = await servers.requests()
+                rows.append(
+                    (
+                        label,
+                        requests_after - requests_before,
+                        report,
+                        wall,
+                        cpu,
+                        dict(drain),
+                        posted_after - posted_before,
+                        stall,
+                    )
+                )
+
+            # Reference: bare sends through the same discord.py client and emulator.
+            _, posted_before = await servers.requests()
+            watch.reset()
+            wall, cpu = time.perf_counter(), time.process_time()
+            for _, channel_id in world["channels"][:REFERENCE_SENDS]:
+                channel = bot.get_channel(channel_id)
+                assert isinstance(channel, discord.TextChannel)
+                await channel.send("reference message")
+            ref_wall, ref_cpu = time.perf_counter() - wall, time.process_time() - cpu
+            ref_stall = watch.describe()
+            _, posted_after = await servers.requests()
+            assert posted_after - posted_before == REFERENCE_SENDS
+            await watch.stop()
+            await bot.close()
+            await asyncio.wait_for(task, timeout=60)
+            await db.close()
+    finally:
+        if bot is not None and not bot.is_closed():
+            await bot.close()
+        if task is not None and not task.done():
+            task.cancel()
+        await servers.stop()
+
+    sources = len(world["sources"])
+    for label, requests, report, wall, cpu, timing, posted, stall in rows:
+        print(f"{label}:")
+        print(
+            f"  requests to the sources: {requests} for {sources} sources "
+            f"({'one each' if requests == sources else 'MISMATCH'}); fetched {len(report.fetched)}, "
+            f"failed {len(report.failed)}"
+        )
+        print(
+            f"  queued {report.queued:,}, posted {report.posted:,} (the emulator received "
+            f"{posted:,}); wall {wall:.2f} s, CPU {cpu:.2f} s; loop stall {stall}"
+        )
+        if report.posted:
+            fetch_wall, fetch_cpu = wall - timing["wall"], cpu - timing["cpu"]
+            print(
+                f"  fetch + queue: wall {fetch_wall:.2f} s, CPU {fetch_cpu:.2f} s · outbox drain: "
+                f"wall {timing['wall']:.2f} s, CPU {timing['cpu']:.2f} s"
+            )
+            print(
+                f"  announcements handed to discord.py and recorded: "
+                f"{report.posted / timing['wall']:,.0f}/s, "
+                f"{timing['cpu'] / report.posted * 1000:.2f} ms CPU each"
+            )
+    announce = rows[1]
+    rate = announce[2].posted / announce[5]["wall"]
+    print(
+        f"reference, plain channel.send('text') x {REFERENCE_SENDS:,}: "
+        f"{REFERENCE_SENDS / ref_wall:,.0f}/s, {ref_cpu / REFERENCE_SENDS * 1000:.2f} ms CPU each; "
+        f"loop stall {ref_stall}"
+    )
+    if not lag.count:
+        print("gateway: the heartbeat ACK never came more than 10 s late")
+    else:
+        print(
+            f"gateway: discord.py warned {lag.count}x that the heartbeat ACK came late, worst "
+            f"{lag.worst:.1f} s (the gateway events queued before it: the bot reads its own "
+            "posts back as MESSAGE_CREATE)"
+        )
+    print(
+        f"ratio announcements / plain sends: rate {rate / (REFERENCE_SENDS / ref_wall):.2f}x, "
+        f"CPU per message {announce[5]['cpu'] / announce[2].posted / (ref_cpu / REFERENCE_SENDS):.1f}x"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,163 @@
+"""Durable votes per second: the bot's repository against plain ``sqlite3`` (the ceiling).
+
+    .venv/bin/python -m bench.bench_storage
+
+Every variant writes to its own fresh database file created by the bot's migrations (the
+same schema and indexes), opened as the bot opens it: WAL, ``synchronous = NORMAL``,
+foreign keys on, busy timeout. In WAL with NORMAL a committed vote survives a crash of the
+process (``kill -9``); only an OS crash or power loss may lose the last commits.
+
+* ``DebateRepository.vote``: what a click costs in storage. One ``BEGIN IMMEDIATE``
+  transaction per vote: read the poll, read the member's choices, decide (the real toggle
+  rule), insert, commit; through aiosqlite (a worker thread per connection, the bot's write
+  lock). Run one vote at a time, and with 50 voters at once (the lock serialises them).
+* plain ``sqlite3``, the repository's statements, one transaction per vote: the same SQL
+  without asyncio and aiosqlite (how much of the cost is the async layer).
+* plain ``sqlite3`` ``INSERT``, one transaction per vote: the ceiling for durable single
+  votes on this disk.
+* plain ``sqlite3`` ``INSERT``, batched: all votes in one transaction (``executemany``): the
+  ceiling if votes were grouped; the bot does not do this (a vote is acknowledged only after
+  its own commit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.loopwatch import LoopWatch
+from bot.database import Database
+from bot.debates.poll import PollSpec, apply_vote
+from bot.repositories.debates import DebateRepository, PollRecord
+
+REPO_VOTES = 5_000
+PLAIN_VOTES = 20_000
+BATCH_VOTES = 100_000
+CONCURRENT = 50
+MEMBER0 = 10**17
+
+
+async def fresh(path: Path) -> tuple[Database, int]:
+    """A migrated database with one open 4-option poll; returns it and the poll id."""
+    db = await Database.open(path)
+    await db.migrate()
+    spec = PollSpec(question="Bench?", options=("a", "b", "c", "d"))
+    poll = await DebateRepository(db).create_poll(1, 2, 3, "custom", spec, now=datetime.now(UTC))
+    return db, poll.id
+
+
+def decide_for(option: int) -> Callable[[PollRecord, frozenset[int]], frozenset[int]]:
+    def decide(poll: PollRecord, current: frozenset[int]) -> frozenset[int]:
+        return apply_vote(current, option, poll.max_choices)
+
+    return decide
+
+
+async def repository_votes(path: Path, voters: int, watch: LoopWatch) -> tuple[float, str]:
+    db, poll_id = await fresh(path)
+    repo = DebateRepository(db)
+    members = iter(range(MEMBER0, MEMBER0 + REPO_VOTES))
+    now = datetime.now(UTC)
+
+    async def voter() -> None:
+        for member in members:  # shared iterator: each member votes once
+            await repo.vote(poll_id, member, decide_for(member % 4), now=now)
+
+    watch.reset()
+    started = time.perf_counter()
+    await asyncio.gather(*(voter() for _ in range(voters)))
+    elapsed = time.perf_counter() - started
+    stall = watch.describe()
+    stored = await db.fetch_value("SELECT count(*) FROM votes WHERE poll_id = ?", (poll_id,))
+    await db.close()
+    assert stored == REPO_VOTES, stored
+    return REPO_VOTES / elapsed, stall
+
+
+def plain_connection(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    for pragma in (
+        "journal_mode = WAL",
+        "foreign_keys = ON",
+        "busy_timeout = 5000",
+        "synchronous = NORMAL",
+    ):
+        conn.execute(f"PRAGMA {pragma}")
+    return conn
+
+
+def plain_votes(path: Path, poll_id: int, mode: str) -> float:
+    conn = plain_connection(path)
+    now = time.time()
+    insert = "INSERT INTO votes (poll_id, member_id, option, voted_at) VALUES (?, ?, ?, ?)"
+    count = BATCH_VOTES if mode == "batched" else PLAIN_VOTES
+    started = time.perf_counter()
+    if mode == "batched":
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(insert, ((poll_id, MEMBER0 + n, n % 4, now) for n in range(BATCH_VOTES)))
+        conn.execute("COMMIT")
+    elif mode == "insert":
+        for n in range(PLAIN_VOTES):
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(insert, (poll_id, MEMBER0 + n, n % 4, now))
+            conn.execute("COMMIT")
+    else:  # the repository's statements
+        for n in range(PLAIN_VOTES):
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("SELECT * FROM polls WHERE id = ?", (poll_id,)).fetchone()
+            conn.execute(
+                "SELECT option FROM votes WHERE poll_id = ? AND member_id = ?",
+                (poll_id, MEMBER0 + n),
+            ).fetchall()
+            conn.execute(insert, (poll_id, MEMBER0 + n, n % 4, now))
+            conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    stored = conn.execute("SELECT count(*) FROM votes WHERE poll_id = ?", (poll_id,)).fetchone()
+    conn.close()
+    assert stored[0] == count, stored
+    return count / elapsed
+
+
+async def main() -> None:
+    watch = LoopWatch()
+    results: list[tuple[str, int, float, str]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        base = Path(folder)
+        watch.start()
+        warm, _ = await fresh(base / "warm.db")
+        await warm.close()
+        for voters in (1, CONCURRENT):
+            rate, stall = await repository_votes(base / f"repo-{voters}.db", voters, watch)
+            label = f"DebateRepository.vote, {voters} voter{'s' if voters > 1 else ''} at once"
+            results.append((label, REPO_VOTES, rate, stall))
+        await watch.stop()
+        for mode, label, count in (
+            ("statements", "plain sqlite3, the repository's SQL, 1 txn/vote", PLAIN_VOTES),
+            ("insert", "plain sqlite3 INSERT, 1 txn/vote (ceiling)", PLAIN_VOTES),
+            ("batched", "plain sqlite3 INSERT, one txn for all", BATCH_VOTES),
+        ):
+            db, poll_id = await fresh(base / f"plain-{mode}.db")
+            await db.close()
+            results.append(
+                (label, count, plain_votes(base / f"plain-{mode}.db", poll_id, mode), "")
+            )
+    print(f"SQLite {sqlite3.sqlite_version}, WAL, synchronous=NORMAL, a fresh file per variant")
+    print(f"{'variant':<50} {'votes':>7} {'votes/s':>9} {'loop stall':>22}")
+    for label, count, rate, stall in results:
+        print(f"{label:<50} {count:>7,} {rate:>9,.0f} {stall:>22}")
+    ceiling = results[3][2]
+    print(
+        f"ratio repository / plain INSERT per txn: {results[0][2] / ceiling:.3f}x one at a time, "
+        f"{results[1][2] / ceiling:.3f}x with {CONCURRENT} at once; plain repository SQL / "
+        f"plain INSERT: {results[2][2] / ceiling:.2f}x; batched / per txn: "
+        f"{results[4][2] / ceiling:.1f}x"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
