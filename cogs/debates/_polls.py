@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds between two edits of one poll message (Discord allows about 5 edits / 5 s).
 EDIT_INTERVAL = 1.5
+#: Attempts at one tally edit that Discord answers with a server error (5xx) or a rate limit.
+EDIT_RETRIES = 5
 
 
 def utcnow() -> datetime:
@@ -79,6 +81,7 @@ class PollService:
         self.repo: DebateRepository = cog.repo
         self.edits: Coalescer[int, None] = Coalescer(self._refresh, interval=EDIT_INTERVAL)
         self._finalising: set[int] = set()
+        self._edit_failures: dict[int, int] = {}
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -335,8 +338,22 @@ class PollService:
             await message.edit(
                 embed=poll_embed(poll, await self.tally(poll), eligible=self.eligible(poll))
             )
+        except (discord.DiscordServerError, discord.RateLimited) as exc:
+            # Discord failed for now: try again after the interval, or the last votes of a
+            # burst would stay missing from the message until the next vote.
+            failures = self._edit_failures.get(poll.id, 0) + 1
+            if failures < EDIT_RETRIES and not self.edits.closed:
+                self._edit_failures[poll.id] = failures
+                log.warning("could not update poll %s (%s); trying again", poll.id, exc)
+                self.edits.submit(poll.id, None)
+            else:
+                self._edit_failures.pop(poll.id, None)
+                log.warning("could not update poll %s: %s", poll.id, exc)
+            return
         except discord.HTTPException as exc:
             log.warning("could not update poll %s: %s", poll.id, exc)
+            return
+        self._edit_failures.pop(poll.id, None)
 
     async def finalise(self, poll: PollRecord) -> None:
         """Post a closed poll's result (counts, percentages, turnout, chart) once, and show
@@ -358,6 +375,17 @@ class PollService:
             from bot.debates.charts import render_results_chart
 
             chart = await asyncio.to_thread(render_results_chart, tally, spec)
+            # The poll message first: the edit can be repeated, and until the result is
+            # recorded a restart runs all of this again (the result's nonce dedupes its post).
+            # The other way round, a crash between the two left the closed poll showing
+            # "Closes …" and its buttons for good.
+            if poll.kind == "custom" and poll.message_id is not None:
+                try:
+                    await channel.get_partial_message(poll.message_id).edit(
+                        embed=poll_embed(poll, tally, eligible=eligible), view=None
+                    )
+                except discord.HTTPException as exc:
+                    log.warning("could not show poll %s as closed: %s", poll.id, exc)
             try:
                 message = await channel.send(
                     embed=result_embed(poll, tally, eligible=eligible),
@@ -369,13 +397,6 @@ class PollService:
                 await self.repo.set_poll_result_message(poll.id, 0)
                 return
             await self.repo.set_poll_result_message(poll.id, message.id)
-            if poll.kind == "custom" and poll.message_id is not None:
-                try:
-                    await channel.get_partial_message(poll.message_id).edit(
-                        embed=poll_embed(poll, tally, eligible=eligible), view=None
-                    )
-                except discord.HTTPException as exc:
-                    log.warning("could not show poll %s as closed: %s", poll.id, exc)
         finally:
             self._finalising.discard(poll.id)
 
