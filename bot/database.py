@@ -51,7 +51,27 @@ def bundled_migrations() -> list[Migration]:
     return found
 
 
-class Transaction:
+class _Reader:
+    """Reads on the connection: shared by the database and an open transaction."""
+
+    _conn: aiosqlite.Connection
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        async with self._conn.execute(sql, params) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()
+            return row
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row, or None."""
+        row = await self.fetch_one(sql, params)
+        return None if row is None else row[0]
+
+
+class Transaction(_Reader):
     """The statements of one open transaction (see `Database.transaction`)."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
@@ -74,17 +94,8 @@ class Transaction:
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         await self._conn.executemany(sql, rows)
 
-    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            row: sqlite3.Row | None = await cursor.fetchone()
-            return row
 
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
-
-
-class Database:
+class Database(_Reader):
     """Agora's database. Open with `Database.open(path)`; close with `close()`."""
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
@@ -114,8 +125,7 @@ class Database:
     # -- schema ---------------------------------------------------------------------------
 
     async def schema_version(self) -> int:
-        row = await self.fetch_one("PRAGMA user_version")
-        return int(row[0]) if row else 0
+        return int(await self.fetch_value("PRAGMA user_version") or 0)
 
     async def migrate(self, migrations: list[Migration] | None = None) -> list[str]:
         """Apply the migrations the database lacks; returns their names.
@@ -128,7 +138,7 @@ class Database:
         latest = migrations[-1].version if migrations else 0
         applied: list[str] = []
         async with self._write_lock:
-            current = await self._version_unlocked()
+            current = await self.schema_version()
             if current > latest:
                 raise DatabaseError(
                     f"{self.path} has schema version {current}, but this Agora knows only up to "
@@ -157,25 +167,7 @@ class Database:
                 applied.append(migration.name)
         return applied
 
-    async def _version_unlocked(self) -> int:
-        async with self._conn.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
-
-    # -- queries --------------------------------------------------------------------------
-
-    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            row: sqlite3.Row | None = await cursor.fetchone()
-            return row
-
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
-
-    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetch_one(sql, params)
-        return None if row is None else row[0]
+    # -- writes ---------------------------------------------------------------------------
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one write statement as its own transaction; returns the last row id."""
