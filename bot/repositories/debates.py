@@ -35,6 +35,20 @@ def _dt(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(float(value), UTC)
 
 
+#: The start of every query that reads whole polls: the columns `PollRecord.from_row` reads.
+_SELECT_POLLS = (
+    "SELECT id, guild_id, number, channel_id, message_id, creator_id, kind, question, options, "
+    "max_choices, anonymous, role_id, created_at, deadline, closed_at, result_message_id, "
+    "debate_id FROM polls "
+)
+#: The start of every query that reads whole debates: the columns `DebateRecord.from_row` reads.
+_SELECT_DEBATES = (
+    "SELECT id, guild_id, number, channel_id, message_id, thread_id, creator_id, format, phase, "
+    "topic, motion, source, created_at, pre_vote_end, discussion_end, post_vote_end, "
+    "pre_poll_id, post_poll_id, closed_at, result_message_id FROM debates "
+)
+
+
 @dataclass(frozen=True)
 class PollRecord:
     """A stored poll. ``kind`` is ``custom``, ``native`` or ``debate``."""
@@ -254,7 +268,7 @@ class DebateRepository:
 
     async def _poll_in(self, tx: Transaction, poll_id: int) -> PollRecord | None:
         row = await tx.fetch_one(
-            "SELECT id, guild_id, number, channel_id, message_id, creator_id, kind, question, options, max_choices, anonymous, role_id, created_at, deadline, closed_at, result_message_id, debate_id FROM polls WHERE id = ?",
+            _SELECT_POLLS + "WHERE id = ?",
             (poll_id,),
         )
         return PollRecord.from_row(row) if row else None
@@ -268,7 +282,7 @@ class DebateRepository:
     async def get_poll(self, poll_id: int) -> PollRecord | None:
         """A poll by its id."""
         row = await self._db.fetch_one(
-            "SELECT id, guild_id, number, channel_id, message_id, creator_id, kind, question, options, max_choices, anonymous, role_id, created_at, deadline, closed_at, result_message_id, debate_id FROM polls WHERE id = ?",
+            _SELECT_POLLS + "WHERE id = ?",
             (poll_id,),
         )
         return PollRecord.from_row(row) if row else None
@@ -276,7 +290,7 @@ class DebateRepository:
     async def poll_by_number(self, guild_id: int, number: int) -> PollRecord | None:
         """A community's poll by the number shown in its footer."""
         row = await self._db.fetch_one(
-            "SELECT id, guild_id, number, channel_id, message_id, creator_id, kind, question, options, max_choices, anonymous, role_id, created_at, deadline, closed_at, result_message_id, debate_id FROM polls WHERE guild_id = ? AND number = ?",
+            _SELECT_POLLS + "WHERE guild_id = ? AND number = ?",
             (guild_id, number),
         )
         return PollRecord.from_row(row) if row else None
@@ -284,7 +298,7 @@ class DebateRepository:
     async def poll_by_message(self, message_id: int) -> PollRecord | None:
         """The poll shown by a message (native poll vote events carry only the message)."""
         row = await self._db.fetch_one(
-            "SELECT id, guild_id, number, channel_id, message_id, creator_id, kind, question, options, max_choices, anonymous, role_id, created_at, deadline, closed_at, result_message_id, debate_id FROM polls WHERE message_id = ?",
+            _SELECT_POLLS + "WHERE message_id = ?",
             (message_id,),
         )
         return PollRecord.from_row(row) if row else None
@@ -293,7 +307,7 @@ class DebateRepository:
         """A community's polls whose question contains ``text`` (or whose number is ``text``),
         newest first, for autocomplete."""
         rows = await self._db.fetch_all(
-            "SELECT id, guild_id, number, channel_id, message_id, creator_id, kind, question, options, max_choices, anonymous, role_id, created_at, deadline, closed_at, result_message_id, debate_id FROM polls WHERE guild_id = ? "
+            _SELECT_POLLS + "WHERE guild_id = ? "
             "AND (question LIKE '%' || ? || '%' ESCAPE '\\' OR CAST(number AS TEXT) = ?) "
             "ORDER BY number DESC LIMIT ?",
             (guild_id, _like(text), text.strip().lstrip("#"), limit),
@@ -401,7 +415,7 @@ class DebateRepository:
     async def due_polls(self, now: datetime) -> list[PollRecord]:
         """Open custom and native polls whose deadline has passed."""
         rows = await self._db.fetch_all(
-            "SELECT id, guild_id, number, channel_id, message_id, creator_id, kind, question, options, max_choices, anonymous, role_id, created_at, deadline, closed_at, result_message_id, debate_id FROM polls WHERE closed_at IS NULL AND deadline <= ? "
+            _SELECT_POLLS + "WHERE closed_at IS NULL AND deadline <= ? "
             "AND kind <> 'debate' ORDER BY deadline",
             (_ts(now),),
         )
@@ -410,7 +424,7 @@ class DebateRepository:
     async def unposted_polls(self) -> list[PollRecord]:
         """Closed custom and native polls whose result was not posted (a crash in between)."""
         rows = await self._db.fetch_all(
-            "SELECT id, guild_id, number, channel_id, message_id, creator_id, kind, question, options, max_choices, anonymous, role_id, created_at, deadline, closed_at, result_message_id, debate_id FROM polls WHERE result_message_id IS NULL "
+            _SELECT_POLLS + "WHERE result_message_id IS NULL "
             "AND closed_at IS NOT NULL AND kind <> 'debate' ORDER BY closed_at",
         )
         return [PollRecord.from_row(row) for row in rows]
@@ -482,7 +496,7 @@ class DebateRepository:
 
     async def _debate_in(self, tx: Transaction, debate_id: int) -> DebateRecord | None:
         row = await tx.fetch_one(
-            "SELECT id, guild_id, number, channel_id, message_id, thread_id, creator_id, format, phase, topic, motion, source, created_at, pre_vote_end, discussion_end, post_vote_end, pre_poll_id, post_poll_id, closed_at, result_message_id FROM debates WHERE id = ?",
+            _SELECT_DEBATES + "WHERE id = ?",
             (debate_id,),
         )
         return DebateRecord.from_row(row) if row else None
@@ -490,7 +504,7 @@ class DebateRepository:
     async def get_debate(self, debate_id: int) -> DebateRecord | None:
         """A debate by its id."""
         row = await self._db.fetch_one(
-            "SELECT id, guild_id, number, channel_id, message_id, thread_id, creator_id, format, phase, topic, motion, source, created_at, pre_vote_end, discussion_end, post_vote_end, pre_poll_id, post_poll_id, closed_at, result_message_id FROM debates WHERE id = ?",
+            _SELECT_DEBATES + "WHERE id = ?",
             (debate_id,),
         )
         return DebateRecord.from_row(row) if row else None
@@ -498,7 +512,7 @@ class DebateRepository:
     async def debate_by_number(self, guild_id: int, number: int) -> DebateRecord | None:
         """A community's debate by the number shown in its footer."""
         row = await self._db.fetch_one(
-            "SELECT id, guild_id, number, channel_id, message_id, thread_id, creator_id, format, phase, topic, motion, source, created_at, pre_vote_end, discussion_end, post_vote_end, pre_poll_id, post_poll_id, closed_at, result_message_id FROM debates WHERE guild_id = ? AND number = ?",
+            _SELECT_DEBATES + "WHERE guild_id = ? AND number = ?",
             (guild_id, number),
         )
         return DebateRecord.from_row(row) if row else None
@@ -507,7 +521,7 @@ class DebateRepository:
         """A community's debates whose motion contains ``text`` (or whose number is
         ``text``), running ones first, newest first, for autocomplete."""
         rows = await self._db.fetch_all(
-            "SELECT id, guild_id, number, channel_id, message_id, thread_id, creator_id, format, phase, topic, motion, source, created_at, pre_vote_end, discussion_end, post_vote_end, pre_poll_id, post_poll_id, closed_at, result_message_id FROM debates WHERE guild_id = ? "
+            _SELECT_DEBATES + "WHERE guild_id = ? "
             "AND (motion LIKE '%' || ? || '%' ESCAPE '\\' OR CAST(number AS TEXT) = ?) "
             "ORDER BY phase = 'result', number DESC LIMIT ?",
             (guild_id, _like(text), text.strip().lstrip("#"), limit),
@@ -577,7 +591,7 @@ class DebateRepository:
     async def due_debates(self, now: datetime) -> list[DebateRecord]:
         """Running debates whose current phase has ended."""
         rows = await self._db.fetch_all(
-            "SELECT id, guild_id, number, channel_id, message_id, thread_id, creator_id, format, phase, topic, motion, source, created_at, pre_vote_end, discussion_end, post_vote_end, pre_poll_id, post_poll_id, closed_at, result_message_id FROM debates WHERE phase <> 'result' "
+            _SELECT_DEBATES + "WHERE phase <> 'result' "
             "AND CASE phase WHEN 'pre_vote' THEN pre_vote_end WHEN 'discussion' THEN discussion_end ELSE post_vote_end END <= ? ORDER BY id",
             (_ts(now),),
         )
@@ -586,8 +600,7 @@ class DebateRepository:
     async def unposted_debates(self) -> list[DebateRecord]:
         """Finished debates whose result was not posted (a crash in between)."""
         rows = await self._db.fetch_all(
-            "SELECT id, guild_id, number, channel_id, message_id, thread_id, creator_id, format, phase, topic, motion, source, created_at, pre_vote_end, discussion_end, post_vote_end, pre_poll_id, post_poll_id, closed_at, result_message_id FROM debates WHERE phase = 'result' "
-            "AND result_message_id IS NULL ORDER BY id",
+            _SELECT_DEBATES + "WHERE phase = 'result' AND result_message_id IS NULL ORDER BY id",
         )
         return [DebateRecord.from_row(row) for row in rows]
 

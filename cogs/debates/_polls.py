@@ -235,32 +235,20 @@ class PollService:
     # -- votes ------------------------------------------------------------------------------
 
     async def click(self, interaction: discord.Interaction, poll_id: int, option: int) -> None:
-        now = utcnow()
-        roles = role_ids(interaction.user)
-        guild_id = interaction.guild_id
-
-        def decide(poll: PollRecord, current: frozenset[int]) -> frozenset[int]:
-            _check_guild(poll, guild_id)
-            self._check_open(poll, now, roles)
+        def toggle(poll: PollRecord, current: frozenset[int]) -> frozenset[int]:
             if not 0 <= option < len(poll.options):
                 raise UserFacingError("That option no longer exists.")
             return apply_vote(current, option, poll.max_choices)
 
-        await self._vote(interaction, poll_id, decide, now)
+        await self._vote(interaction, poll_id, toggle)
 
     async def select(
         self, interaction: discord.Interaction, poll_id: int, values: Sequence[int]
     ) -> None:
-        now = utcnow()
-        roles = role_ids(interaction.user)
-        guild_id = interaction.guild_id
-
-        def decide(poll: PollRecord, current: frozenset[int]) -> frozenset[int]:
-            _check_guild(poll, guild_id)
-            self._check_open(poll, now, roles)
+        def replace(poll: PollRecord, current: frozenset[int]) -> frozenset[int]:
             return apply_selection(values, poll.max_choices, len(poll.options))
 
-        await self._vote(interaction, poll_id, decide, now)
+        await self._vote(interaction, poll_id, replace)
 
     @staticmethod
     def _check_open(poll: PollRecord, now: datetime, roles: list[int]) -> None:
@@ -272,13 +260,18 @@ class PollService:
             raise UserFacingError("Vote in a native poll with Discord's own poll controls.")
         ensure_can_vote(poll.spec(), now=now, member_role_ids=roles, closed=poll.closed)
 
-    async def _vote(
-        self,
-        interaction: discord.Interaction,
-        poll_id: int,
-        decide: Decide,
-        now: datetime,
-    ) -> None:
+    async def _vote(self, interaction: discord.Interaction, poll_id: int, choose: Decide) -> None:
+        """Store the member's new choices (``choose``), checked inside the vote's transaction:
+        the poll belongs to this server and is open to the member."""
+        now = utcnow()
+        roles = role_ids(interaction.user)
+        guild_id = interaction.guild_id
+
+        def decide(poll: PollRecord, current: frozenset[int]) -> frozenset[int]:
+            _check_guild(poll, guild_id)
+            self._check_open(poll, now, roles)
+            return choose(poll, current)
+
         change = await self.repo.vote(poll_id, interaction.user.id, decide, now=now)
         # Committed: only now may the member read that the vote counts.
         poll = change.poll

@@ -16,7 +16,7 @@ import discord
 from bot.error_handler import reply_with_error
 from bot.errors import UserFacingError
 from bot.releases.text import cut
-from bot.repositories.releases import ReleaseRepository
+from bot.repositories.releases import Delivery, ReleaseRepository
 
 if TYPE_CHECKING:
     from bot.client import AgoraBot
@@ -83,12 +83,16 @@ class DiscussButton(
 FOREIGN_BUTTON = "This button belongs to another server; nothing was changed."
 
 
-async def refuse_foreign_delivery(interaction: discord.Interaction, delivery_id: int) -> None:
-    """Refuse a button whose custom id names another server's announcement (forged)."""
+async def refuse_foreign_delivery(
+    interaction: discord.Interaction, delivery_id: int
+) -> Delivery | None:
+    """Refuse a button whose custom id names another server's announcement (forged); else
+    the delivery (None when Agora no longer has it)."""
     bot = cast("AgoraBot", interaction.client)
     delivery = await ReleaseRepository(bot.db).delivery(delivery_id)
     if delivery is not None and delivery.guild_id != interaction.guild_id:
         raise UserFacingError(FOREIGN_BUTTON)
+    return delivery
 
 
 async def open_discussion(interaction: discord.Interaction) -> None:
@@ -160,10 +164,7 @@ class DebateButton(
 
     async def _release(self, interaction: discord.Interaction) -> tuple[str, str | None]:
         """The release's title and link: from the delivery record, else from the embed."""
-        bot = cast("AgoraBot", interaction.client)
-        delivery = await ReleaseRepository(bot.db).delivery(self.delivery_id)
-        if delivery is not None and delivery.guild_id != interaction.guild_id:
-            raise UserFacingError(FOREIGN_BUTTON)
+        delivery = await refuse_foreign_delivery(interaction, self.delivery_id)
         if delivery is not None:
             return delivery.title, delivery.url
         message = interaction.message

@@ -122,6 +122,20 @@ def vote_message(statement: Statement | None, note: str) -> tuple[discord.Embed,
     return embed, view
 
 
+def _deletion_button(id_prefix: str, confirm: bool, yes_label: str) -> discord.ui.Button[Any]:
+    """A deletion's confirm button (red, ``{id_prefix}:yes``) or its cancel (``{id_prefix}:no``)."""
+    return discord.ui.Button(
+        label=yes_label if confirm else "Cancel",
+        style=discord.ButtonStyle.danger if confirm else discord.ButtonStyle.secondary,
+        custom_id=f"{id_prefix}:{'yes' if confirm else 'no'}",
+    )
+
+
+async def _end_confirmation(interaction: discord.Interaction, content: str) -> None:
+    """Replace the confirmation message (and its buttons) with the outcome."""
+    await interaction.response.edit_message(content=content, embed=None, view=None)
+
+
 class ForgetButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"stance:forget:(?P<member>[0-9]{1,20}):(?P<action>yes|no)",
@@ -130,11 +144,7 @@ class ForgetButton(
 
     def __init__(self, member_id: int, confirm: bool) -> None:
         super().__init__(
-            discord.ui.Button(
-                label="Yes, delete my stance data" if confirm else "Cancel",
-                style=discord.ButtonStyle.danger if confirm else discord.ButtonStyle.secondary,
-                custom_id=f"stance:forget:{member_id}:{'yes' if confirm else 'no'}",
-            )
+            _deletion_button(f"stance:forget:{member_id}", confirm, "Yes, delete my stance data")
         )
         self.member_id = member_id
         self.confirm = confirm
@@ -154,16 +164,12 @@ class ForgetButton(
             if interaction.user.id != self.member_id or interaction.guild_id is None:
                 raise UserFacingError("Only the member who asked can confirm this.")
             if not self.confirm:
-                await interaction.response.edit_message(
-                    content="Nothing was deleted.", embed=None, view=None
-                )
+                await _end_confirmation(interaction, "Nothing was deleted.")
                 return
             report = await _repo(interaction).forget_member(
                 interaction.guild_id, interaction.user.id
             )
-            await interaction.response.edit_message(
-                content=forget_done_text(report), embed=None, view=None
-            )
+            await _end_confirmation(interaction, forget_done_text(report))
         except Exception as exc:
             await reply_with_error(interaction, exc)
 
@@ -176,11 +182,7 @@ class PurgeButton(
 
     def __init__(self, guild_id: int, confirm: bool) -> None:
         super().__init__(
-            discord.ui.Button(
-                label="Yes, delete this server's data" if confirm else "Cancel",
-                style=discord.ButtonStyle.danger if confirm else discord.ButtonStyle.secondary,
-                custom_id=f"stance:purge:{guild_id}:{'yes' if confirm else 'no'}",
-            )
+            _deletion_button(f"stance:purge:{guild_id}", confirm, "Yes, delete this server's data")
         )
         self.guild_id = guild_id
         self.confirm = confirm
@@ -202,17 +204,14 @@ class PurgeButton(
             bot = _bot(interaction)
             require_manager(interaction, await bot.guild_repo.get_settings(self.guild_id))
             if not self.confirm:
-                await interaction.response.edit_message(
-                    content="Nothing was deleted.", embed=None, view=None
-                )
+                await _end_confirmation(interaction, "Nothing was deleted.")
                 return
             deleted = await _repo(interaction).purge_community(self.guild_id, keep_settings=True)
             log.info("manager %s purged community %s", interaction.user.id, self.guild_id)
-            await interaction.response.edit_message(
-                content=f"Deleted all of this server's Agora data ({deleted} records). "
+            await _end_confirmation(
+                interaction,
+                f"Deleted all of this server's Agora data ({deleted} records). "
                 "The server's settings were kept.",
-                embed=None,
-                view=None,
             )
         except Exception as exc:
             await reply_with_error(interaction, exc)

@@ -5,15 +5,15 @@ It also serves ``/OWNER/REPO/releases.atom`` paths, so its ``url`` works as a Gi
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import socket
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 from xml.sax.saxutils import escape
 
 from aiohttp import web
+
+from tests.fakes._server import LocalServer
 
 Fault = Literal["429", "500", "hang", "garbage", "huge", "huge_declared"]
 
@@ -27,7 +27,7 @@ class _Feed:
 
 
 @dataclass
-class FeedServer:
+class FeedServer(LocalServer):
     """Controls: ``set_feed``, ``redirect``, ``fault``; counters: ``requests``, ``parses`` n/a."""
 
     hang_seconds: float = 30.0
@@ -38,40 +38,9 @@ class FeedServer:
     _feeds: dict[str, _Feed] = field(default_factory=dict)
     _redirects: dict[str, str] = field(default_factory=dict)
     _faults: dict[str, list[Fault]] = field(default_factory=dict)
-    _runner: web.AppRunner | None = None
-    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
-    url: str = ""
 
-    async def __aenter__(self) -> FeedServer:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    async def start(self) -> None:
-        app = web.Application()
+    def _add_routes(self, app: web.Application) -> None:
         app.router.add_get("/{tail:.*}", self._serve)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
-        self.url = f"http://127.0.0.1:{port}"
-
-    async def _sleep(self, seconds: float) -> None:
-        """Sleep, but wake up at once when the server stops (so tests end quickly)."""
-        try:
-            await asyncio.wait_for(self._stopping.wait(), seconds)
-        except TimeoutError:
-            pass
-
-    async def stop(self) -> None:
-        self._stopping.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
     def set_feed(
         self,

@@ -9,13 +9,13 @@ it: ``HfApi(endpoint=fake.url)``.
 
 from __future__ import annotations
 
-import asyncio
-import socket
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from tests.fakes._server import LocalServer
 
 
 @dataclass
@@ -25,7 +25,7 @@ class _Fault:
 
 
 @dataclass
-class FakeHub:
+class FakeHub(LocalServer):
     """Test controls: ``add_model``, ``fail_next``, ``hang``, ``malformed_next``; counters."""
 
     models: list[dict[str, Any]] = field(default_factory=list)
@@ -34,40 +34,9 @@ class FakeHub:
     hang_seconds: float = 0.0
     _faults: list[_Fault] = field(default_factory=list)
     _malformed: int = 0
-    _runner: web.AppRunner | None = None
-    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
-    url: str = ""
 
-    async def __aenter__(self) -> FakeHub:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    async def start(self) -> None:
-        app = web.Application()
+    def _add_routes(self, app: web.Application) -> None:
         app.router.add_get("/api/models", self._list_models)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
-        self.url = f"http://127.0.0.1:{port}"
-
-    async def _sleep(self, seconds: float) -> None:
-        """Sleep, but wake up at once when the server stops (so tests end quickly)."""
-        try:
-            await asyncio.wait_for(self._stopping.wait(), seconds)
-        except TimeoutError:
-            pass
-
-    async def stop(self) -> None:
-        self._stopping.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
     # ---- test controls -------------------------------------------------------------
 
