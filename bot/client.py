@@ -64,7 +64,14 @@ class AgoraBot(commands.AutoShardedBot):
         self.meta = MetaRepository(db)
         self.force_sync = force_sync
         self.started_monotonic = time.monotonic()
-        self.synced_commands = False
+
+    async def launch_shards(self) -> None:
+        # AutoShardedBot connects to the URL that GET /gateway/bot returns and only uses
+        # DEFAULT_GATEWAY when the shard count is known: ask for the count, so a configured
+        # DISCORD_GATEWAY_URL is used from the first connection on.
+        if self.settings.discord_gateway_url and self.shard_count is None:
+            self.shard_count, _, _ = await self.http.get_bot_gateway()
+        await super().launch_shards()
 
     async def setup_hook(self) -> None:
         await self.db.migrate()
@@ -88,7 +95,6 @@ class AgoraBot(commands.AutoShardedBot):
             return False
         await self.tree.sync(guild=guild)
         await self.meta.set(key, digest)
-        self.synced_commands = True
         log.info("synced application commands (%s)", scope)
         return True
 
@@ -102,6 +108,20 @@ class AgoraBot(commands.AutoShardedBot):
     @property
     def uptime_seconds(self) -> float:
         return time.monotonic() - self.started_monotonic
+
+    async def on_ready(self) -> None:
+        # A server that removed the bot while it was offline sends no GUILD_DELETE: start its
+        # retention period now.
+        present = {guild.id for guild in self.guilds}
+        try:
+            for guild_id in await self.guild_repo.present_ids():
+                if guild_id not in present:
+                    await self.guild_repo.mark_left(guild_id)
+                    log.info("server %s removed Agora while it was offline", guild_id)
+        except Exception:
+            if self.is_closed():  # shut down meanwhile; the next start does it again
+                return
+            raise
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         await self.guild_repo.ensure(guild.id)

@@ -73,7 +73,7 @@ def change_setting(current: GuildSettings, name: str, raw: str) -> GuildSettings
         else:
             raise UserFacingError("`announce_threads` takes `on` or `off`.")
     elif name == "retention_days":
-        if not text.isdigit():
+        if not re.fullmatch(r"[0-9]{1,3}", text):
             raise UserFacingError("`retention_days` takes a whole number of days from 1 to 365.")
         value = int(text)
     else:

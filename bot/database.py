@@ -1,7 +1,9 @@
 """The SQLite database: one file, one aiosqlite connection, numbered migrations.
 
 Writes are serialised through one lock so that a transaction never swallows another task's
-statement; reads run freely (WAL lets them proceed while the bot writes).
+statement. Reads run freely on the same connection: they see the bot's own writes at once,
+including those of a transaction still open in another task (a rollback is rare: it follows an
+error). Heavy analytics reads use their own read-only connections (see the stances repository).
 """
 
 from __future__ import annotations
@@ -107,15 +109,24 @@ class Database(_Reader):
     async def open(cls, path: Path | str) -> Database:
         """Open (creating the file and its folder) with WAL, foreign keys and a busy timeout."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA busy_timeout = 5000")
-        # NORMAL in WAL mode survives a crash of the process (kill -9); only an OS crash or
-        # power loss may lose the last commits.
-        await conn.execute("PRAGMA synchronous = NORMAL")
+        conn: aiosqlite.Connection | None = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = await aiosqlite.connect(path, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA busy_timeout = 5000")
+            # NORMAL in WAL mode survives a crash of the process (kill -9); only an OS crash
+            # or power loss may lose the last commits.
+            await conn.execute("PRAGMA synchronous = NORMAL")
+        except (OSError, sqlite3.Error) as exc:
+            if conn is not None:
+                await conn.close()
+            raise DatabaseError(
+                f"cannot open {path} ({exc}): set AGORA_DATABASE to a writable SQLite file path, "
+                "e.g. data/agora.db"
+            ) from None
         return cls(conn, path)
 
     async def close(self) -> None:

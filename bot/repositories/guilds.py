@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bot.community import GuildSettings
@@ -30,6 +31,28 @@ class GuildRepository:
             "UPDATE guilds SET left_at = ? WHERE guild_id = ? AND left_at IS NULL",
             (_now(), guild_id),
         )
+
+    async def present_ids(self) -> list[int]:
+        """The communities the bot is recorded as being in."""
+        rows = await self._db.fetch_all("SELECT guild_id FROM guilds WHERE left_at IS NULL")
+        return [int(row[0]) for row in rows]
+
+    async def update_settings(
+        self, guild_id: int, change: Callable[[GuildSettings], GuildSettings]
+    ) -> GuildSettings:
+        """Read, change and store the settings in one transaction (no lost update)."""
+        async with self._db.transaction() as tx:
+            raw = await tx.fetch_value(
+                "SELECT settings FROM guilds WHERE guild_id = ?", (guild_id,)
+            )
+            current = GuildSettings.model_validate_json(raw) if raw else GuildSettings()
+            updated = change(current)
+            await tx.execute(
+                "INSERT INTO guilds (guild_id, settings, joined_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (guild_id) DO UPDATE SET settings = excluded.settings",
+                (guild_id, updated.model_dump_json(), _now()),
+            )
+        return updated
 
     async def get_settings(self, guild_id: int) -> GuildSettings:
         """The community's settings (defaults when none are stored)."""

@@ -10,7 +10,14 @@ from discord.ext import commands
 
 from bot import __version__
 from bot.checks import require_manager
-from bot.community import SETTING_NAMES, GuildSettings, change_setting, describe_setting
+from bot.community import (
+    CHANNEL_SETTINGS,
+    ROLE_SETTINGS,
+    SETTING_NAMES,
+    GuildSettings,
+    change_setting,
+    describe_setting,
+)
 from bot.errors import UserFacingError
 
 if TYPE_CHECKING:
@@ -39,6 +46,27 @@ def human_bytes(size: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     raise AssertionError("unreachable")
+
+
+def check_belongs_to(guild: discord.Guild, setting: str, value: object) -> None:
+    """Refuse a role or channel id that is not a usable role or text channel of this server."""
+    if not isinstance(value, int):
+        return
+    if setting in ROLE_SETTINGS:
+        role = guild.get_role(value)
+        if role is None:
+            raise UserFacingError(f"`{setting}` was not changed: pick a role of this server.")
+        if role.is_default():
+            raise UserFacingError(
+                f"`{setting}` was not changed: @everyone is every member "
+                "(use `none` for everyone), pick a normal role."
+            )
+    elif setting in CHANNEL_SETTINGS:
+        channel = guild.get_channel(value)
+        if not isinstance(channel, discord.TextChannel):
+            raise UserFacingError(
+                f"`{setting}` was not changed: pick a text channel of this server."
+            )
 
 
 class AdminCog(commands.Cog):
@@ -100,14 +128,16 @@ class AdminCog(commands.Cog):
             raise UserFacingError(
                 "Give both `setting` and `value` to change a setting, or neither to see them all."
             )
-        updated = change_setting(current, setting, value)
-        if setting == "manager_role" and updated.manager_role == interaction.guild_id:
-            # The @everyone role's id is the server's id: every member would be a manager.
-            raise UserFacingError(
-                "`manager_role` was not changed: @everyone would make every member a manager; "
-                "pick a normal role."
-            )
-        await self.bot.guild_repo.save_settings(interaction.guild_id, updated)
+        guild = interaction.guild
+        if guild is None:
+            raise UserFacingError("This command works only inside a server.")
+
+        def apply(stored: GuildSettings) -> GuildSettings:
+            updated = change_setting(stored, setting, value)
+            check_belongs_to(guild, setting, getattr(updated, setting))
+            return updated
+
+        updated = await self.bot.guild_repo.update_settings(guild.id, apply)
         await interaction.response.send_message(
             f"`{setting}` is now {describe_setting(updated, setting)}.", ephemeral=True
         )

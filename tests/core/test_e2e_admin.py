@@ -72,6 +72,56 @@ async def test_bad_values_are_refused_and_change_nothing(
     assert settings == type(settings)()
 
 
+async def test_roles_and_channels_must_belong_to_this_server(agora: AgoraHarness) -> None:
+    other = agora.guilds[1]
+    foreign_role = agora.emu.add_role(other.id, "elsewhere")
+    cases = [
+        ("manager_role", f"<@&{foreign_role}>", "pick a role of this server"),
+        ("manager_role", f"<@&{agora.guild.id}>", "@everyone is every member"),
+        ("debate_role", str(foreign_role), "pick a role of this server"),
+        ("debate_channel", f"<#{other.general_id}>", "pick a text channel of this server"),
+        ("debate_channel", "123456789012345678", "pick a text channel of this server"),
+        ("retention_days", "\u00b2", "whole number of days"),
+    ]
+    for setting, value, expected in cases:
+        interaction = await agora.slash(
+            "agora settings", {"setting": setting, "value": value}, user=agora.manager
+        )
+        assert interaction.ephemeral
+        assert expected in response_text(interaction), (setting, value)
+    settings = await agora.running_bot.guild_repo.get_settings(agora.guild.id)
+    assert settings == type(settings)()
+
+    own_role = agora.emu.add_role(agora.guild.id, "debaters")
+    await agora.wait_for(lambda: agora.running_bot.get_guild(agora.guild.id).get_role(own_role))
+    for setting, value in (
+        ("debate_role", f"<@&{own_role}>"),
+        ("debate_channel", f"<#{agora.guild.general_id}>"),
+    ):
+        interaction = await agora.slash(
+            "agora settings", {"setting": setting, "value": value}, user=agora.manager
+        )
+        assert "is now" in response_text(interaction)
+    settings = await agora.running_bot.guild_repo.get_settings(agora.guild.id)
+    assert (settings.debate_role, settings.debate_channel) == (own_role, agora.guild.general_id)
+
+
+async def test_server_that_removed_the_bot_while_offline_starts_its_retention(
+    agora: AgoraHarness,
+) -> None:
+    gone = 123456789012345678
+    await agora.running_bot.guild_repo.ensure(gone)
+    await agora.restart()
+    repo = agora.running_bot.guild_repo
+    for _ in range(100):  # on_ready runs right after the bot is ready
+        if await repo.left_before(gone) is not None:
+            break
+        await asyncio.sleep(0.02)
+    assert await repo.left_before(gone) is not None
+    for guild in agora.guilds:
+        assert await agora.running_bot.guild_repo.left_before(guild.id) is None
+
+
 async def test_unexpected_error_shows_an_error_code(
     agora: AgoraHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:

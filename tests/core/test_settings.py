@@ -119,6 +119,14 @@ def test_check_config_masks_and_migrate_and_backup(tmp_path: Path) -> None:
     assert (tmp_path / "copy.db").stat().st_size > 0
 
 
+def test_unusable_database_path_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    env = {"DISCORD_TOKEN": GOOD_TOKEN, "AGORA_DATABASE": str(tmp_path)}  # a folder
+    result = run_cli("migrate", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "AGORA_DATABASE" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
 def test_change_setting_valid_values() -> None:
     current = GuildSettings()
     assert change_setting(current, "retention_days", "7").retention_days == 7
