@@ -93,7 +93,9 @@ async def test_roles_and_channels_must_belong_to_this_server(agora: AgoraHarness
     assert settings == type(settings)()
 
     own_role = agora.emu.add_role(agora.guild.id, "debaters")
-    await agora.wait_for(lambda: agora.running_bot.get_guild(agora.guild.id).get_role(own_role))
+    guild = agora.running_bot.get_guild(agora.guild.id)
+    assert guild is not None
+    await agora.wait_for(lambda: guild.get_role(own_role))
     for setting, value in (
         ("debate_role", f"<@&{own_role}>"),
         ("debate_channel", f"<#{agora.guild.general_id}>"),
