@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 SourceErrorKind = Literal[
-    "timeout",  # the source did not answer in time
+    "timeout",  # the source did not answer in time (or answered HTTP 408)
     "rate_limited",  # HTTP 429
     "server_error",  # HTTP 5xx
     "http_error",  # any other unexpected HTTP status (401, 404, ...)
@@ -37,6 +37,8 @@ class SourceError(Exception):
 
 def error_for_status(status: int, what: str) -> SourceError:
     """Map an unexpected HTTP status to the matching ``SourceError``."""
+    if status == 408:
+        return SourceError("timeout", f"{what} answered 408 Request Timeout")
     if status == 429:
         return SourceError("rate_limited", f"{what} answered 429 Too Many Requests")
     if 500 <= status <= 599:

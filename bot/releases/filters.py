@@ -117,10 +117,6 @@ class ReleaseFilter(BaseModel):
     min_grade: Grade | None = None
 
     @property
-    def is_empty(self) -> bool:
-        return self == ReleaseFilter()
-
-    @property
     def needs_model_facts(self) -> bool:
         return bool(
             self.min_params is not None

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from bot.releases.text import safe_line
 
@@ -97,7 +97,10 @@ class SourceState(BaseModel):
     """What the radar remembers about one source between polls (store ``to_json()``).
 
     ``seen_ids`` are the item ids already known, oldest first; ``baselined`` is false until
-    the first successful fetch, which records what exists and announces nothing.
+    the first successful fetch, which records what exists and announces nothing. ``floor``
+    is the oldest ``published`` time of the previous listing (``None``: no dated item, or a
+    state stored before the field existed): an unseen dated item older than it only slid
+    into a windowed listing (a newer item was deleted upstream) and is not new.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -106,6 +109,7 @@ class SourceState(BaseModel):
     last_modified: str | None = None
     seen_ids: tuple[str, ...] = ()
     baselined: bool = False
+    floor: datetime | None = None
 
     def to_json(self) -> str:
         return self.model_dump_json()
@@ -138,13 +142,25 @@ class FetchResult(BaseModel):
     not_modified: bool = False
     baseline: bool = False
     fetched_at: datetime | None = None
-    extra: dict[str, Any] = Field(default_factory=dict)
 
 
-def new_items(items: Sequence[ReleaseItem], seen_ids: Iterable[str]) -> list[ReleaseItem]:
-    """Items whose id is not in ``seen_ids``, oldest first. Pure: no state is changed."""
+def new_items(
+    items: Sequence[ReleaseItem], seen_ids: Iterable[str], floor: datetime | None = None
+) -> list[ReleaseItem]:
+    """Items whose id is not in ``seen_ids`` and, when dated and a ``floor`` is given,
+    published at or after ``floor``; oldest first. Pure: no state is changed."""
     seen = set(seen_ids)
-    return [item for item in sort_items(items) if item.item_id not in seen]
+    return [
+        item
+        for item in sort_items(items)
+        if item.item_id not in seen
+        and (floor is None or item.published is None or item.published >= floor)
+    ]
+
+
+def listing_floor(items: Iterable[ReleaseItem]) -> datetime | None:
+    """The oldest ``published`` time among ``items`` (``None`` if none is dated)."""
+    return min((item.published for item in items if item.published is not None), default=None)
 
 
 def remember(

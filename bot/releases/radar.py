@@ -43,10 +43,6 @@ class SourceOutcome:
     result: FetchResult | None = None
     error: SourceError | None = None
 
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
 
 class Radar:
     """Fetches release sources. Owns the feed HTTP session: use ``async with`` (or

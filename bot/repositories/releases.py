@@ -128,6 +128,10 @@ def _delivery(row: sqlite3.Row) -> Delivery:
     )
 
 
+class SubscriptionLimitReached(Exception):
+    """`follow` would create a subscription beyond the community's limit."""
+
+
 class ReleaseRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -143,9 +147,11 @@ class ReleaseRepository:
         mention_role: int | None,
         filter_text: str,
         created_by: int,
+        limit: int | None = None,
     ) -> tuple[Subscription, bool]:
         """Create (or update the role and filter of) a subscription; returns it and whether
-        it is new.
+        it is new. Creating one when the community already has `limit` subscriptions raises
+        `SubscriptionLimitReached` (checked in the same transaction); updating never does.
 
         A new subscription is baselined at once when its source already has a healthy
         baseline (what exists is then in the source's seen ids and is never announced);
@@ -172,6 +178,13 @@ class ReleaseRepository:
                 "WHERE guild_id = ? AND channel_id = ? AND source_key = ?",
                 (guild_id, channel_id, source_key),
             )
+            if existing is None and limit is not None:
+                count = await tx.fetch_one(
+                    "SELECT count(*) AS n FROM release_subscriptions WHERE guild_id = ?",
+                    (guild_id,),
+                )
+                if count is not None and int(count["n"]) >= limit:
+                    raise SubscriptionLimitReached(guild_id)
             await tx.execute(
                 "INSERT INTO release_subscriptions (guild_id, channel_id, source_key, "
                 "mention_role, filter, baselined, created_by, created_at) "
@@ -198,13 +211,6 @@ class ReleaseRepository:
             )
         assert row is not None
         return Subscription.from_row(row), existing is None
-
-    async def count_for_guild(self, guild_id: int) -> int:
-        """How many subscriptions a community has."""
-        value = await self._db.fetch_value(
-            "SELECT count(*) FROM release_subscriptions WHERE guild_id = ?", (guild_id,)
-        )
-        return int(value or 0)
 
     async def for_guild(self, guild_id: int) -> list[tuple[Subscription, SourceStatus | None]]:
         """A community's subscriptions (by source, then channel) with their source's status."""
@@ -356,10 +362,12 @@ class ReleaseRepository:
         error: str,
     ) -> bool:
         """Store a failed fetch (counter, backoff, error); pause the source when `pause`.
-        Returns True when this call paused it (it was not paused before)."""
+        Returns True when this call paused it (it was not paused before); its pause notice
+        is then pending (see `notices_pending`) in the same transaction."""
         async with self._db.transaction() as tx:
             changed = await tx.execute_rowcount(
-                "UPDATE release_sources SET paused = 1 WHERE source_key = ? AND paused = 0 AND ?",
+                "UPDATE release_sources SET paused = 1, notice_pending = 1 "
+                "WHERE source_key = ? AND paused = 0 AND ?",
                 (source_key, int(pause)),
             )
             await tx.execute(
@@ -380,11 +388,25 @@ class ReleaseRepository:
             if follows is None:
                 return False
             await tx.execute(
-                "UPDATE release_sources SET paused = 0, failures = 0, next_attempt_at = 0 "
-                "WHERE source_key = ?",
+                "UPDATE release_sources SET paused = 0, failures = 0, next_attempt_at = 0, "
+                "notice_pending = 0 WHERE source_key = ?",
                 (source_key,),
             )
         return True
+
+    async def notices_pending(self) -> list[SourceStatus]:
+        """Paused sources whose pause notice has not been sent yet."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM release_sources WHERE notice_pending = 1 AND paused = 1 "
+            "ORDER BY source_key"
+        )
+        return [SourceStatus.from_row(row) for row in rows]
+
+    async def notice_sent(self, source_key: str) -> None:
+        """Record that a source's pause notice went to every channel following it."""
+        await self._db.execute(
+            "UPDATE release_sources SET notice_pending = 0 WHERE source_key = ?", (source_key,)
+        )
 
     # -- deliveries -----------------------------------------------------------------------
 
@@ -424,12 +446,33 @@ class ReleaseRepository:
             )
         return out
 
-    async def mark_posted(self, delivery_id: int, message_id: int) -> None:
-        """Record that a queued announcement was posted as `message_id`."""
+    async def mark_posted(
+        self, delivery_id: int, message_id: int, *, thread_pending: bool = False
+    ) -> None:
+        """Record that a queued announcement was posted as `message_id`; with
+        `thread_pending`, a thread is still to be opened under it (see `threads_pending`)."""
         await self._db.execute(
             "UPDATE release_deliveries SET status = 'posted', message_id = ?, posted_at = ?, "
-            "item = NULL WHERE id = ? AND status = 'pending'",
-            (message_id, _now(), delivery_id),
+            "item = NULL, thread_pending = ? WHERE id = ? AND status = 'pending'",
+            (message_id, _now(), int(thread_pending), delivery_id),
+        )
+
+    async def threads_pending(self, limit: int = 100) -> list[Delivery]:
+        """Posted announcements still waiting for their thread, oldest first."""
+        rows = await self._db.fetch_all(
+            "SELECT "
+            "d.id, d.subscription_id, d.item_id, d.nonce, d.title, d.url, d.status, d.message_id, "
+            "d.posted_at, s.guild_id, s.channel_id, s.source_key FROM release_deliveries d "
+            "JOIN release_subscriptions s ON s.id = d.subscription_id "
+            "WHERE d.thread_pending = 1 ORDER BY d.id LIMIT ?",
+            (limit,),
+        )
+        return [_delivery(row) for row in rows]
+
+    async def thread_done(self, delivery_id: int) -> None:
+        """Record that an announcement's thread exists (or will never be made)."""
+        await self._db.execute(
+            "UPDATE release_deliveries SET thread_pending = 0 WHERE id = ?", (delivery_id,)
         )
 
     async def mark_attempt_failed(self, delivery_id: int, *, give_up: bool) -> None:

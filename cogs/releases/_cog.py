@@ -34,7 +34,12 @@ from bot.releases import (
     should_pause,
 )
 from bot.releases.text import cut, safe_line
-from bot.repositories.releases import PendingDelivery, ReleaseRepository, SourceStatus
+from bot.repositories.releases import (
+    PendingDelivery,
+    ReleaseRepository,
+    SourceStatus,
+    SubscriptionLimitReached,
+)
 from cogs.releases._views import announcement_view, dynamic_items, release_debate_hook, thread_name
 
 if TYPE_CHECKING:
@@ -71,16 +76,22 @@ def card_embed(card: AnnouncementCard) -> discord.Embed:
     return embed
 
 
-def _lines_within(lines: list[str], limit: int = CONTENT_LIMIT) -> str:
-    out: list[str] = []
+def chunk_lines(lines: list[str], limit: int = CONTENT_LIMIT) -> list[str]:
+    """Join `lines` into as few messages as possible, each at most `limit` characters
+    (a longer line is cut)."""
+    chunks: list[str] = []
+    current: list[str] = []
     size = 0
     for line in lines:
-        if size + len(line) + 1 > limit - 20:
-            out.append(f"… and {len(lines) - len(out)} more")
-            break
-        out.append(line)
-        size += len(line) + 1
-    return "\n".join(out)
+        line = cut(line, limit)
+        if current and size + 1 + len(line) > limit:
+            chunks.append("\n".join(current))
+            current, size = [], 0
+        size += len(line) + (1 if current else 0)
+        current.append(line)
+    if current:
+        chunks.append("\n".join(current))
+    return chunks
 
 
 @dataclass
@@ -243,24 +254,32 @@ class ReleasesCog(commands.Cog, name="Releases"):
             error=f"{error.kind}: {error.message}",
         )
         if newly_paused:
+            # The notice is pending in the same transaction; the drain that ends this
+            # cycle sends it (and the first drain after a crash, if it never went out).
             report.paused.append(key)
-            await self._notify_paused(key, failures, error)
 
-    async def _notify_paused(self, key: str, failures: int, error: SourceError) -> None:
-        text = cut(
-            f"\N{WARNING SIGN} The release source {code(key)} failed {failures} times in a row "
-            f"(last error: {error.kind}, {safe_line(error.message)}) and is paused. "
-            f"A manager can resume it with `/releases resume` once it works again.",
-            CONTENT_LIMIT,
-        )
-        for subscription in await self.repo.for_source(key):
-            try:
-                channel = await self._channel(subscription.channel_id)
-                if channel is None:
-                    continue
-                await channel.send(text, allowed_mentions=discord.AllowedMentions.none())
-            except discord.HTTPException as exc:
-                log.warning("cannot send the pause notice to %d: %s", subscription.channel_id, exc)
+    async def _send_pending_notices(self) -> None:
+        """Send the pause notice of every newly paused source to each channel following it,
+        then record it as sent (a crash in between sends it again after the restart)."""
+        for status in await self.repo.notices_pending():
+            text = cut(
+                f"\N{WARNING SIGN} The release source {code(status.source_key)} failed "
+                f"{status.failures} times in a row (last error: "
+                f"{safe_line(status.last_error or 'unknown')}) and is paused. "
+                "A manager can resume it with `/releases resume` once it works again.",
+                CONTENT_LIMIT,
+            )
+            for subscription in await self.repo.for_source(status.source_key):
+                try:
+                    channel = await self._channel(subscription.channel_id)
+                    if channel is None:
+                        continue
+                    await channel.send(text, allowed_mentions=discord.AllowedMentions.none())
+                except discord.HTTPException as exc:
+                    log.warning(
+                        "cannot send the pause notice to %d: %s", subscription.channel_id, exc
+                    )
+            await self.repo.notice_sent(status.source_key)
 
     async def _channel(self, channel_id: int) -> discord.abc.Messageable | None:
         channel = self.bot.get_channel(channel_id)
@@ -274,6 +293,11 @@ class ReleasesCog(commands.Cog, name="Releases"):
     # -- posting --------------------------------------------------------------------------
 
     async def _drain_unlocked(self) -> int:
+        for step in (self._send_pending_notices, self._open_pending_threads):
+            try:
+                await step()
+            except Exception:
+                log.exception("release follow-up %s failed", step.__name__)
         posted = 0
         after = 0
         blocked: set[int] = set()  # subscriptions with a failed post: keep their order
@@ -330,27 +354,47 @@ class ReleasesCog(commands.Cog, name="Releases"):
             log.warning("posting delivery %d failed (%s); give up: %s", delivery.id, exc, give_up)
             await self.repo.mark_attempt_failed(delivery.id, give_up=give_up)
             return False
-        await self.record_posted(delivery, message)
-        await self._maybe_open_thread(delivery, message)
+        settings = await self.bot.guild_repo.get_settings(delivery.guild_id)
+        await self.record_posted(delivery, message, settings.announce_threads)
+        if settings.announce_threads:
+            await self._open_thread(delivery.id, delivery.channel_id, message.id, delivery.title)
         return True
 
-    async def record_posted(self, delivery: PendingDelivery, message: discord.Message) -> None:
+    async def record_posted(
+        self, delivery: PendingDelivery, message: discord.Message, thread_pending: bool = False
+    ) -> None:
         """Record a posted announcement (the step after posting; a crash before it is
-        recovered by re-sending with the same nonce)."""
-        await self.repo.mark_posted(delivery.id, message.id)
+        recovered by re-sending with the same nonce), and whether its thread is still due."""
+        await self.repo.mark_posted(delivery.id, message.id, thread_pending=thread_pending)
 
-    async def _maybe_open_thread(self, delivery: PendingDelivery, message: discord.Message) -> None:
-        settings = await self.bot.guild_repo.get_settings(delivery.guild_id)
-        if not settings.announce_threads or message.guild is None:
-            return
-        if message.guild.get_thread(message.id) is not None:
-            return
-        try:
-            await message.create_thread(
-                name=thread_name(delivery.title), auto_archive_duration=1440
-            )
-        except discord.HTTPException as exc:
-            log.warning("cannot open a thread under announcement %d: %s", message.id, exc)
+    async def _open_pending_threads(self) -> None:
+        """Retry the threads a crash or a Discord error left unopened."""
+        for delivery in await self.repo.threads_pending():
+            if delivery.message_id is not None:
+                await self._open_thread(
+                    delivery.id, delivery.channel_id, delivery.message_id, delivery.title
+                )
+
+    async def _open_thread(
+        self, delivery_id: int, channel_id: int, message_id: int, title: str
+    ) -> None:
+        """Open the thread under an announcement (`announce_threads`) and record it done;
+        a Discord server error leaves it pending, retried at the next drain."""
+        channel = await self._channel(channel_id)
+        if (
+            isinstance(channel, discord.TextChannel)
+            and channel.guild.get_thread(message_id) is None
+        ):
+            try:
+                await channel.get_partial_message(message_id).create_thread(
+                    name=thread_name(title), auto_archive_duration=1440
+                )
+            except discord.DiscordServerError as exc:
+                log.warning("cannot open a thread under %d yet (%s); will retry", message_id, exc)
+                return
+            except discord.HTTPException as exc:  # message gone, no access, thread exists
+                log.warning("cannot open a thread under announcement %d: %s", message_id, exc)
+        await self.repo.thread_done(delivery_id)
 
     # -- commands -------------------------------------------------------------------------
 
@@ -398,20 +442,23 @@ class ReleasesCog(commands.Cog, name="Releases"):
                 )
         await interaction.response.defer(ephemeral=True, thinking=True)
         key = await self.radar.validate_source(source)
-        if await self.repo.count_for_guild(guild.id) >= MAX_SUBSCRIPTIONS_PER_GUILD:
-            raise UserFacingError(
-                f"This server already follows {MAX_SUBSCRIPTIONS_PER_GUILD} sources; "
-                "unfollow one first."
-            )
         await self.bot.guild_repo.ensure(guild.id)
-        subscription, created = await self.repo.follow(
-            guild.id,
-            channel.id,
-            key,
-            mention_role=mention_role.id if mention_role else None,
-            filter_text=release_filter.to_string(),
-            created_by=interaction.user.id,
-        )
+        try:
+            subscription, created = await self.repo.follow(
+                guild.id,
+                channel.id,
+                key,
+                mention_role=mention_role.id if mention_role else None,
+                filter_text=release_filter.to_string(),
+                created_by=interaction.user.id,
+                limit=MAX_SUBSCRIPTIONS_PER_GUILD,
+            )
+        except SubscriptionLimitReached:
+            raise UserFacingError(
+                f"This server already has {MAX_SUBSCRIPTIONS_PER_GUILD} subscriptions "
+                "(a source followed in a channel counts once per channel); "
+                "unfollow one first."
+            ) from None
         verb = "Now following" if created else "Updated"
         lines = [f"{verb} {code(key)} in {channel.mention}."]
         lines.append(f"Filter: {code(str(release_filter))}")
@@ -477,9 +524,11 @@ class ReleasesCog(commands.Cog, name="Releases"):
             elif not subscription.baselined:
                 parts.append("waiting for its first check")
             lines.append("• " + " · ".join(parts))
-        await interaction.response.send_message(
-            _lines_within(lines), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-        )
+        first, *rest = chunk_lines(lines)
+        none = discord.AllowedMentions.none()
+        await interaction.response.send_message(first, ephemeral=True, allowed_mentions=none)
+        for chunk in rest:
+            await interaction.followup.send(chunk, ephemeral=True, allowed_mentions=none)
 
     @releases.command(name="resume", description="Resume a source paused after failures")
     @app_commands.describe(source="A paused source this server follows")

@@ -536,3 +536,149 @@ async def test_announce_threads_setting_opens_a_thread_per_announcement(env: Env
     post = await announce_one(env)
     thread = h.emu.channels.get(int(post["id"]))
     assert thread is not None and thread.is_thread and thread.name == "org/Fresh-7B"
+
+
+async def test_deleting_a_release_in_the_window_announces_nothing_old(env: Env) -> None:
+    # GitHub's releases.atom lists the 10 newest: deleting one lets an older one slide in.
+    path = "/org/tool/releases.atom"
+    env.feeds.set_feed(path, atom_feed([feed_entry(n, f"v{n}") for n in range(11, 1, -1)]))
+    await env.follow("github:org/tool")
+    await env.cog.run_cycle_once()
+    env.feeds.set_feed(path, atom_feed([feed_entry(n, f"v{n}") for n in range(10, 0, -1)]))
+    report = await env.cog.run_cycle_once()
+    assert report.fetched == ["github:org/tool"] and report.queued == 0
+    assert env.posts(env.channel()) == []
+    listing = [feed_entry(n, f"v{n}") for n in (12, *range(10, 1, -1))]
+    env.feeds.set_feed(path, atom_feed(listing))
+    report = await env.cog.run_cycle_once()
+    assert report.queued == 1
+    [post] = env.posts(env.channel())
+    assert post["embeds"][0]["title"].startswith("org/tool · v12")
+
+
+async def fill_subscriptions(env: Env, count: int) -> list[str]:
+    """`count` subscriptions in the first community's releases channel (straight to storage)."""
+    keys = [f"hf:org-with-a-longer-name-{n:02d}" for n in range(count)]
+    for key in keys:
+        await env.cog.repo.follow(
+            env.h.guild.id,
+            env.channel(),
+            key,
+            mention_role=None,
+            filter_text="include:*instruct* min_params:7B",
+            created_by=env.h.manager,
+        )
+    return keys
+
+
+async def test_following_again_at_the_limit_updates_and_a_new_one_is_refused(env: Env) -> None:
+    h = env.h
+    keys = await fill_subscriptions(env, 50)
+    reply = await env.follow(keys[0], filter="include:llama*")
+    assert "Updated" in message_text(reply)
+    [(subscription, _)] = [
+        r for r in await env.cog.repo.for_guild(h.guild.id) if r[0].source_key == keys[0]
+    ]
+    assert subscription.filter_text == "include:llama*"
+
+    refused = await h.slash(
+        "releases follow", {"source": "hf:another", "channel": env.channel()}, user=h.manager
+    )
+    await settled(h, refused)
+    text = response_text(refused)
+    assert "50 subscriptions" in text and "sources" not in text
+    assert len(await env.cog.repo.for_guild(h.guild.id)) == 50
+
+
+async def test_list_shows_every_subscription_in_several_messages(env: Env) -> None:
+    h = env.h
+    keys = await fill_subscriptions(env, 50)
+    listed = await h.slash("releases list", user=h.manager)
+
+    def everything() -> list[dict[str, Any]] | None:
+        messages = [listed.message or {}, *listed.followups]
+        text = "\n".join(message_text(m) for m in messages)
+        return messages if all(f"`{key}`" in text for key in keys) else None
+
+    messages = await h.wait_for(everything)
+    assert len(messages) > 1
+    assert all(len(m["content"]) <= 2000 and m["flags"] & 64 for m in messages)
+    assert "more" not in "".join(m["content"] for m in messages)
+
+
+# -- follow-ups that must survive a crash (migration 0006) ------------------------------------
+
+
+class Killed(BaseException):
+    """The process died here (no `except Exception` in the bot catches it)."""
+
+
+async def test_crash_after_pausing_still_sends_the_pause_notice(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feeds, h = env.feeds, env.h
+    feeds.set_feed("/lab.atom", atom_feed([feed_entry(1)]))
+    source = f"feed:{feeds.url}/lab.atom"
+    await env.follow(source)
+    await env.cog.run_cycle_once()
+    feeds.fault("/lab.atom", "500", times=5)
+    for _ in range(4):
+        await env.cog.run_cycle_once(ignore_backoff=True)
+    original = env.cog.repo.record_failure
+
+    async def then_crash(*args: Any, **kwargs: Any) -> bool:
+        await original(*args, **kwargs)
+        raise Killed("after pausing")
+
+    monkeypatch.setattr(env.cog.repo, "record_failure", then_crash)
+    with pytest.raises(Killed):
+        await env.cog.run_cycle_once(ignore_backoff=True)
+    status = await env.cog.repo.source_status(source)
+    assert status is not None and status.paused
+    assert env.posts(env.channel()) == []
+
+    await h.restart()
+    await env.cog.drain_outbox()
+    [notice] = env.posts(env.channel())
+    assert "paused" in notice["content"] and "/releases resume" in notice["content"]
+    await env.cog.run_cycle_once(ignore_backoff=True)
+    assert len(env.posts(env.channel())) == 1, "sent once"
+
+
+async def test_thread_is_opened_after_a_failed_create_or_a_crash(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = env.h
+    await h.slash("agora settings", {"setting": "announce_threads", "value": "on"}, user=h.manager)
+    env.hub.add_model("org/a", created_at="2024-01-01T00:00:00.000Z")
+    await env.follow("hf:org")
+    await env.cog.run_cycle_once()
+
+    # One failed create_thread: the thread is retried at the next drain.
+    h.emu.fail_next("POST", r"/channels/\d+/messages/\d+/threads", status=503)
+    env.hub.add_model("org/b", created_at="2024-02-01T00:00:00.000Z")
+    await env.cog.run_cycle_once()
+    [first] = env.posts(env.channel())
+    assert h.emu.channels.get(int(first["id"])) is None
+    await env.cog.run_cycle_once()
+    thread = h.emu.channels.get(int(first["id"]))
+    assert thread is not None and thread.is_thread and thread.name == "org/b"
+
+    # A crash right after recording the post: the restart opens the thread.
+    original = env.cog.record_posted
+
+    async def then_crash(*args: Any, **kwargs: Any) -> None:
+        await original(*args, **kwargs)
+        raise Killed("after record")
+
+    monkeypatch.setattr(env.cog, "record_posted", then_crash)
+    env.hub.add_model("org/c", created_at="2024-03-01T00:00:00.000Z")
+    with pytest.raises(Killed):
+        await env.cog.run_cycle_once()
+    second = env.posts(env.channel())[1]
+    assert h.emu.channels.get(int(second["id"])) is None
+    await h.restart()
+    await env.cog.drain_outbox()
+    thread = h.emu.channels.get(int(second["id"]))
+    assert thread is not None and thread.is_thread and thread.name == "org/c"
+    assert sum(1 for c in h.emu.channels.values() if c.is_thread) == 2

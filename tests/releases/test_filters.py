@@ -28,7 +28,7 @@ def test_parse_example() -> None:
 
 def test_empty_filter_matches_everything() -> None:
     assert parse_filter("") == ReleaseFilter()
-    assert parse_filter(None).is_empty
+    assert parse_filter(None) == ReleaseFilter()
     assert parse_filter("   ").matches(entry_item("x"))
     assert str(ReleaseFilter()) == "(everything)"
 

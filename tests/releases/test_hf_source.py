@@ -110,6 +110,7 @@ async def test_state_survives_storage(hub: FakeHub) -> None:
 @pytest.mark.parametrize(
     ("status", "kind"),
     [
+        (408, "timeout"),
         (429, "rate_limited"),
         (500, "server_error"),
         (503, "server_error"),

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.releases import ReleaseItem, SourceState, new_items, remember, sort_items
+from bot.releases.sources.base import build_result
 
 from .conftest import entry_item
 
@@ -60,3 +61,30 @@ def test_items_need_aware_datetimes_and_have_safe_titles() -> None:
     assert item.short_name == "Name"
     blank = ReleaseItem(source_key="k", item_id="id-9", kind="entry", title="\x00")
     assert blank.safe_title == "id-9"
+
+
+def _window(numbers: range) -> list[ReleaseItem]:
+    return [entry_item(f"v{n}", published=datetime(2024, 1, n, tzinfo=UTC)) for n in numbers]
+
+
+def test_deleted_item_in_a_window_does_not_announce_an_older_one() -> None:
+    baseline = build_result("k", None, _window(range(2, 12)))  # v2..v11, 10 newest
+    assert baseline.baseline and baseline.state.floor == datetime(2024, 1, 2, tzinfo=UTC)
+    # v11 is deleted upstream: v1 (older, never seen) slides into the window.
+    deleted = build_result("k", baseline.state, _window(range(1, 11)))
+    assert deleted.new == ()
+    # A genuinely new v12 is announced.
+    later = build_result("k", deleted.state, _window(range(3, 11)) + _window(range(12, 13)))
+    assert [i.item_id for i in later.new] == ["v12"]
+    # Undated items keep the id rule.
+    undated = build_result("k", later.state, [*_window(range(3, 13)), entry_item("u")])
+    assert [i.item_id for i in undated.new] == ["u"]
+
+
+def test_state_without_floor_is_backward_compatible() -> None:
+    old = SourceState.from_json('{"etag": null, "seen_ids": ["v2"], "baselined": true}')
+    assert old.baselined and old.floor is None
+    # No floor: the id rule alone (an older unseen item is new).
+    result = build_result("k", old, _window(range(1, 3)))
+    assert [i.item_id for i in result.new] == ["v1"]
+    assert result.state.floor == datetime(2024, 1, 1, tzinfo=UTC)

@@ -122,7 +122,7 @@ async def test_fetch_of_loopback_feed_blocked_without_flag(feeds: FeedServer) ->
         assert feeds.requests["/f"] == 0  # never connected
     async with Radar(local_config()) as radar:
         allowed = await radar.fetch_outcome(f"feed:{feeds.url}/f")
-    assert allowed.ok
+    assert allowed.error is None
 
 
 async def test_radar_validate_source(feeds: FeedServer) -> None:

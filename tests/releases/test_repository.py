@@ -9,7 +9,7 @@ import pytest
 
 from bot.database import Database
 from bot.releases import SourceState, announcement_nonce
-from bot.repositories.releases import ReleaseRepository
+from bot.repositories.releases import ReleaseRepository, SubscriptionLimitReached
 
 from .conftest import entry_item
 
@@ -48,10 +48,26 @@ async def test_follow_creates_then_updates(repo: ReleaseRepository) -> None:
     )
     assert not created and again.id == sub.id
     assert again.mention_role == 55 and again.filter_text == "include:x*"
-    assert await repo.count_for_guild(G1) == 1
+    assert len(await repo.for_guild(G1)) == 1
     other, created = await follow(repo, channel=C2)
     assert created and other.id != sub.id
-    assert await repo.count_for_guild(G1) == 2 and await repo.count_for_guild(G2) == 0
+    assert len(await repo.for_guild(G1)) == 2 and await repo.for_guild(G2) == []
+
+
+async def test_follow_limit_counts_only_new_subscriptions(repo: ReleaseRepository) -> None:
+    async def follow_limited(channel: int, key: str, filter_text: str = "") -> bool:
+        _, created = await repo.follow(
+            G1, channel, key, mention_role=None, filter_text=filter_text, created_by=ADMIN, limit=2
+        )
+        return created
+
+    assert await follow_limited(C1, KEY) and await follow_limited(C2, KEY)
+    # At the limit: updating an existing subscription works, a new one is refused.
+    assert not await follow_limited(C1, KEY, "include:x*")
+    with pytest.raises(SubscriptionLimitReached):
+        await follow_limited(C1, "hf:other")
+    assert await repo.source_status("hf:other") is None, "the refused follow left nothing"
+    assert [s.filter_text for s, _ in await repo.for_guild(G1)] == ["include:x*", ""]
 
 
 async def test_follow_of_a_baselined_source_is_baselined_at_once(

@@ -12,6 +12,7 @@ from bot.releases.models import (
     FetchResult,
     ReleaseItem,
     SourceState,
+    listing_floor,
     new_items,
     remember,
     sort_items,
@@ -59,16 +60,22 @@ def build_result(
     etag: str | None = None,
     last_modified: str | None = None,
 ) -> FetchResult:
-    """Turn a fresh listing into a ``FetchResult``: baseline on first fetch, else new items."""
+    """Turn a fresh listing into a ``FetchResult``: baseline on first fetch, else new items.
+
+    Listings are windows (the newest N): when an item in the window is deleted upstream, an
+    older one never seen slides in. So an unseen dated item counts as new only if it is not
+    older than the previous listing's oldest item (``SourceState.floor``).
+    """
     previous = state or SourceState()
     ordered = sort_items(items)
     baseline = not previous.baselined
-    fresh = [] if baseline else new_items(ordered, previous.seen_ids)
+    fresh = [] if baseline else new_items(ordered, previous.seen_ids, previous.floor)
     new_state = SourceState(
         etag=etag,
         last_modified=last_modified,
         seen_ids=remember(previous.seen_ids, ordered),
         baselined=True,
+        floor=listing_floor(ordered),
     )
     return FetchResult(
         source_key=source_key,

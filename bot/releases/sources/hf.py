@@ -45,7 +45,8 @@ EXPAND_FIELDS: list[Any] = [
     "likes",
     "library_name",
 ]
-_RETRYABLE = {408: "timeout", 429: "rate_limited"}
+#: Statuses that end a radar call at once (the client would otherwise retry or wait).
+_ABORT_STATUSES = frozenset({408, 429})
 #: A Hub listing larger than this is refused (a listing of 100 models is ~200 KiB).
 MAX_HUB_BODY_BYTES = 16 * 1024 * 1024
 
@@ -92,7 +93,7 @@ class _BoundedTransport(httpx2.BaseTransport):
             response = self._inner.handle_request(request)
             try:
                 status = response.status_code
-                if status in _RETRYABLE or 500 <= status <= 599:
+                if status in _ABORT_STATUSES or 500 <= status <= 599:
                     err = error_for_status(status, "the Hub")
                     raise HubCallAborted(err.kind, err.message)
                 body = bytearray()

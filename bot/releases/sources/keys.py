@@ -152,8 +152,3 @@ def parse_source_ref(text: str) -> SourceRef:
 def parse_source(text: str) -> str:
     """The normalised source key (``hf:...``, ``github:owner/repo``, ``feed:https://...``)."""
     return parse_source_ref(text).key
-
-
-def split_source_key(key: str) -> SourceRef:
-    """Split an already normalised (stored) key; raises ``UserFacingError`` if it is not one."""
-    return parse_source_ref(key)
