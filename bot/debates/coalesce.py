@@ -54,14 +54,6 @@ class Coalescer(Generic[K, S]):
     def closed(self) -> bool:
         return self._closed
 
-    def is_pending(self, key: K) -> bool:
-        """Whether an update for ``key`` waits to be delivered."""
-        return key in self._pending
-
-    def is_active(self, key: K) -> bool:
-        """Whether ``key`` has a running or waiting worker (pending, running, or cooling down)."""
-        return key in self._workers
-
     def submit(self, key: K, state: S) -> None:
         """Ask for ``callback(key, state)``; replaces any state still waiting for ``key``.
 

@@ -36,20 +36,6 @@ def parse_debate_format(text: str | None) -> DebateFormat:
         ) from None
 
 
-def parse_stance(value: int | str) -> Stance:
-    """A stance from a button's value (``2`` ... ``-2``, or a name like ``lean_share``)."""
-    try:
-        return Stance(int(value))
-    except (TypeError, ValueError):
-        pass
-    name = str(value).strip().upper().replace(" ", "_").replace("-", "_")
-    if name in Stance.__members__:
-        return Stance[name]
-    raise UserFacingError(
-        "A stance is a number from +2 (strongly share) to -2 (strongly safeguard)."
-    )
-
-
 def side_percentages(votes: Mapping[int, Stance]) -> dict[Side, Fraction]:
     """Exact percentage of voters on each side (all zero without votes)."""
     total = len(votes)

@@ -38,13 +38,11 @@ class LayoutPlan:
     ``option_rows[r]`` lists the option indices in row ``r`` (button layout); for a select,
     ``option_rows`` is a single row holding every index, all in one menu.
     ``controls_row`` is the row index (0-based) for the control buttons.
-    ``withdraw_button`` says whether a "withdraw my vote" control is needed.
     """
 
     kind: LayoutKind
     option_rows: tuple[tuple[int, ...], ...]
     controls_row: int
-    withdraw_button: bool
 
 
 def plan_layout(option_count: int) -> LayoutPlan:
@@ -56,7 +54,6 @@ def plan_layout(option_count: int) -> LayoutPlan:
             kind=LayoutKind.SELECT,
             option_rows=(tuple(range(option_count)),),
             controls_row=1,
-            withdraw_button=True,
         )
     rows = -(-option_count // BUTTONS_PER_ROW)
     base, extra = divmod(option_count, rows)
@@ -70,5 +67,4 @@ def plan_layout(option_count: int) -> LayoutPlan:
         kind=LayoutKind.BUTTONS,
         option_rows=tuple(option_rows),
         controls_row=rows,
-        withdraw_button=False,
     )

@@ -43,10 +43,6 @@ class Phase(StrEnum):
     def label(self) -> str:
         return _PHASE_LABELS[self]
 
-    @property
-    def accepts_votes(self) -> bool:
-        return self in (Phase.PRE_VOTE, Phase.POST_VOTE)
-
     def next(self) -> Phase:
         """The phase after this one (``result`` is the last and stays)."""
         order = list(Phase)
@@ -78,16 +74,6 @@ class OxfordSchedule:
             Phase.POST_VOTE: self.post_vote_end,
             Phase.RESULT: None,
         }[phase]
-
-    def phase_at(self, now: datetime) -> Phase:
-        """The phase the schedule says it is at ``now`` (before ``start`` counts as pre-vote)."""
-        if now < self.pre_vote_end:
-            return Phase.PRE_VOTE
-        if now < self.discussion_end:
-            return Phase.DISCUSSION
-        if now < self.post_vote_end:
-            return Phase.POST_VOTE
-        return Phase.RESULT
 
 
 def oxford_schedule(

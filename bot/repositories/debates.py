@@ -185,11 +185,10 @@ class VoteChange:
 
 @dataclass(frozen=True)
 class PhaseChange:
-    """A debate moved from one phase to the next; ``post_poll`` is set when the closing
-    vote was opened by this change."""
+    """A debate moved to its next phase; ``post_poll`` is set when the closing vote was
+    opened by this change."""
 
     debate: DebateRecord
-    previous: Phase
     post_poll: PollRecord | None
 
 
@@ -295,14 +294,6 @@ class DebateRepository:
         )
         return PollRecord.from_row(row) if row else None
 
-    async def poll_by_message(self, message_id: int) -> PollRecord | None:
-        """The poll shown by a message (native poll vote events carry only the message)."""
-        row = await self._db.fetch_one(
-            _SELECT_POLLS + "WHERE message_id = ?",
-            (message_id,),
-        )
-        return PollRecord.from_row(row) if row else None
-
     async def search_polls(self, guild_id: int, text: str, limit: int = 25) -> list[PollRecord]:
         """A community's polls whose question contains ``text`` (or whose number is ``text``),
         newest first, for autocomplete."""
@@ -341,16 +332,18 @@ class DebateRepository:
                     (poll_id, member_id, option, _ts(now)),
                 )
             if poll.kind == "debate" and poll.debate_id is not None and after - before:
-                topic_row = await tx.fetch_one(
-                    "SELECT topic FROM debates WHERE id = ?", (poll.debate_id,)
+                debate_row = await tx.fetch_one(
+                    "SELECT topic, number FROM debates WHERE id = ?", (poll.debate_id,)
                 )
+                assert debate_row is not None
                 (option,) = after - before
+                # The community's own debate number (the one members see), not the row id.
                 await self._observations.record(
                     poll.guild_id,
                     member_id,
                     SCALE[option],
-                    f"debate:{poll.debate_id}",
-                    topic=topic_row[0] if topic_row else None,
+                    f"debate:{debate_row['number']}",
+                    topic=debate_row["topic"],
                     at=now,
                     tx=tx,
                 )
@@ -586,7 +579,7 @@ class DebateRepository:
                 )
             updated = await self._debate_in(tx, debate_id)
         assert updated is not None
-        return PhaseChange(debate=updated, previous=expected, post_poll=post_poll)
+        return PhaseChange(debate=updated, post_poll=post_poll)
 
     async def due_debates(self, now: datetime) -> list[DebateRecord]:
         """Running debates whose current phase has ended."""
@@ -603,6 +596,20 @@ class DebateRepository:
             _SELECT_DEBATES + "WHERE phase = 'result' AND result_message_id IS NULL ORDER BY id",
         )
         return [DebateRecord.from_row(row) for row in rows]
+
+    async def unposted_closing_votes(self) -> list[tuple[DebateRecord, PollRecord]]:
+        """Debates in their closing vote whose closing poll has no message (its post failed)."""
+        rows = await self._db.fetch_all(
+            _SELECT_DEBATES + "WHERE phase = 'post_vote' AND post_poll_id IS NOT NULL ORDER BY id",
+        )
+        found = []
+        for row in rows:
+            debate = DebateRecord.from_row(row)
+            assert debate.post_poll_id is not None
+            poll = await self.get_poll(debate.post_poll_id)
+            if poll is not None and poll.message_id is None:
+                found.append((debate, poll))
+        return found
 
     async def set_debate_result_message(self, debate_id: int, message_id: int) -> None:
         """Remember the message that posted a debate's result (so it is posted once)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 
 from bot.database import Database, Transaction
@@ -34,19 +33,3 @@ class ObservationRepository:
         if tx is not None:
             return await tx.execute(sql, params)
         return await self._db.execute(sql, params)
-
-    async def for_member(self, guild_id: int, member_id: int) -> list[sqlite3.Row]:
-        """A member's observations in one community, oldest first."""
-        return await self._db.fetch_all(
-            "SELECT id, topic, value, source, observed_at FROM stance_observations "
-            "WHERE guild_id = ? AND member_id = ? ORDER BY observed_at, id",
-            (guild_id, member_id),
-        )
-
-    async def delete_member(self, guild_id: int, member_id: int) -> int:
-        """Forget a member's observations in one community; returns how many were deleted."""
-        async with self._db.transaction() as tx:
-            return await tx.execute_rowcount(
-                "DELETE FROM stance_observations WHERE guild_id = ? AND member_id = ?",
-                (guild_id, member_id),
-            )

@@ -14,11 +14,13 @@ wait for them (WAL lets the read proceed while the bot writes).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -84,6 +86,15 @@ def _statement(row: sqlite3.Row) -> Statement:
         created_at=from_timestamp(row["created_at"]),
         removed=bool(row["removed"]),
     )
+
+
+def _option_label(options: str, index: int) -> str | None:
+    """Label ``index`` of a poll's JSON array of options (None if it cannot be read)."""
+    try:
+        labels = json.loads(options)
+        return str(labels[index])
+    except (ValueError, TypeError, IndexError, KeyError):
+        return None
 
 
 def _quote(identifier: str) -> str:
@@ -255,6 +266,64 @@ class StanceRepository:
             (guild_id, member_id, guild_id, member_id),
         )
         return [_statement(r) for r in rows]
+
+    async def member_poll_votes(self, guild_id: int, member_id: int) -> list[dict[str, Any]]:
+        """The member's votes in the community's polls and debate votes (for the export file):
+        poll number, kind, question, debate number, option index and label, time; oldest first."""
+        rows = await self._db.fetch_all(
+            "SELECT p.number, p.kind, p.question, p.options, d.number AS debate, v.option, "
+            "v.voted_at FROM votes v JOIN polls p ON p.id = v.poll_id "
+            "LEFT JOIN debates d ON d.id = p.debate_id "
+            "WHERE p.guild_id = ? AND v.member_id = ? ORDER BY v.voted_at, p.number, v.option",
+            (guild_id, member_id),
+        )
+        return [
+            {
+                "poll_number": int(r["number"]),
+                "kind": r["kind"],
+                "question": r["question"],
+                "debate_number": r["debate"],
+                "option": int(r["option"]),
+                "option_label": _option_label(r["options"], int(r["option"])),
+                "at": from_timestamp(r["voted_at"]),
+            }
+            for r in rows
+        ]
+
+    async def member_arguments(self, guild_id: int, member_id: int) -> list[dict[str, Any]]:
+        """The debate arguments the member posted in the community (for the export file)."""
+        rows = await self._db.fetch_all(
+            "SELECT d.number, a.side, a.text, a.posted_at FROM debate_arguments a "
+            "JOIN debates d ON d.id = a.debate_id WHERE d.guild_id = ? AND a.member_id = ? "
+            "ORDER BY a.posted_at, a.id",
+            (guild_id, member_id),
+        )
+        return [
+            {
+                "debate_number": int(r["number"]),
+                "side": "share" if int(r["side"]) > 0 else "safeguard",
+                "text": r["text"],
+                "at": from_timestamp(r["posted_at"]),
+            }
+            for r in rows
+        ]
+
+    async def member_upvotes(self, guild_id: int, member_id: int) -> list[dict[str, Any]]:
+        """The arguments the member upvoted in the community (for the export file)."""
+        rows = await self._db.fetch_all(
+            "SELECT d.number, a.text, u.upvoted_at FROM argument_upvotes u "
+            "JOIN debate_arguments a ON a.id = u.argument_id JOIN debates d ON d.id = a.debate_id "
+            "WHERE d.guild_id = ? AND u.member_id = ? ORDER BY u.upvoted_at, a.id",
+            (guild_id, member_id),
+        )
+        return [
+            {
+                "debate_number": int(r["number"]),
+                "argument": r["text"],
+                "at": from_timestamp(r["upvoted_at"]),
+            }
+            for r in rows
+        ]
 
     async def vote_triples(self, guild_id: int) -> tuple[npt.NDArray[np.int64], ...]:
         """Every vote on the community's active statements as three numpy columns

@@ -4,13 +4,13 @@ Modules (import what you need; nothing is re-exported here, so importing the pac
 pull in numpy-heavy or matplotlib code):
 
 - :mod:`bot.stances.models`: ``Observation``, ``Source``/``SourceKind``, ``StatementVote``,
-  ``Visibility``, ``current_positions``.
+  ``Visibility``.
 - :mod:`bot.stances.text`: ``clean_statement`` for opinion-map statements.
 - :mod:`bot.stances.statistics`: ``distribution``, ``mean_position``, ``polarisation``,
   ``participation``, ``suppress_small``, ``summarise``.
 - :mod:`bot.stances.trend`: ``parse_period``, ``compute_trend`` (numpy columns), ``trend_sums``.
 - :mod:`bot.stances.profile`: ``build_profile``, ``compare``.
-- :mod:`bot.stances.opinion_map`: ``build_vote_matrix``, ``build_opinion_map``.
+- :mod:`bot.stances.opinion_map`: ``build_opinion_map``.
 - :mod:`bot.stances.charts`: PNG renderers (call them with ``asyncio.to_thread``).
 - :mod:`bot.stances.export`: ``build_export``, ``export_bytes``.
 - :mod:`bot.stances.retention`: ``purge_due``.

@@ -24,7 +24,7 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 
 from bot.stance_scale import SCALE, Stance
-from bot.stances.opinion_map import OpinionMap
+from bot.stances.opinion_map import MIN_GROUP_SIZE, OpinionMap
 from bot.stances.statistics import Bucket
 from bot.stances.trend import TrendPoint
 
@@ -181,7 +181,8 @@ def render_opinion_map(opinion_map: OpinionMap, *, title: str = "Opinion map") -
             axis.text(
                 0.5,
                 0.5,
-                f"Not enough votes yet: members appear after {opinion_map.min_votes} votes.",
+                f"Not enough votes yet: the map needs {MIN_GROUP_SIZE} members with "
+                f"{opinion_map.min_votes} votes each.",
                 ha="center",
                 wrap=True,
                 transform=axis.transAxes,

@@ -64,6 +64,14 @@ def build_export(
     }
 
 
+def with_times_as_text(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows for the file, with every ``datetime`` value as ISO 8601 UTC."""
+    return [
+        {key: _iso(value) if isinstance(value, datetime) else value for key, value in row.items()}
+        for row in rows
+    ]
+
+
 def export_bytes(export: Mapping[str, Any]) -> bytes:
     """The export as indented UTF-8 JSON, ready to attach as ``stances.json``."""
     return json.dumps(export, ensure_ascii=False, indent=2).encode("utf-8")

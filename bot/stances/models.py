@@ -6,7 +6,6 @@ plain ``int`` (Discord snowflakes); nothing here knows about Discord objects.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -19,12 +18,14 @@ class SourceKind(StrEnum):
 
     DECLARED = "declared"
     DEBATE = "debate"
-    POLL = "poll"
+    #: A stored source this version does not know (e.g. a legacy ``poll:<id>``); see
+    #: :attr:`Observation.parsed_source`. Never written.
+    OTHER = "other"
 
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """A parsed ``source`` field: ``"declared"``, ``"debate:<id>"`` or ``"poll:<id>"``."""
+    """A parsed ``source`` field: ``"declared"`` or ``"debate:<id>"``."""
 
     kind: SourceKind
     ref: str | None = None
@@ -36,7 +37,9 @@ class Source:
         try:
             kind = SourceKind(kind_text.lower())
         except ValueError:
-            raise ValueError(f"unknown stance source {text!r}") from None
+            kind = SourceKind.OTHER
+        if kind is SourceKind.OTHER:
+            raise ValueError(f"unknown stance source {text!r}")
         if kind is SourceKind.DECLARED:
             return cls(kind, ref or None)
         if not sep or not ref:
@@ -51,6 +54,8 @@ class Source:
         """Short English phrase: "your declaration", "your vote in debate #12"."""
         if self.kind is SourceKind.DECLARED:
             return "your declaration"
+        if self.kind is SourceKind.OTHER:
+            return "a recorded vote"
         return f"your vote in {self.kind.value} #{self.ref}"
 
 
@@ -74,7 +79,12 @@ class Observation:
 
     @property
     def parsed_source(self) -> Source:
-        return Source.parse(self.source)
+        """The parsed source; an unknown one (nothing writes it) is ``OTHER``, never an error,
+        so one odd row cannot break a member's profile."""
+        try:
+            return Source.parse(self.source)
+        except ValueError:
+            return Source(SourceKind.OTHER, self.source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,16 +125,3 @@ def to_timestamp(moment: datetime) -> float:
 def from_timestamp(seconds: float) -> datetime:
     """The aware UTC datetime of a Unix timestamp."""
     return datetime.fromtimestamp(float(seconds), tz=UTC)
-
-
-def current_positions(observations: Iterable[Observation]) -> dict[int, Stance]:
-    """Each member's latest position (ties in time: the later item in the list wins).
-
-    The same rule the trend and the profile use, so every view agrees on "current".
-    """
-    latest: dict[int, tuple[datetime, Stance]] = {}
-    for obs in observations:
-        seen = latest.get(obs.member_id)
-        if seen is None or obs.at >= seen[0]:
-            latest[obs.member_id] = (obs.at, obs.value)
-    return {member: value for member, (_, value) in latest.items()}

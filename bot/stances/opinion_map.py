@@ -9,8 +9,10 @@ Input is a vote matrix, members × statements: +1 agree, -1 disagree, 0 pass, Na
    a member's coordinates are their scores on them (signs fixed so the result is reproducible).
 3. **Groups**: k-means (k-means++ seeding from a seeded ``numpy.random.Generator``, several
    restarts, best inertia kept) on the 2-D coordinates for k = 2..5, and the k with the best mean
-   silhouette wins (ties: the smaller k). k is also capped by the number of distinct points and by
-   ``n - 1``; with fewer than 3 members or a single distinct point there is one group.
+   silhouette wins (ties: the smaller k), among the groupings whose every group has at least
+   ``MIN_GROUP_SIZE`` (3) members. k is also capped by the number of distinct points and by
+   ``n - 1``; with a single distinct point, or no grouping without a group of 1-2, there is one
+   group. With fewer than 3 qualifying members nobody is on the map.
 4. **Representative statements** per group g and statement s, with pol.is pseudo-counts:
    ``p_in = (agrees_in + 1) / (votes_in + 2)``, ``p_out`` the same over the other groups,
    ``ratio = p_in / p_out`` (likewise for disagreement). A statement represents g in the
@@ -29,14 +31,14 @@ a fraction of a second.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from bot.stances.models import StatementVote
+from bot.stances.statistics import DEFAULT_MIN_BUCKET
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -44,48 +46,11 @@ IntArray = npt.NDArray[np.int64]
 MIN_VOTES = 7
 MIN_GROUPS = 2
 MAX_GROUPS = 5
+#: The map shows no group smaller than this (a group's agree rates would describe 1-2 people).
+MIN_GROUP_SIZE = DEFAULT_MIN_BUCKET
 Z_90 = 1.2816
 _SILHOUETTE_CHUNK = 512
 GROUP_NAMES = "ABCDE"
-
-
-@dataclass(frozen=True, slots=True)
-class VoteMatrix:
-    """Votes as a dense matrix; rows follow ``member_ids``, columns ``statement_ids``."""
-
-    votes: FloatArray
-    member_ids: tuple[int, ...]
-    statement_ids: tuple[int, ...]
-
-
-def build_vote_matrix(
-    votes: Iterable[StatementVote | tuple[int, int, int]],
-    member_ids: Sequence[int] | None = None,
-    statement_ids: Sequence[int] | None = None,
-) -> VoteMatrix:
-    """Turn rows (member, statement, vote) into a :class:`VoteMatrix` (NaN where unseen).
-
-    Without ``member_ids`` / ``statement_ids`` the ids seen in the votes are used, sorted.
-    Votes on ids not listed are ignored (e.g. a removed statement). A repeated (member,
-    statement) pair keeps the last row.
-    """
-    rows = [
-        (v.member_id, v.statement_id, v.value) if isinstance(v, StatementVote) else v for v in votes
-    ]
-    members = list(member_ids) if member_ids is not None else sorted({r[0] for r in rows})
-    statements = list(statement_ids) if statement_ids is not None else sorted({r[1] for r in rows})
-    matrix = np.full((len(members), len(statements)), np.nan)
-    if rows:
-        data = np.asarray(rows, dtype=np.int64)
-        if np.any(np.abs(data[:, 2]) > 1):
-            raise ValueError("statement votes must be -1, 0 or +1")
-        row_of = {m: i for i, m in enumerate(members)}
-        col_of = {s: j for j, s in enumerate(statements)}
-        r = np.fromiter((row_of.get(int(m), -1) for m in data[:, 0]), np.int64, len(rows))
-        c = np.fromiter((col_of.get(int(s), -1) for s in data[:, 1]), np.int64, len(rows))
-        ok = (r >= 0) & (c >= 0)
-        matrix[r[ok], c[ok]] = data[ok, 2]
-    return VoteMatrix(matrix, tuple(members), tuple(statements))
 
 
 def participation_mask(votes: FloatArray, min_votes: int | None = None) -> npt.NDArray[np.bool_]:
@@ -223,11 +188,13 @@ def choose_groups(
     min_groups: int = MIN_GROUPS,
     max_groups: int = MAX_GROUPS,
     restarts: int = 8,
+    min_size: int = MIN_GROUP_SIZE,
 ) -> tuple[IntArray, float | None]:
     """Labels for the k in ``min_groups..max_groups`` with the best silhouette, and that score.
 
-    Degenerate inputs give one group and ``None``: fewer than 3 points, or fewer than 2 distinct
-    points. k never exceeds the number of distinct points nor ``n - 1``.
+    Only groupings where every group has at least ``min_size`` points are accepted; without
+    one (or for degenerate inputs: fewer than 3 points, fewer than 2 distinct points) the result
+    is one group and ``None``. k never exceeds the number of distinct points nor ``n - 1``.
     """
     n = points.shape[0]
     distinct = np.unique(np.round(points, 9), axis=0).shape[0] if n else 0
@@ -235,7 +202,9 @@ def choose_groups(
     best: tuple[IntArray, float] | None = None
     for k in range(max(min_groups, 2), upper + 1):
         labels, _, _ = kmeans(points, k, rng, restarts=restarts)
-        if np.unique(labels).size < 2:
+        sizes = np.bincount(labels)
+        sizes = sizes[sizes > 0]
+        if sizes.size < 2 or sizes.min() < min_size:
             continue
         score = silhouette_score(points, labels)
         if best is None or score > best[1] + 1e-12:
@@ -366,7 +335,7 @@ class OpinionMap:
 
 
 def build_opinion_map(
-    votes: FloatArray | VoteMatrix,
+    votes: FloatArray,
     member_ids: Sequence[int] | None = None,
     statement_ids: Sequence[int] | None = None,
     *,
@@ -379,13 +348,11 @@ def build_opinion_map(
 ) -> OpinionMap:
     """Compute the whole opinion map (see the module docstring). Deterministic for a ``seed``.
 
-    ``votes`` is the members × statements matrix (or a :class:`VoteMatrix`, which carries ids).
-    Groups are named A, B, ... from the largest; equal sizes by centroid position.
+    ``votes`` is the members × statements matrix. Groups are named A, B, ... from the largest;
+    equal sizes by centroid position. With fewer than :data:`MIN_GROUP_SIZE` qualifying members
+    nobody is on the map (counted in ``excluded``): a group of 1-2 would show their votes.
     """
-    if isinstance(votes, VoteMatrix):
-        member_ids, statement_ids, matrix = votes.member_ids, votes.statement_ids, votes.votes
-    else:
-        matrix = np.asarray(votes, dtype=np.float64)
+    matrix = np.asarray(votes, dtype=np.float64)
     if matrix.ndim != 2:
         raise ValueError("votes must be a members × statements matrix")
     n_members, n_statements = matrix.shape
@@ -396,6 +363,8 @@ def build_opinion_map(
     threshold = min(MIN_VOTES if min_votes is None else min_votes, n_statements)
 
     mask = participation_mask(matrix, min_votes)
+    if np.count_nonzero(mask) < MIN_GROUP_SIZE:
+        mask = np.zeros_like(mask)
     kept = matrix[mask]
     kept_ids = tuple(m for m, keep in zip(members, mask, strict=True) if keep)
     coords, explained = project(kept)

@@ -1,7 +1,7 @@
 """A member's own view of their stance (``/stance me``, ``/stance user``).
 
 The current position is the member's most recent observation, whatever its source: a
-declaration (``/stance set``) or a vote in a debate or poll. The profile says which one it was,
+declaration (``/stance set``) or a vote in a debate. The profile says which one it was,
 how many of each kind there were, lists the history, and compares the member with the
 community without revealing anyone else (no comparison against fewer than k other members).
 """
@@ -14,7 +14,7 @@ from datetime import datetime
 
 from bot.stance_scale import Stance
 from bot.stances.models import Observation, Source, SourceKind
-from bot.stances.statistics import DEFAULT_MIN_BUCKET
+from bot.stances.statistics import DEFAULT_MIN_BUCKET, distribution, summarise
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +64,7 @@ class MemberProfile:
         for kind, singular, plural in (
             (SourceKind.DECLARED, "declaration", "declarations"),
             (SourceKind.DEBATE, "debate vote", "debate votes"),
-            (SourceKind.POLL, "poll vote", "poll votes"),
+            (SourceKind.OTHER, "other vote", "other votes"),
         ):
             n = self.source_counts.get(kind, 0)
             if n:
@@ -116,19 +116,29 @@ def compare(
     """Compare ``position`` with the other members' positions (``member_id`` excluded).
 
     Text like "You lean more toward sharing than 62% of the community." With fewer than ``k``
-    other members no share or mean is given: it would reveal their positions.
+    other members no share or mean is given: it would reveal their positions. Nor when
+    ``/stance community`` withholds its figures for the same positions (:func:`summarise`):
+    the comparison must not reveal what the community view hides.
     """
     others = [int(v) for m, v in community.items() if m != member_id]
+    everyone = [*others, int(position)]
     if len(others) < k:
+        text = f"Fewer than {k} other members have a position, so there is nothing to compare with yet."
+    elif summarise(distribution(everyone), len(everyone), k=k).withheld:
+        text = (
+            "Too few members have a position to compare you with the community without "
+            "singling anyone out."
+        )
+    else:
+        text = ""
+    if text:
         return Comparison(
             others=len(others),
             community_mean=None,
             share_less_sharing=None,
             share_more_sharing=None,
-            text=f"Fewer than {k} other members have a position, so there is nothing to "
-            "compare with yet.",
+            text=text,
         )
-    everyone = [*others, int(position)]
     mean = sum(everyone) / len(everyone)
     below = sum(1 for v in others if v < position) / len(others)
     above = sum(1 for v in others if v > position) / len(others)

@@ -10,10 +10,6 @@ from datetime import datetime, timedelta
 
 from bot.stances.models import require_aware
 
-DEFAULT_RETENTION_DAYS = 30
-MIN_RETENTION_DAYS = 1
-MAX_RETENTION_DAYS = 365
-
 
 def purge_at(left_at: datetime, retention_days: int) -> datetime:
     """The moment data of a community left at ``left_at`` becomes due for deletion."""

@@ -241,7 +241,7 @@ def latest_positions(
     """Each member's last value, from columns already in time order (the repository's order).
 
     Returns (member ids ascending, their current values). O(n log n); ties in time keep the
-    later row, the same rule as :func:`bot.stances.models.current_positions`.
+    later row, the same rule as :func:`bot.stances.profile.build_profile`.
     """
     members = np.asarray(member_ids, dtype=np.int64).ravel()
     vals = np.asarray(values, dtype=np.int64).ravel()

@@ -21,7 +21,6 @@ Memory is O(n). A million observations of 50,000 members take well under a secon
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -30,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.errors import UserFacingError
-from bot.stances.models import Observation, from_timestamp, to_timestamp
+from bot.stances.models import from_timestamp, to_timestamp
 from bot.stances.statistics import DEFAULT_MIN_BUCKET
 
 DAY = 86_400.0
@@ -246,22 +245,3 @@ def compute_trend(
         for i in range(starts.size)
     )
     return Trend(period, granularity, points)
-
-
-def compute_trend_from_observations(
-    observations: Iterable[Observation],
-    period: Period | str,
-    now: datetime,
-    *,
-    k: int = DEFAULT_MIN_BUCKET,
-) -> Trend:
-    """:func:`compute_trend` for a list of :class:`Observation` (convenient for small data)."""
-    rows = list(observations)
-    return compute_trend(
-        np.fromiter((o.member_id for o in rows), np.int64, len(rows)),
-        np.fromiter((int(o.value) for o in rows), np.int8, len(rows)),
-        np.fromiter((to_timestamp(o.at) for o in rows), np.float64, len(rows)),
-        period,
-        now,
-        k=k,
-    )

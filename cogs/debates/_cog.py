@@ -20,7 +20,7 @@ from bot.error_handler import reply_with_error
 from bot.repositories.debates import DebateRepository
 from cogs.debates._debates import DebateService
 from cogs.debates._polls import EDIT_INTERVAL, PollService, utcnow
-from cogs.debates._views import DYNAMIC_ITEMS
+from cogs.debates._views import DYNAMIC_ITEMS, argument_submission
 
 if TYPE_CHECKING:
     from bot.client import AgoraBot
@@ -87,6 +87,18 @@ class DebatesCog(commands.Cog, name="Debates"):
     @commands.Cog.listener()
     async def on_raw_poll_vote_remove(self, payload: discord.RawPollVoteActionEvent) -> None:
         await self.polls.native_vote(payload, add=False)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Argument modal submissions (``agora:am:<debate>``), also after a restart."""
+        submission = argument_submission(interaction)
+        if submission is None:
+            return
+        debate_id, side, text = submission
+        try:
+            await self.debates.post_argument(interaction, debate_id, side, text)
+        except Exception as exc:
+            await reply_with_error(interaction, exc)
 
     # -- for the release radar --------------------------------------------------------------
 

@@ -65,6 +65,8 @@ class DebateService:
         self.bot: AgoraBot = cog.bot
         self.repo: DebateRepository = cog.repo
         self._finalising: set[int] = set()
+        #: Closing polls whose message is being posted (the loop must not post them again).
+        self._opening: set[int] = set()
         self._rng = random.Random()
 
     # -- starting ---------------------------------------------------------------------------
@@ -311,17 +313,37 @@ class DebateService:
     async def _open_closing_vote(
         self, debate: DebateRecord, poll: PollRecord, channel: discord.PartialMessageable
     ) -> None:
-        topic = find_topic(debate.topic) if debate.topic else None
-        await self._edit(
-            channel,
-            debate.message_id,
-            embed=debate_embed(debate, topic=topic),
-            view=stance_view(None, debate.id),
-        )
-        message = await channel.send(
-            embed=closing_vote_embed(debate), view=stance_view(poll.id, debate.id)
-        )
-        await self.repo.set_poll_message(poll.id, message.id)
+        """Post the closing vote. Until its message is recorded the deadline loop posts it
+        again (:meth:`repost_closing_votes`); the nonce makes a repeated post return the
+        first message instead of a second one."""
+        if poll.id in self._opening:
+            return
+        self._opening.add(poll.id)
+        try:
+            topic = find_topic(debate.topic) if debate.topic else None
+            await self._edit(
+                channel,
+                debate.message_id,
+                embed=debate_embed(debate, topic=topic),
+                view=stance_view(None, debate.id),
+            )
+            try:
+                message = await channel.send(
+                    embed=closing_vote_embed(debate),
+                    view=stance_view(poll.id, debate.id),
+                    nonce=f"agora-dpv-{poll.id}",
+                )
+            except discord.HTTPException as exc:
+                log.warning(
+                    "could not post the closing vote of debate %s (the deadline loop tries "
+                    "again): %s",
+                    debate.id,
+                    exc,
+                )
+                return
+            await self.repo.set_poll_message(poll.id, message.id)
+        finally:
+            self._opening.discard(poll.id)
         if debate.thread_id is not None:
             thread = self.bot.get_partial_messageable(debate.thread_id, guild_id=debate.guild_id)
             try:
@@ -378,6 +400,17 @@ class DebateService:
                 judged = oxford_result(pre, post)
                 embed = oxford_result_embed(debate, judged, arguments)
                 chart = await asyncio.to_thread(render_oxford_chart, judged, debate.motion)
+            # The vote messages first: the edits can be repeated, and until the result is
+            # recorded the deadline loop runs all of this again (the nonce dedupes the post).
+            # Recorded first, a crash before the edits left the voting buttons up for good.
+            topic = find_topic(debate.topic) if debate.topic else None
+            await self._edit(
+                channel, debate.message_id, embed=debate_embed(debate, topic=topic), view=None
+            )
+            if debate.post_poll_id is not None:
+                post_poll = await self.repo.get_poll(debate.post_poll_id)
+                if post_poll is not None:
+                    await self._edit(channel, post_poll.message_id, view=None)
             try:
                 message = await channel.send(
                     embed=embed,
@@ -389,14 +422,6 @@ class DebateService:
                 await self.repo.set_debate_result_message(debate.id, 0)
                 return
             await self.repo.set_debate_result_message(debate.id, message.id)
-            topic = find_topic(debate.topic) if debate.topic else None
-            await self._edit(
-                channel, debate.message_id, embed=debate_embed(debate, topic=topic), view=None
-            )
-            if debate.post_poll_id is not None:
-                post_poll = await self.repo.get_poll(debate.post_poll_id)
-                if post_poll is not None:
-                    await self._edit(channel, post_poll.message_id, view=None)
         finally:
             self._finalising.discard(debate.id)
 
@@ -421,6 +446,17 @@ class DebateService:
                 await self.finalise(debate)
             except Exception:
                 log.exception("could not post the result of debate %s", debate.id)
+        await self.repost_closing_votes()
+
+    async def repost_closing_votes(self) -> None:
+        """Post the closing votes whose post failed (Discord error, or a crash between the
+        phase change and the post): without a message nobody could vote in them."""
+        for debate, poll in await self.repo.unposted_closing_votes():
+            channel = self.bot.get_partial_messageable(debate.channel_id, guild_id=debate.guild_id)
+            try:
+                await self._open_closing_vote(debate, poll, channel)
+            except Exception:
+                log.exception("could not post the closing vote of debate %s", debate.id)
 
     # -- arguments --------------------------------------------------------------------------
 
@@ -430,7 +466,9 @@ class DebateService:
             raise UserFacingError(FOREIGN_BUTTON)
         if debate is None or debate.phase is Phase.RESULT:
             raise UserFacingError("This debate has ended: arguments are closed.")
-        await interaction.response.send_modal(ArgumentModal(debate_id))
+        modal = ArgumentModal(debate_id)
+        await interaction.response.send_modal(modal)
+        modal.stop()  # the submission goes to the cog's listener (see ArgumentModal)
 
     async def post_argument(
         self, interaction: discord.Interaction, debate_id: int, side: str, text: str

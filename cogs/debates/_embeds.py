@@ -116,11 +116,16 @@ def closing_vote_embed(debate: DebateRecord, *, voters: int = 0) -> discord.Embe
     return embed
 
 
+def author_text(member_id: int) -> str:
+    """An argument's author; 0 is an author who asked to be forgotten (`/stance forget`)."""
+    return "a former member" if member_id == 0 else f"<@{member_id}>"
+
+
 def argument_embed(argument: Argument, number: int) -> discord.Embed:
     side = "share" if argument.side is Side.SHARE else "safeguard"
     embed = discord.Embed(
         title=f"Argument for {side}",
-        description=f"{argument.text}\n\n— <@{argument.author}>",
+        description=f"{argument.text}\n\n— {author_text(argument.author)}",
         colour=discord.Colour.blue() if argument.side is Side.SHARE else discord.Colour.orange(),
     )
     embed.set_footer(text=f"Debate #{number}")
@@ -133,7 +138,7 @@ def _strongest_field(embed: discord.Embed, arguments: list[Argument]) -> None:
         items = best[side]
         if not items:
             continue
-        lines = [f"{a.upvotes} 👍 · {a.text} (<@{a.author}>)" for a in items]
+        lines = [f"{a.upvotes} 👍 · {a.text} ({author_text(a.author)})" for a in items]
         value = "\n".join(lines)
         if len(value) > FIELD_MAX:
             value = value[: FIELD_MAX - 1] + "…"

@@ -253,7 +253,8 @@ class PollService:
     @staticmethod
     def _check_open(poll: PollRecord, now: datetime, roles: list[int]) -> None:
         if poll.kind == "debate":
-            if poll.closed:
+            # Past the deadline the vote is over even before the loop's next tick closes it.
+            if poll.closed or (poll.deadline is not None and now >= poll.deadline):
                 raise UserFacingError("This vote is closed: votes are no longer counted.")
             return
         if poll.kind == "native":
@@ -357,12 +358,9 @@ class PollService:
         try:
             self.edits.cancel(poll.id)
             channel = self.bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
-            if poll.kind == "native" and poll.message_id is not None:
-                try:
-                    await self.bot.http.end_poll(poll.channel_id, poll.message_id)
-                except discord.HTTPException:
-                    pass  # already ended by Discord at its expiry
             tally = await self.tally(poll)
+            if poll.kind == "native":
+                tally = await self._native_tally(poll, channel) or tally
             spec = poll.spec()
             eligible = self.eligible(poll)
             from bot.debates.charts import render_results_chart
@@ -392,6 +390,30 @@ class PollService:
             await self.repo.set_poll_result_message(poll.id, message.id)
         finally:
             self._finalising.discard(poll.id)
+
+    async def _native_tally(
+        self, poll: PollRecord, channel: discord.PartialMessageable
+    ) -> Tally | None:
+        """End a native poll and return Discord's final counts: the stored votes miss those
+        cast while the bot was offline (they never reached it as gateway events). ``None``
+        when Discord can't be asked (the caller falls back to the stored votes)."""
+        if poll.message_id is None:
+            return None
+        message = channel.get_partial_message(poll.message_id)
+        try:
+            ended = await message.end_poll()
+        except discord.HTTPException:
+            try:  # already ended by Discord at its expiry
+                ended = await message.fetch()
+            except discord.HTTPException as exc:
+                log.warning("could not read the final counts of poll %s: %s", poll.id, exc)
+                return None
+        answers = sorted(ended.poll.answers, key=lambda a: a.id) if ended.poll else []
+        if len(answers) != len(poll.options):
+            return None
+        counts = tuple(answer.vote_count for answer in answers)
+        # Native polls are created single-choice: every vote is a distinct voter.
+        return Tally(counts=counts, voters=sum(counts))
 
     async def run_due(self, now: datetime) -> None:
         """Close polls past their deadline and post results that were never posted."""

@@ -231,11 +231,21 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
 )
 
 
+#: The custom id of the argument modal; its submissions are handled by the cog's listener
+#: (:func:`argument_submission`), so they work after a restart like the buttons do.
+ARGUMENT_MODAL = re.compile(r"agora:am:(?P<debate>\d+)")
+
+
 class ArgumentModal(discord.ui.Modal):
-    """Side (share or safeguard) and the argument's text."""
+    """Side (share or safeguard) and the argument's text.
+
+    Only the form: discord.py keeps one live modal per custom id (every member's modal of a
+    debate shares one) and none across a restart, so the opener stops it once sent and the
+    cog's ``on_interaction`` listener handles every submission from the stored ids.
+    """
 
     def __init__(self, debate_id: int) -> None:
-        super().__init__(title="Add an argument", custom_id=f"agora:am:{debate_id}", timeout=900)
+        super().__init__(title="Add an argument", custom_id=f"agora:am:{debate_id}", timeout=None)
         self.debate_id = debate_id
         self.side: discord.ui.Select[Any] = discord.ui.Select(
             custom_id="side",
@@ -256,16 +266,30 @@ class ArgumentModal(discord.ui.Modal):
         self.add_item(discord.ui.Label(text="Side", component=self.side))
         self.add_item(discord.ui.Label(text="Your argument", component=self.text))
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        side = self.side.values[0] if self.side.values else ""
-        await _cog(interaction).debates.post_argument(
-            interaction, self.debate_id, side, self.text.value
-        )
 
-    async def on_error(  # type: ignore[override]
-        self, interaction: discord.Interaction, error: Exception, /
-    ) -> None:
-        await reply_with_error(interaction, error)
+def argument_submission(interaction: discord.Interaction) -> tuple[int, str, str] | None:
+    """``(debate_id, side, text)`` of a submitted argument modal; ``None`` for any other
+    interaction."""
+    data: Any = interaction.data or {}
+    if interaction.type is not discord.InteractionType.modal_submit:
+        return None
+    match = ARGUMENT_MODAL.fullmatch(str(data.get("custom_id", "")))
+    if match is None:
+        return None
+    fields: dict[str, Any] = {}
+
+    def walk(components: list[Any]) -> None:
+        for component in components:
+            if "component" in component:  # a label wraps one component
+                walk([component["component"]])
+            walk(component.get("components") or [])
+            if "custom_id" in component:
+                fields[component["custom_id"]] = component.get("values", component.get("value"))
+
+    walk(data.get("components") or [])
+    sides = fields.get("side") or []
+    side = str(sides[0]) if isinstance(sides, list) and sides else ""
+    return int(match["debate"]), side, str(fields.get("text") or "")
 
 
 def poll_view(poll_id: int, options: tuple[str, ...], max_choices: int) -> discord.ui.View:

@@ -28,7 +28,7 @@ from bot.repositories.observations import ObservationRepository
 from bot.repositories.stances import ObservationColumns, StanceRepository
 from bot.stance_scale import SCALE, Stance
 from bot.stances.charts import render_community_chart, render_member_history, render_opinion_map
-from bot.stances.export import build_export, export_bytes
+from bot.stances.export import build_export, export_bytes, with_times_as_text
 from bot.stances.models import Observation, Visibility
 from bot.stances.opinion_map import OpinionMap, build_opinion_map
 from bot.stances.profile import MemberProfile, build_profile
@@ -273,6 +273,15 @@ class StancesCog(commands.Cog):
             for s in statements
             if s.author_id == member_id
         ]
+        data["poll_votes"] = with_times_as_text(
+            await self.repo.member_poll_votes(guild_id, member_id)
+        )
+        data["debate_arguments"] = with_times_as_text(
+            await self.repo.member_arguments(guild_id, member_id)
+        )
+        data["argument_upvotes"] = with_times_as_text(
+            await self.repo.member_upvotes(guild_id, member_id)
+        )
         await interaction.followup.send(
             "Everything Agora keeps about your stance in this server.",
             file=discord.File(io.BytesIO(export_bytes(data)), filename="stances.json"),

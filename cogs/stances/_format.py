@@ -10,7 +10,7 @@ from bot.debates.topics import default_topics
 from bot.repositories.stances import ForgetReport, Statement
 from bot.stance_scale import Stance
 from bot.stances.models import Observation, SourceKind
-from bot.stances.opinion_map import OpinionMap
+from bot.stances.opinion_map import MIN_GROUP_SIZE, OpinionMap
 from bot.stances.profile import MemberProfile
 from bot.stances.statistics import CommunitySummary
 from bot.stances.trend import Trend
@@ -162,8 +162,8 @@ def map_embed(opinion_map: OpinionMap, statements: Mapping[int, Statement]) -> d
     embed = discord.Embed(title="Opinion map", colour=COLOUR)
     if opinion_map.is_empty:
         embed.description = (
-            f"Nobody is on the map yet: members appear after voting on {opinion_map.min_votes} "
-            "statements with `/stance vote`."
+            f"Nobody is on the map yet: it appears once at least {MIN_GROUP_SIZE} members have "
+            f"voted on {opinion_map.min_votes} statements with `/stance vote`."
         )
         return embed
     embed.description = (

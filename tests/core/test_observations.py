@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,25 +14,28 @@ from bot.stance_scale import Stance
 
 
 @pytest.fixture
-async def repo(tmp_path: Path):
-    db = await Database.open(tmp_path / "a.db")
-    await db.migrate()
-    yield ObservationRepository(db)
-    await db.close()
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "a.db")
+    await database.migrate()
+    yield database
+    await database.close()
 
 
-async def test_record_list_and_forget(repo: ObservationRepository) -> None:
+async def test_record_stores_one_row_per_observation(db: Database) -> None:
+    repo = ObservationRepository(db)
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     await repo.record(1, 10, Stance.LEAN_SHARE, "declared", at=t0 + timedelta(hours=1))
     await repo.record(1, 10, Stance.STRONGLY_SAFEGUARD, "debate:3", topic="misuse", at=t0)
     await repo.record(1, 11, Stance.UNDECIDED, "declared", at=t0)
-    await repo.record(2, 10, Stance.STRONGLY_SHARE, "declared", at=t0)
-    rows = await repo.for_member(1, 10)
-    assert [(r["value"], r["source"], r["topic"]) for r in rows] == [
-        (-2, "debate:3", "misuse"),
-        (1, "declared", None),
+    async with db.transaction() as tx:  # part of a larger transaction (a vote)
+        await repo.record(2, 10, Stance.STRONGLY_SHARE, "declared", at=t0, tx=tx)
+    rows = await db.fetch_all(
+        "SELECT guild_id, member_id, value, source, topic, observed_at FROM stance_observations "
+        "ORDER BY guild_id, member_id, observed_at, id"
+    )
+    assert [tuple(r) for r in rows] == [
+        (1, 10, -2, "debate:3", "misuse", t0.timestamp()),
+        (1, 10, 1, "declared", None, (t0 + timedelta(hours=1)).timestamp()),
+        (1, 11, 0, "declared", None, t0.timestamp()),
+        (2, 10, 2, "declared", None, t0.timestamp()),
     ]
-    assert await repo.delete_member(1, 10) == 2
-    assert await repo.for_member(1, 10) == []
-    assert len(await repo.for_member(2, 10)) == 1
-    assert len(await repo.for_member(1, 11)) == 1

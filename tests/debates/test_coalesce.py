@@ -89,10 +89,8 @@ async def test_aclose_flushes_pending_without_waiting_the_interval() -> None:
     coalescer.submit("poll", 1)
     await asyncio.sleep(0)
     coalescer.submit("poll", 2)
-    assert coalescer.is_pending("poll")
     await asyncio.wait_for(coalescer.aclose(), timeout=1)
     assert record.calls == [("poll", 1), ("poll", 2)]
-    assert not coalescer.is_active("poll")
     with pytest.raises(RuntimeError):
         coalescer.submit("poll", 3)
 
@@ -116,7 +114,6 @@ async def test_cancel_one_key() -> None:
     coalescer.submit("a", 2)
     coalescer.submit("b", 2)
     coalescer.cancel("a")
-    assert not coalescer.is_active("a")
     await asyncio.wait_for(coalescer.aclose(), timeout=1)
     assert record.calls == [("a", 1), ("b", 1), ("b", 2)]
 
@@ -126,7 +123,6 @@ async def test_idle_key_runs_immediately_again_after_the_interval() -> None:
     async with Coalescer[str, int](record, interval=0.02) as coalescer:
         coalescer.submit("poll", 1)
         await asyncio.sleep(0.05)
-        assert not coalescer.is_active("poll")
         coalescer.submit("poll", 2)
         await asyncio.sleep(0)
         assert record.calls == [("poll", 1), ("poll", 2)]

@@ -4,7 +4,6 @@ from bot.debates.debate import (
     DebateFormat,
     format_quick_result,
     parse_debate_format,
-    parse_stance,
     quick_result,
 )
 from bot.errors import UserFacingError
@@ -16,15 +15,6 @@ def test_parse_format() -> None:
     assert parse_debate_format(" Oxford ") is DebateFormat.OXFORD
     with pytest.raises(UserFacingError, match="`quick`.*`oxford`"):
         parse_debate_format("lincoln-douglas")
-
-
-def test_parse_stance() -> None:
-    assert parse_stance(2) is Stance.STRONGLY_SHARE
-    assert parse_stance("-1") is Stance.LEAN_SAFEGUARD
-    assert parse_stance("lean share") is Stance.LEAN_SHARE
-    for bad in (3, "maybe"):
-        with pytest.raises(UserFacingError, match=r"\+2"):
-            parse_stance(bad)
 
 
 def test_quick_result_distribution_and_mean() -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from bot.debates.charts import PNG_MAGIC
 from bot.debates.topics import default_topics
+from bot.repositories.debates import unlink_member
 from cogs.debates._cog import DebatesCog
 from tests.debates.helpers import (
     answer,
@@ -288,3 +289,145 @@ async def test_weekly_debate_starts_once_per_slot(agora: AgoraHarness) -> None:
     assert await agora.running_bot.db.fetch_value("SELECT count(*) FROM debates") == 1
     await service.run_weekly(after_slot + timedelta(days=14))
     assert await agora.running_bot.db.fetch_value("SELECT count(*) FROM debates") == 2
+
+
+async def test_failed_closing_vote_post_is_posted_again_once(agora: AgoraHarness) -> None:
+    opening = await start(agora, format="oxford", duration="2h")
+    await click(agora, agora.member, opening, option_id(opening, 2))
+    moved = await agora.slash("debate next", {"debate": 1})
+    assert "discussion" in (await answer(moved)).lower()
+    general = agora.guild.general_id
+    # Discord fails the closing vote's post (503: discord.py does not retry it).
+    agora.emu.fail_next("POST", rf"^/channels/{general}/messages$", 503)
+    moved = await agora.slash("debate next", {"debate": 1})
+    assert "closing vote" in (await answer(moved)).lower()
+    db = agora.running_bot.db
+    post_poll = int(await db.fetch_value("SELECT post_poll_id FROM debates WHERE id = 1"))
+    assert await db.fetch_value("SELECT message_id FROM polls WHERE id = ?", (post_poll,)) is None
+    await cog(agora).run_due()
+    closing = await wait_message(agora, "Debate #1: closing vote")
+    stored = await db.fetch_value("SELECT message_id FROM polls WHERE id = ?", (post_poll,))
+    assert stored == int(closing["id"])
+    # A crash between the post and its record: the next pass posts with the same nonce.
+    await db.execute("UPDATE polls SET message_id = NULL WHERE id = ?", (post_poll,))
+    await cog(agora).run_due()
+    assert await db.fetch_value("SELECT message_id FROM polls WHERE id = ?", (post_poll,)) == int(
+        closing["id"]
+    )
+    closings = [m for m in channel_messages(agora) if "closing vote" in message_text(m)]
+    assert len(closings) == 1
+    ack = await click(agora, agora.member, closing, option_id(closing, 0))
+    assert reply(ack) == "Your vote: Strongly share"
+    closed = await agora.slash("debate close", {"debate": 1})
+    assert "closed" in await answer(closed)
+    result = await wait_message(agora, "Result of debate #1")
+    assert "1 of 1 who voted twice changed their mind" in message_text(result)
+
+
+async def test_stance_me_names_the_servers_own_debate_number(agora: AgoraHarness) -> None:
+    await start(agora)  # debate #1 of the first server (global id 1)
+    second = agora.guilds[1]
+    member = agora.members[second.id]
+    motion = "This house believes open models should ship with their training data"
+    # A free-text motion: a vote on it forms the member's overall position, not a topic's.
+    started = await agora.slash("debate start", {"topic": motion}, guild=second, user=member)
+    message = started.message
+    assert message is not None and "Debate #1" in message_text(message)
+    vote = await agora.emu.click(second.id, member, int(message["id"]), option_id(message, 1))
+    await vote.response(timeout=10)
+    assert reply(vote) == "Your vote: Lean share"
+    me = await agora.slash("stance me", guild=second, user=member)
+    text = message_text(await me.wait_followup(timeout=20))
+    assert "your vote in debate #1" in text
+    await wait_stored(agora)
+
+
+async def test_result_recorded_only_after_the_vote_buttons_are_gone(
+    agora: AgoraHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message = await start(agora)
+    await click(agora, agora.member, message, option_id(message, 0))
+    service = cog(agora).debates
+    real_edit = service._edit
+    crashed: list[int | None] = []
+
+    async def crash_once(channel: object, message_id: int | None, **fields: object) -> None:
+        if not crashed and "view" in fields:  # finalise's edits (not the live voter count)
+            crashed.append(message_id)
+            raise RuntimeError("the bot crashed")
+        await real_edit(channel, message_id, **fields)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "_edit", crash_once)
+    agora.expect_error_log("could not (advance|post the result of) debate 1")
+    db = agora.running_bot.db
+    await db.execute(
+        "UPDATE debates SET pre_vote_end = pre_vote_end - 90000, "
+        "discussion_end = discussion_end - 90000, post_vote_end = post_vote_end - 90000"
+    )
+    await cog(agora).run_due()  # crashes while finalising
+    assert crashed
+    await cog(agora).run_due()  # the next pass finishes it
+    result = await wait_message(agora, "Result of debate #1")
+    assert await db.fetch_value("SELECT result_message_id FROM debates WHERE id = 1") == int(
+        result["id"]
+    )
+    assert custom_ids(agora.emu.get_message(int(message["id"])) or {}) == []
+    results = [m for m in channel_messages(agora) if "Result of debate #1" in message_text(m)]
+    assert len(results) == 1
+
+
+async def test_debate_vote_after_its_deadline_is_refused(agora: AgoraHarness) -> None:
+    message = await start(agora)
+    db = agora.running_bot.db
+    await db.execute("UPDATE polls SET deadline = deadline - 90000 WHERE debate_id = 1")
+    late = await click(agora, agora.member, message, option_id(message, 0))
+    assert late.ephemeral and "closed" in reply(late)
+    assert await db.fetch_value("SELECT count(*) FROM votes") == 0
+    assert await observations(agora) == []
+
+
+async def test_forgotten_authors_show_as_former_members(agora: AgoraHarness) -> None:
+    message = await start(agora)
+    opened = await click(agora, agora.member, message, "agora:aa:1")
+    assert opened.modal is not None
+    text = "Open weights let anyone audit the model."
+    submitted = await agora.emu.submit_modal(
+        agora.guild.id, agora.member, "agora:am:1", {"side": ["share"], "text": text}
+    )
+    await submitted.response()
+    argument = await wait_message(agora, text)
+    await click(agora, agora.manager, argument, "agora:au:1")
+    db = agora.running_bot.db
+    async with db.transaction() as tx:
+        await unlink_member(tx, agora.guild.id, agora.member)
+    closed = await agora.slash("debate close", {"debate": 1})
+    assert "closed" in await answer(closed)
+    result = message_text(await wait_message(agora, "Result of debate #1"))
+    assert text in result and "<@0>" not in result and "a former member" in result
+
+
+async def test_argument_modal_submitted_after_a_restart(agora: AgoraHarness) -> None:
+    message = await start(agora)
+    other = agora.emu.add_member(agora.guild.id, "other")
+    for member in (agora.member, other):
+        opened = await click(agora, member, message, "agora:aa:1")
+        assert opened.modal is not None
+    # Two members had the modal open: both submissions count (one modal per custom id).
+    first = await agora.emu.submit_modal(
+        agora.guild.id, other, "agora:am:1", {"side": ["share"], "text": "Openness helps research."}
+    )
+    await first.response(timeout=10)
+    assert "posted" in reply(first)
+    await agora.restart()
+    submitted = await agora.emu.submit_modal(
+        agora.guild.id,
+        agora.member,
+        "agora:am:1",
+        {"side": ["safeguard"], "text": "Misuse cannot be recalled once weights are out."},
+    )
+    await submitted.response(timeout=10)
+    assert submitted.ephemeral and "posted" in reply(submitted)
+    argument = await wait_message(agora, "cannot be recalled")
+    assert "Argument for safeguard" in message_text(argument)
+    count = await agora.running_bot.db.fetch_value("SELECT count(*) FROM debate_arguments")
+    assert count == 2

@@ -226,11 +226,7 @@ async def test_native_poll_votes_are_recorded(agora: AgoraHarness) -> None:
     assert "Poll #1" in message["content"]
     message_id = int(message["id"])
     other = agora.emu.add_member(agora.guild.id, "other")
-    repo = cog(agora).repo
-    for _ in range(200):  # the bot stores the message id right after its response
-        if await repo.poll_by_message(message_id) is not None:
-            break
-        await asyncio.sleep(0.02)
+    await wait_stored(agora)  # the bot stores the message id right after its response
     await agora.emu.poll_vote(agora.guild.id, agora.member, message_id, 1)
     await agora.emu.poll_vote(agora.guild.id, other, message_id, 2)
     await agora.emu.poll_vote(agora.guild.id, other, message_id, 2, add=False)
@@ -326,3 +322,53 @@ async def test_unknown_poll_and_autocomplete(agora: AgoraHarness) -> None:
         )
     ).wait_choices()
     assert {c["value"] for c in narrowed} == {4}
+
+
+async def test_native_votes_cast_while_the_bot_was_down_count(agora: AgoraHarness) -> None:
+    created = await agora.slash(
+        "poll native", {"question": "Open weights?", "options": "yes | no", "duration": "2h"}
+    )
+    assert created.message is not None
+    message_id = int(created.message["id"])
+    await wait_stored(agora)
+    await agora.emu.poll_vote(agora.guild.id, agora.member, message_id, 1)
+    poll_id = int(
+        await agora.running_bot.db.fetch_value(
+            "SELECT id FROM polls WHERE message_id = ?", (message_id,)
+        )
+    )
+    for _ in range(200):
+        if await stored_votes(agora, poll_id):
+            break
+        await asyncio.sleep(0.02)
+    assert await stored_votes(agora, poll_id) == [(agora.member, 0)]
+    await agora.stop_bot()
+    offline = [agora.emu.add_member(agora.guild.id, f"offline{n}") for n in range(2)]
+    for member in offline:
+        await agora.emu.poll_vote(agora.guild.id, member, message_id, 2)
+    await agora.start_bot()
+    closed = await agora.slash("poll close", {"poll": 1})
+    assert "closed" in await answer(closed)
+    result = message_text(await wait_message(agora, "Result of poll #1"))
+    assert "1 vote · 33%" in result and "2 votes · 67%" in result and "3 voters" in result
+
+
+async def test_native_result_falls_back_to_stored_votes(agora: AgoraHarness) -> None:
+    created = await agora.slash(
+        "poll native", {"question": "Open weights?", "options": "yes | no", "duration": "2h"}
+    )
+    assert created.message is not None
+    message_id = int(created.message["id"])
+    await wait_stored(agora)
+    await agora.emu.poll_vote(agora.guild.id, agora.member, message_id, 2)
+    db = agora.running_bot.db
+    for _ in range(200):
+        if await db.fetch_value("SELECT count(*) FROM votes"):
+            break
+        await asyncio.sleep(0.02)
+    channel = agora.guild.general_id
+    agora.emu.fail_next("*", rf"^/channels/{channel}/(polls|messages)/{message_id}", 503, times=2)
+    closed = await agora.slash("poll close", {"poll": 1})
+    assert "closed" in await answer(closed)
+    result = message_text(await wait_message(agora, "Result of poll #1"))
+    assert "1 vote · 100%" in result

@@ -13,9 +13,8 @@ def test_every_option_placed_once_within_discord_limits(count: int) -> None:
     assert plan.controls_row == len(plan.option_rows)
     if plan.kind is LayoutKind.BUTTONS:
         assert all(1 <= len(row) <= 5 for row in plan.option_rows)
-        assert not plan.withdraw_button
     else:
-        assert len(plan.option_rows) == 1 and plan.withdraw_button
+        assert len(plan.option_rows) == 1
 
 
 def test_buttons_up_to_20_then_select() -> None:

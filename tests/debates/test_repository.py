@@ -15,7 +15,6 @@ from bot.debates.oxford import Phase, oxford_schedule
 from bot.debates.poll import PollSpec, apply_vote
 from bot.errors import UserFacingError
 from bot.repositories.debates import STANCE_OPTIONS, DebateRepository, PollRecord
-from bot.repositories.observations import ObservationRepository
 from bot.stance_scale import Side, Stance
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -143,10 +142,14 @@ async def test_debate_votes_are_stance_observations(db: Database) -> None:
     assert poll.options == STANCE_OPTIONS and poll.kind == "debate"
     await repo.vote(poll.id, 5, toggle(0), now=NOW)  # strongly share
     await repo.vote(poll.id, 5, toggle(3), now=NOW)  # lean safeguard
-    rows = await ObservationRepository(db).for_member(GUILD, 5)
+    rows = await db.fetch_all(
+        "SELECT value, source, topic FROM stance_observations WHERE guild_id = ? "
+        "AND member_id = ? ORDER BY observed_at, id",
+        (GUILD, 5),
+    )
     assert [(r["value"], r["source"], r["topic"]) for r in rows] == [
-        (2, f"debate:{debate.id}", "open-weights-build-trust"),
-        (-1, f"debate:{debate.id}", "open-weights-build-trust"),
+        (2, f"debate:{debate.number}", "open-weights-build-trust"),
+        (-1, f"debate:{debate.number}", "open-weights-build-trust"),
     ]
     assert await repo.stance_votes(poll.id) == {5: Stance.LEAN_SAFEGUARD}
 

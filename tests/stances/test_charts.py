@@ -20,7 +20,7 @@ from bot.stances.charts import (
 from bot.stances.models import Observation
 from bot.stances.opinion_map import build_opinion_map
 from bot.stances.statistics import distribution, suppress_small
-from bot.stances.trend import compute_trend_from_observations
+from tests.stances.test_trend import trend_of
 
 NOW = datetime(2024, 3, 10, 12, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +31,7 @@ def trend_points():
         Observation(m, Stance((m % 5) - 2), NOW - timedelta(days=m % 20, hours=m))
         for m in range(40)
     ]
-    return compute_trend_from_observations(rows, "30d", NOW).points
+    return trend_of(rows, "30d", NOW).points
 
 
 def is_png(data: bytes) -> bool:

@@ -8,9 +8,12 @@ from typing import Any, cast
 
 import pytest
 
+from bot.debates.oxford import oxford_schedule
+from bot.debates.poll import PollSpec
+from bot.repositories.debates import DebateRepository
 from bot.repositories.observations import ObservationRepository
 from bot.repositories.stances import StanceRepository
-from bot.stance_scale import Stance
+from bot.stance_scale import Side, Stance
 from bot.stances.charts import PNG_MAGIC
 from cogs.stances._cog import StancesCog
 from tests.emulator import EmulatedInteraction
@@ -57,11 +60,25 @@ async def test_me_says_which_debate_formed_the_position(agora: AgoraHarness) -> 
     assert "your vote in debate #12" in message_text(message)
 
 
+async def test_me_does_not_compare_when_the_community_view_withholds(agora: AgoraHarness) -> None:
+    observations = ObservationRepository(agora.running_bot.db)
+    await observations.record(agora.guild.id, agora.member, Stance(2), "declared")
+    for index, value in enumerate([1, -1, -2]):  # every position held by one member
+        member = agora.emu.add_member(agora.guild.id, f"peer{index}")
+        await observations.record(agora.guild.id, member, Stance(value), "declared")
+    message = await deferred(agora, await agora.slash("stance me"))
+    text = message_text(message)
+    assert "without singling anyone out" in text
+    assert "community mean" not in text and "%" not in text
+
+
 async def test_bad_inputs_are_refused(agora: AgoraHarness) -> None:
     unknown = await agora.slash("stance set", {"position": 1, "topic": "no-such-topic"})
     assert unknown.ephemeral and "not a topic of the bank" in response_text(unknown)
     period = await agora.slash("stance community", {"period": "forever"})
     assert period.ephemeral and "don't understand the period" in response_text(period)
+    topic = await agora.slash("stance community", {"topic": "no-such-topic"})
+    assert topic.ephemeral and "not a topic of the bank" in response_text(topic)
     short = await agora.slash("stance statement add", {"text": "too short"})
     assert short.ephemeral and "too short" in response_text(short)
     long = await agora.slash("stance statement add", {"text": "x" * 201})
@@ -205,6 +222,29 @@ async def test_export_file_holds_the_members_data(agora: AgoraHarness) -> None:
     )
     await click.response()
     await agora.slash("stance visibility", {"visibility": "public"})
+    # Poll and debate activity: a poll vote, a debate vote, an argument and an upvote.
+    debates = DebateRepository(agora.running_bot.db)
+    now = datetime.now(UTC)
+    other = agora.emu.add_member(agora.guild.id, "arguer")
+    spec = PollSpec(question="Tea or coffee?", options=("tea", "coffee"), max_choices=1)
+    poll = await debates.create_poll(agora.guild.id, 1, other, "custom", spec, now=now)
+    await debates.vote(poll.id, agora.member, lambda _p, _c: frozenset({1}), now=now)
+    debate, stance_poll = await debates.create_debate(
+        agora.guild.id,
+        1,
+        other,
+        format="quick",
+        topic=None,
+        motion="This house believes in exports.",
+        source="manual",
+        schedule=oxford_schedule(now, timedelta(hours=4)),
+        now=now,
+    )
+    await debates.vote(stance_poll.id, agora.member, lambda _p, _c: frozenset({0}), now=now)
+    mine = await debates.add_argument(debate.id, agora.member, Side.SAFEGUARD, "Mine.", now=now)
+    theirs = await debates.add_argument(debate.id, other, Side.SHARE, "Theirs.", now=now)
+    await debates.toggle_upvote(theirs, agora.member, now=now, allowed=lambda _a: None)
+    await debates.toggle_upvote(mine, other, now=now, allowed=lambda _a: None)
 
     interaction = await agora.slash("stance export")
     assert interaction.ephemeral
@@ -213,10 +253,23 @@ async def test_export_file_holds_the_members_data(agora: AgoraHarness) -> None:
     data = json.loads(agora.emu.attachment_bytes(message))
     assert data["member_id"] == str(agora.member) and data["guild_id"] == str(agora.guild.id)
     assert data["visibility"] == "public"
-    assert [(h["value"], h["source"]) for h in data["history"]] == [(-1, "declared")]
+    assert [(h["value"], h["source"]) for h in data["history"]] == [
+        (-1, "declared"),
+        (2, "debate:1"),
+    ]
     assert data["statement_votes"][0]["vote"] == "pass"
     assert data["statement_votes"][0]["statement"] == "Exported statement text."
     assert data["statements_authored"][0]["number"] == 1
+    votes = [(v["poll_number"], v["option_label"], v["debate_number"]) for v in data["poll_votes"]]
+    assert votes == [(poll.number, "coffee", None), (stance_poll.number, "Strongly share", 1)]
+    assert data["poll_votes"][0]["question"] == "Tea or coffee?"
+    assert data["poll_votes"][0]["at"].endswith("Z")
+    assert [(a["debate_number"], a["side"], a["text"]) for a in data["debate_arguments"]] == [
+        (1, "safeguard", "Mine.")
+    ]
+    assert [(u["debate_number"], u["argument"]) for u in data["argument_upvotes"]] == [
+        (1, "Theirs.")
+    ]
 
 
 async def test_forget_after_confirmation(agora: AgoraHarness) -> None:

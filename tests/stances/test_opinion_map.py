@@ -1,10 +1,8 @@
 import numpy as np
 import pytest
 
-from bot.stances.models import StatementVote
 from bot.stances.opinion_map import (
     build_opinion_map,
-    build_vote_matrix,
     choose_groups,
     group_informed_consensus,
     kmeans,
@@ -108,17 +106,18 @@ def test_group_informed_consensus_and_representativeness_hand_computed() -> None
 
 
 def test_participation_threshold() -> None:
-    matrix = np.full((3, 10), NAN)
+    matrix = np.full((4, 10), NAN)
     matrix[0, :6] = 1
     matrix[1, :7] = 0  # passes count as votes
     matrix[2, :] = -1
-    assert participation_mask(matrix).tolist() == [False, True, True]
-    assert participation_mask(matrix, min_votes=6).tolist() == [True, True, True]
+    matrix[3, 2:] = 1
+    assert participation_mask(matrix).tolist() == [False, True, True, True]
+    assert participation_mask(matrix, min_votes=6).tolist() == [True, True, True, True]
     few = np.array([[1, NAN, 1], [1, 1, 1], [NAN, NAN, NAN]])
     assert participation_mask(few).tolist() == [False, True, False]  # min(7, 3) = 3
 
-    result = build_opinion_map(matrix, [7, 8, 9])
-    assert result.member_ids == (8, 9) and result.excluded == 1 and result.min_votes == 7
+    result = build_opinion_map(matrix, [6, 7, 8, 9])
+    assert result.member_ids == (7, 8, 9) and result.excluded == 1 and result.min_votes == 7
 
 
 @pytest.mark.parametrize("shape", [(0, 0), (0, 5), (4, 0)])
@@ -129,12 +128,34 @@ def test_empty_inputs(shape: tuple[int, int]) -> None:
     assert result.coords.shape == (0, 2)
 
 
-def test_one_or_two_members_make_one_group() -> None:
+def test_one_or_two_members_are_not_shown() -> None:
     one = build_opinion_map(np.array([[1.0, -1, 1]]), [42])
-    assert [g.member_ids for g in one.groups] == [(42,)]
-    assert one.silhouette is None and one.groups[0].representative == ()
+    assert one.is_empty and one.excluded == 1
     two = build_opinion_map(np.array([[1.0, -1, 1], [-1, 1, -1]]), [1, 2])
-    assert len(two.groups) == 1 and two.groups[0].size == 2
+    assert two.is_empty and two.excluded == 2
+    assert two.groups == () and two.consensus == ()
+
+
+@pytest.mark.parametrize("n", [3, 4, 5])
+def test_no_group_of_one_or_two_members(n: int) -> None:
+    # One member far from the others: k-means would happily isolate them (best silhouette).
+    matrix = np.tile([1.0, 1, 1, 1, -1, -1, 1, 0], (n, 1))
+    matrix[1:, 0] = [1.0 if i % 2 else 0.0 for i in range(n - 1)]
+    matrix[0] = -matrix[0]
+    result = build_opinion_map(matrix)
+    assert len(result.member_ids) == n
+    assert [g.size for g in result.groups] == [n]
+    assert all(g.size >= 3 for g in result.groups)
+
+
+def test_groups_of_three_are_kept() -> None:
+    matrix = np.array([[1.0, 1, -1, -1]] * 3 + [[-1.0, -1, 1, 1]] * 3)
+    result = build_opinion_map(matrix)
+    assert sorted(g.size for g in result.groups) == [3, 3]
+    rng = np.random.default_rng(0)
+    points = np.array([[0.0, 0], [0, 0.1], [0.1, 0], [9, 9], [9, 9.1]])
+    labels, score = choose_groups(points, rng)
+    assert labels.tolist() == [0] * 5 and score is None  # {3, 2} refused: one group
 
 
 def test_identical_members_make_one_group() -> None:
@@ -146,10 +167,13 @@ def test_identical_members_make_one_group() -> None:
 
 def test_k_is_capped_by_distinct_points_and_members() -> None:
     rng = np.random.default_rng(0)
-    labels, score = choose_groups(np.array([[0.0, 0], [0, 0], [5, 5], [5, 5]]), rng)
+    pairs = np.array([[0.0, 0], [0, 0], [5, 5], [5, 5]])
+    labels, score = choose_groups(pairs, rng, min_size=1)
     assert sorted(np.bincount(labels).tolist()) == [2, 2] and score == pytest.approx(1.0)
-    three = build_opinion_map(np.array([[1.0, 1, 1], [-1, -1, -1], [1, -1, 0]]))
-    assert len(three.groups) == 2  # 3 members: at most n - 1 groups
+    labels, score = choose_groups(pairs, rng)  # groups of 2 are refused
+    assert labels.tolist() == [0] * 4 and score is None
+    three = choose_groups(np.array([[0.0, 0], [1, 1], [2, 0]]), rng, min_size=1)[0]
+    assert np.unique(three).size == 2  # 3 members: at most n - 1 groups
 
 
 def test_projection_pads_to_two_dimensions() -> None:
@@ -191,20 +215,6 @@ def test_kmeans_finds_obvious_clusters() -> None:
     assert inertia < 20 * 3 * 0.1
     with pytest.raises(ValueError):
         kmeans(points[:2], 3, rng)
-
-
-def test_build_vote_matrix() -> None:
-    vm = build_vote_matrix(
-        [StatementVote(5, 20, 1), (6, 10, -1), (5, 10, 0), (5, 99, 1)],
-        statement_ids=[10, 20],
-    )
-    assert vm.member_ids == (5, 6) and vm.statement_ids == (10, 20)
-    assert np.array_equal(vm.votes, np.array([[0, 1], [-1, NAN]]), equal_nan=True)
-    with pytest.raises(ValueError):
-        build_vote_matrix([(1, 1, 2)])
-    result = build_opinion_map(vm)
-    assert result.statement_ids == (10, 20)
-    assert result.member_ids == (5,) and result.excluded == 1  # 6 saw 1 of min(7, 2) = 2
 
 
 def test_large_map_of_2000_by_200() -> None:

@@ -3,8 +3,9 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.stance_scale import Stance
-from bot.stances.models import Observation, Source, SourceKind, current_positions
+from bot.stances.models import Observation, Source, SourceKind
 from bot.stances.profile import build_profile, compare
+from bot.stances.statistics import distribution, summarise
 
 
 def day(d: int) -> datetime:
@@ -12,23 +13,24 @@ def day(d: int) -> datetime:
 
 
 HISTORY = [
-    Observation(1, Stance(2), day(9), "poll:3"),
+    Observation(1, Stance(2), day(9), "debate:3"),
     Observation(1, Stance(1), day(2), "declared"),
     Observation(1, Stance(-1), day(5), "debate:12"),
     Observation(99, Stance(-2), day(6), "declared"),  # someone else: ignored
 ]
-COMMUNITY = {1: 2, 2: -2, 3: 0, 4: 1, 5: 2}
+# Three members at each of +2, 0 and -2: no bucket is hidden, so nothing is withheld.
+COMMUNITY = {1: 2, 2: -2, 3: -2, 4: -2, 5: 0, 6: 0, 7: 0, 8: 2, 9: 2}
 
 
 def test_profile_current_position_and_how_it_was_formed() -> None:
     profile = build_profile(1, HISTORY, COMMUNITY)
     assert profile.current is Stance.STRONGLY_SHARE
-    assert profile.current_source == Source(SourceKind.POLL, "3")
+    assert profile.current_source == Source(SourceKind.DEBATE, "3")
     assert profile.current_since == day(9)
     assert profile.source_counts == {
         SourceKind.DECLARED: 1,
-        SourceKind.DEBATE: 1,
-        SourceKind.POLL: 1,
+        SourceKind.DEBATE: 2,
+        SourceKind.OTHER: 0,
     }
     assert [(p.at, int(p.value)) for p in profile.history] == [
         (day(2), 1),
@@ -36,29 +38,29 @@ def test_profile_current_position_and_how_it_was_formed() -> None:
         (day(9), 2),
     ]
     assert profile.formed_text == (
-        "Your position (strongly share, +2) comes from your vote in poll #3 on 2024-04-09. "
-        "Recorded so far: 1 declaration, 1 debate vote and 1 poll vote."
+        "Your position (strongly share, +2) comes from your vote in debate #3 on 2024-04-09. "
+        "Recorded so far: 1 declaration and 2 debate votes."
     )
 
 
 def test_profile_compares_with_the_rest_of_the_community() -> None:
     comparison = build_profile(1, HISTORY, COMMUNITY).comparison
     assert comparison is not None
-    # others: -2, 0, 1, 2 -> three of four strictly toward safeguarding
-    assert comparison.others == 4
+    # others: -2 x3, 0 x3, +2 x2 -> six of eight strictly toward safeguarding
+    assert comparison.others == 8
     assert comparison.share_less_sharing == pytest.approx(0.75)
     assert comparison.share_more_sharing == 0.0
-    assert comparison.community_mean == pytest.approx(0.6)
+    assert comparison.community_mean == pytest.approx(0.0)
     assert comparison.text == (
         "You lean more toward sharing than 75% of the community. "
-        "The community mean is +0.6; you are above it by 1.4."
+        "The community mean is +0.0; you are above it by 2.0."
     )
 
 
 def test_compare_toward_safeguarding_and_equal() -> None:
-    text = compare(7, -1, {1: 2, 2: 1, 3: -2, 4: 0, 5: 2}).text
-    assert text.startswith("You lean more toward safeguarding than 80% of the community.")
-    assert text.endswith("you are below it by 1.3.")
+    text = compare(7, -1, {1: 2, 2: 2, 3: 2, 4: -1, 5: -1}).text
+    assert text.startswith("You lean more toward safeguarding than 60% of the community.")
+    assert text.endswith("you are below it by 1.5.")
     same = compare(7, 1, {1: 1, 2: 1, 3: 1})
     assert same.text == (
         "You hold the same position as everyone else in the community. "
@@ -72,6 +74,19 @@ def test_compare_refuses_tiny_communities() -> None:
     assert comparison.text.startswith("Fewer than 3 other members")
 
 
+def test_compare_withholds_what_the_community_view_withholds() -> None:
+    community = {1: 2, 2: 1, 3: -1, 4: -2}  # every bucket holds one member
+    assert summarise(distribution(community.values()), 4).withheld
+    comparison = compare(1, 2, community)
+    assert comparison.others == 3
+    assert comparison.community_mean is None
+    assert comparison.share_less_sharing is None and comparison.share_more_sharing is None
+    assert "%" not in comparison.text and "mean" not in comparison.text
+    assert "without singling anyone out" in comparison.text
+    profile = build_profile(1, [Observation(1, Stance(2), day(1))], community)
+    assert profile.comparison is not None and profile.comparison.community_mean is None
+
+
 def test_profile_without_observations() -> None:
     profile = build_profile(5, [], COMMUNITY)
     assert profile.current is None and profile.comparison is None
@@ -82,7 +97,6 @@ def test_profile_without_observations() -> None:
 def test_same_time_keeps_the_later_row_everywhere() -> None:
     rows = [Observation(1, Stance(1), day(3)), Observation(1, Stance(-2), day(3), "debate:1")]
     assert build_profile(1, rows, {}).current is Stance.STRONGLY_SAFEGUARD
-    assert current_positions(rows) == {1: Stance.STRONGLY_SAFEGUARD}
 
 
 def test_sources_parse_and_reject() -> None:
@@ -93,6 +107,14 @@ def test_sources_parse_and_reject() -> None:
         Source.parse("debate")
     with pytest.raises(ValueError):
         Source.parse("rumour:1")
+    with pytest.raises(ValueError):
+        Source.parse("poll:3")  # nothing writes it any more
+    with pytest.raises(ValueError):
+        Source.parse("other:3")
+    # An unknown stored source never breaks a profile.
+    odd = build_profile(1, [Observation(1, Stance(1), day(1), "poll:3")], {})
+    assert odd.current_source == Source(SourceKind.OTHER, "poll:3")
+    assert "a recorded vote" in odd.formed_text and "1 other vote" in odd.formed_text
     with pytest.raises(ValueError):
         Observation(1, 3, day(1))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="timezone-aware"):

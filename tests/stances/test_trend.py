@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -10,14 +11,27 @@ from bot.stance_scale import Stance
 from bot.stances.models import Observation, from_timestamp
 from bot.stances.trend import (
     Granularity,
+    Trend,
     bucket_starts,
     compute_trend,
-    compute_trend_from_observations,
     parse_period,
     trend_sums,
 )
 
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)  # a Sunday
+
+
+def trend_of(observations: Iterable[Observation], period: str, now: datetime, **kw: int) -> Trend:
+    """:func:`compute_trend` on the columns of a list of observations."""
+    rows = list(observations)
+    return compute_trend(
+        np.array([o.member_id for o in rows], dtype=np.int64),
+        np.array([int(o.value) for o in rows], dtype=np.int8),
+        np.array([o.at.timestamp() for o in rows], dtype=np.float64),
+        period,
+        now,
+        **kw,
+    )
 
 
 def at(day: int, hour: int = 0) -> datetime:
@@ -103,7 +117,7 @@ def hand_example() -> list[Observation]:
 
 
 def test_trend_carries_positions_forward_hand_computed() -> None:
-    trend = compute_trend_from_observations(hand_example(), "7d", NOW, k=1)
+    trend = trend_of(hand_example(), "7d", NOW, k=1)
     assert trend.granularity is Granularity.DAY
     assert [p.start for p in trend.points] == [at(d) for d in range(4, 11)]
     assert trend.points[-1].end == NOW
@@ -112,17 +126,17 @@ def test_trend_carries_positions_forward_hand_computed() -> None:
 
 
 def test_trend_suppresses_means_of_fewer_than_k_members() -> None:
-    trend = compute_trend_from_observations(hand_example(), "7d", NOW)
+    trend = trend_of(hand_example(), "7d", NOW)
     assert [p.mean for p in trend.points] == [None, None, None, None, -1.0, -1.0, -1.0]
     assert [p.suppressed for p in trend.points] == [True] * 4 + [False] * 3
     assert [p.count for p in trend.points] == [1, 2, 2, 2, 3, 3, 3]
 
 
 def test_trend_with_no_observations() -> None:
-    trend = compute_trend_from_observations([], "7d", NOW)
+    trend = trend_of([], "7d", NOW)
     assert len(trend.points) == 7
     assert all(p.count == 0 and p.mean is None and not p.suppressed for p in trend.points)
-    assert len(compute_trend_from_observations([], "all", NOW).points) == 1
+    assert len(trend_of([], "all", NOW).points) == 1
 
 
 def test_trend_accepts_numpy_columns_with_integer_seconds() -> None:
