@@ -182,6 +182,21 @@ async def test_dev_guild_sync(tmp_path: Path) -> None:
         await harness.close()
 
 
+async def test_configured_gateway_url_wins_over_the_advertised_one(tmp_path: Path) -> None:
+    """Through an API proxy, GET /gateway/bot returns Discord's gateway: DISCORD_GATEWAY_URL
+    must still be the one the bot connects to, from the first connection on."""
+    harness = AgoraHarness(tmp_path)
+    await harness.start_emulator(guild_count=1)
+    harness.emu.advertised_gateway_url = "ws://127.0.0.1:1/not-the-configured-gateway"
+    try:
+        await harness.start_bot()
+        assert harness.emu.identify_count == 1
+        interaction = await harness.slash("about")
+        assert "Version" in response_text(interaction)
+    finally:
+        await harness.close()
+
+
 async def test_real_process_against_the_emulator(tmp_path: Path) -> None:
     """`python -m bot` configured only through the environment; SIGTERM ends it with 0."""
     harness = AgoraHarness(tmp_path)

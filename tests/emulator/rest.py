@@ -203,7 +203,7 @@ class RestApi:
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
         return Reply(
             {
-                "url": self.emu.gateway_url,
+                "url": self.emu.advertised_gateway_url or self.emu.gateway_url,
                 "shards": self.emu.shard_count,
                 "session_start_limit": limit,
             }

@@ -119,6 +119,10 @@ class EmulatorState:
     def gateway_url(self) -> str:
         return f"ws://{self.host}:{self.port}/gateway"
 
+    #: What `GET /gateway/bot` answers instead of `gateway_url` (an API proxy passing Discord's
+    #: own answer through); None: the emulator's own gateway.
+    advertised_gateway_url: str | None = None
+
     @property
     def bot_user(self) -> JSON:
         data = self.bot.payload()
