@@ -53,7 +53,7 @@ def bundled_migrations() -> list[Migration]:
     return found
 
 
-class _Reader:
+class Reader:
     """Reads on the connection: shared by the database and an open transaction."""
 
     _conn: aiosqlite.Connection
@@ -73,7 +73,7 @@ class _Reader:
         return None if row is None else row[0]
 
 
-class Transaction(_Reader):
+class Transaction(Reader):
     """The statements of one open transaction (see `Database.transaction`)."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
@@ -97,7 +97,7 @@ class Transaction(_Reader):
         await self._conn.executemany(sql, rows)
 
 
-class Database(_Reader):
+class Database(Reader):
     """Agora's database. Open with `Database.open(path)`; close with `close()`."""
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.database import Database, Transaction
+from bot.database import Database, Reader, Transaction
 from bot.debates.arguments import Argument
 from bot.debates.oxford import OxfordSchedule, Phase
 from bot.debates.poll import PollSpec
@@ -265,11 +265,8 @@ class DebateRepository:
         assert poll is not None
         return poll
 
-    async def _poll_in(self, tx: Transaction, poll_id: int) -> PollRecord | None:
-        row = await tx.fetch_one(
-            _SELECT_POLLS + "WHERE id = ?",
-            (poll_id,),
-        )
+    async def _poll_in(self, reader: Reader, poll_id: int) -> PollRecord | None:
+        row = await reader.fetch_one(_SELECT_POLLS + "WHERE id = ?", (poll_id,))
         return PollRecord.from_row(row) if row else None
 
     async def set_poll_message(self, poll_id: int, message_id: int) -> None:
@@ -280,11 +277,7 @@ class DebateRepository:
 
     async def get_poll(self, poll_id: int) -> PollRecord | None:
         """A poll by its id."""
-        row = await self._db.fetch_one(
-            _SELECT_POLLS + "WHERE id = ?",
-            (poll_id,),
-        )
-        return PollRecord.from_row(row) if row else None
+        return await self._poll_in(self._db, poll_id)
 
     async def poll_by_number(self, guild_id: int, number: int) -> PollRecord | None:
         """A community's poll by the number shown in its footer."""
@@ -487,20 +480,13 @@ class DebateRepository:
         assert debate is not None
         return debate, poll
 
-    async def _debate_in(self, tx: Transaction, debate_id: int) -> DebateRecord | None:
-        row = await tx.fetch_one(
-            _SELECT_DEBATES + "WHERE id = ?",
-            (debate_id,),
-        )
+    async def _debate_in(self, reader: Reader, debate_id: int) -> DebateRecord | None:
+        row = await reader.fetch_one(_SELECT_DEBATES + "WHERE id = ?", (debate_id,))
         return DebateRecord.from_row(row) if row else None
 
     async def get_debate(self, debate_id: int) -> DebateRecord | None:
         """A debate by its id."""
-        row = await self._db.fetch_one(
-            _SELECT_DEBATES + "WHERE id = ?",
-            (debate_id,),
-        )
-        return DebateRecord.from_row(row) if row else None
+        return await self._debate_in(self._db, debate_id)
 
     async def debate_by_number(self, guild_id: int, number: int) -> DebateRecord | None:
         """A community's debate by the number shown in its footer."""

@@ -19,10 +19,15 @@ from discord import app_commands
 
 from bot.checks import is_manager
 from bot.debates.arguments import can_upvote, new_argument
-from bot.debates.debate import DebateFormat, parse_debate_format, quick_result
+from bot.debates.debate import (
+    DebateFormat,
+    format_quick_result,
+    parse_debate_format,
+    quick_result,
+)
 from bot.debates.durations import format_duration, parse_debate_duration
 from bot.debates.options import MAX_MOTION_LENGTH, clean_motion, clean_text
-from bot.debates.oxford import Phase, oxford_result, oxford_schedule
+from bot.debates.oxford import Phase, format_oxford_result, oxford_result, oxford_schedule
 from bot.debates.schedule import next_occurrence, parse_weekly_schedule
 from bot.debates.topics import (
     THEMES,
@@ -39,8 +44,7 @@ from cogs.debates._embeds import (
     argument_embed,
     closing_vote_embed,
     debate_embed,
-    oxford_result_embed,
-    quick_result_embed,
+    debate_result_embed,
 )
 from cogs.debates._polls import response_message_id, utcnow
 from cogs.debates._views import ArgumentModal, stance_view, upvote_view
@@ -391,14 +395,14 @@ class DebateService:
 
             if debate.format == "quick":
                 quick = quick_result(pre)
-                embed = quick_result_embed(debate, quick, arguments)
+                embed = debate_result_embed(debate, format_quick_result(quick), arguments)
                 chart = await asyncio.to_thread(render_quick_chart, quick, debate.motion)
             else:
                 post = (
                     await self.repo.stance_votes(debate.post_poll_id) if debate.post_poll_id else {}
                 )
                 judged = oxford_result(pre, post)
-                embed = oxford_result_embed(debate, judged, arguments)
+                embed = debate_result_embed(debate, format_oxford_result(judged), arguments)
                 chart = await asyncio.to_thread(render_oxford_chart, judged, debate.motion)
             # The vote messages first: the edits can be repeated, and until the result is
             # recorded the deadline loop runs all of this again (the nonce dedupes the post).

@@ -7,8 +7,7 @@ from datetime import datetime
 import discord
 
 from bot.debates.arguments import Argument, strongest_arguments
-from bot.debates.debate import QuickResult, format_quick_result
-from bot.debates.oxford import OxfordResult, Phase, format_oxford_result
+from bot.debates.oxford import Phase
 from bot.debates.tally import Tally, format_results
 from bot.debates.topics import Topic
 from bot.repositories.debates import DebateRecord, PollRecord
@@ -145,26 +144,14 @@ def _strongest_field(embed: discord.Embed, arguments: list[Argument]) -> None:
         embed.add_field(name=f"Strongest arguments for {name}", value=value, inline=False)
 
 
-def quick_result_embed(
-    debate: DebateRecord, result: QuickResult, arguments: list[Argument]
+def debate_result_embed(
+    debate: DebateRecord, summary: str, arguments: list[Argument]
 ) -> discord.Embed:
+    """A debate's result (quick or Oxford): the motion, the formatted result, the strongest
+    arguments and the chart attached as ``results.png``."""
     embed = discord.Embed(
         title=f"Result of debate #{debate.number}",
-        description=f"**{debate.motion}**\n\n{format_quick_result(result)}",
-        colour=DEBATE_COLOUR,
-    )
-    _strongest_field(embed, arguments)
-    embed.set_image(url="attachment://results.png")
-    embed.set_footer(text=f"Debate #{debate.number}")
-    return embed
-
-
-def oxford_result_embed(
-    debate: DebateRecord, result: OxfordResult, arguments: list[Argument]
-) -> discord.Embed:
-    embed = discord.Embed(
-        title=f"Result of debate #{debate.number}",
-        description=f"**{debate.motion}**\n\n{format_oxford_result(result)}",
+        description=f"**{debate.motion}**\n\n{summary}",
         colour=DEBATE_COLOUR,
     )
     _strongest_field(embed, arguments)
