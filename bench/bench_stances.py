@@ -28,6 +28,7 @@ from typing import TypeVar
 import numpy as np
 
 from bench.loopwatch import LoopWatch
+from bot.charts import ChartWorker
 from bot.database import Database
 from bot.repositories.stances import StanceRepository
 from bot.stances.charts import render_community_chart, render_opinion_map
@@ -39,7 +40,6 @@ from bot.stances.statistics import (
 )
 from bot.stances.trend import compute_trend
 from cogs.stances._cog import community_picture, opinion_map_from
-from cogs.stances._render import ChartRenderer
 
 T = TypeVar("T")
 GUILD, OTHER = 1, 2
@@ -126,7 +126,7 @@ async def main() -> None:
             f"votes in {time.perf_counter() - started:.1f} s ({path.stat().st_size / 2**20:.0f} MiB)"
         )
         repo = StanceRepository(db)
-        renderer = ChartRenderer()
+        renderer = ChartWorker()
         await renderer.render(render_community_chart, ())  # start the worker process
         WATCH.start()
 

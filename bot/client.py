@@ -14,8 +14,11 @@ import yarl
 from discord.ext import commands
 
 import cogs
+from bot.charts import ChartWorker
 from bot.database import Database
 from bot.error_handler import AgoraTree
+from bot.features import Feature, FeatureRegistry, JobRunner
+from bot.lifecycle import Lifecycle
 from bot.repositories.guilds import GuildRepository, MetaRepository
 from bot.settings import Settings
 
@@ -64,6 +67,41 @@ class AgoraBot(commands.AutoShardedBot):
         self.meta = MetaRepository(db)
         self.force_sync = force_sync
         self.started_monotonic = time.monotonic()
+        #: The loaded features, their interfaces and data hooks (see `bot.features`).
+        self.registry = FeatureRegistry()
+        self.jobs = JobRunner(self.wait_until_ready)
+        #: The one worker process that renders every feature's charts.
+        self.charts = ChartWorker()
+        self.lifecycle = Lifecycle(db, self.registry, self.guild_repo, self._present_guild_ids)
+
+    def _present_guild_ids(self) -> set[int]:
+        return {guild.id for guild in self.guilds}
+
+    # -- the feature contract ---------------------------------------------------------------
+
+    async def add_feature(self, feature: Feature) -> None:
+        """Load a feature: its cog, its persistent components, its jobs, its hooks."""
+        self.registry.add(feature)
+        if feature.cog is not None:
+            await self.add_cog(feature.cog)
+        if feature.components:
+            self.add_dynamic_items(*feature.components)
+        for job in feature.jobs:
+            self.jobs.start(job)
+
+    async def remove_feature(self, name: str) -> None:
+        """Unload a feature (its extension's `teardown`): jobs stopped first, then the rest."""
+        feature = self.registry.remove(name)
+        if feature is None:
+            return
+        for job in feature.jobs:
+            await self.jobs.stop(job.name)
+        if feature.components:
+            self.remove_dynamic_items(*feature.components)
+        if feature.cog is not None:
+            await self.remove_cog(feature.cog.qualified_name)
+        if feature.close is not None:
+            await feature.close()
 
     async def launch_shards(self) -> None:
         # AutoShardedBot connects to the URL that GET /gateway/bot returns and only uses
@@ -75,6 +113,7 @@ class AgoraBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         await self.db.migrate()
+        self.jobs.start(self.lifecycle.retention_job())
         for extension in cog_extensions():
             await self.load_extension(extension)
             log.info("loaded %s", extension)
@@ -104,6 +143,15 @@ class AgoraBot(commands.AutoShardedBot):
         payload.sort(key=lambda c: (c.get("type", 1), c["name"]))
         canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+    async def close(self) -> None:
+        """Stop every background job, close the features and the chart worker, disconnect."""
+        await self.jobs.stop_all()
+        for feature in self.registry:
+            if feature.close is not None:
+                await feature.close()
+        await self.charts.close()
+        await super().close()
 
     @property
     def uptime_seconds(self) -> float:

@@ -13,7 +13,7 @@ import secrets
 import discord
 from discord import app_commands
 
-from bot.errors import UserFacingError
+from bot.errors import FOREIGN_COMMUNITY, ForeignCommunityError, UserFacingError
 
 log = logging.getLogger("bot.errors")
 
@@ -33,6 +33,8 @@ def message_for(error: BaseException) -> str | None:
     error = _unwrap(error)
     if isinstance(error, UserFacingError):
         return error.message
+    if isinstance(error, ForeignCommunityError):
+        return FOREIGN_COMMUNITY
     if isinstance(error, app_commands.MissingPermissions):
         names = ", ".join(
             PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in error.missing_permissions

@@ -13,3 +13,18 @@ class UserFacingError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class ForeignCommunityError(Exception):
+    """A component or an id that belongs to another community (a forged custom id, a number
+    typed in the wrong server). Raised by services; the error handler words it once."""
+
+
+#: The one wording for :class:`ForeignCommunityError`.
+FOREIGN_COMMUNITY = "This belongs to another server; nothing was changed."
+
+
+def ensure_same_community(owner_guild_id: int | None, guild_id: int | None) -> None:
+    """Raise :class:`ForeignCommunityError` unless the record's community is this one."""
+    if owner_guild_id is None or owner_guild_id != guild_id:
+        raise ForeignCommunityError(f"owned by {owner_guild_id}, used in {guild_id}")

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from bot.releases.models import ReleaseItem
 from bot.releases.openness import Grade, openness_card
-from bot.releases.text import cut, escape_markdown, neutralise_mentions, safe_line
+from bot.text import cut, escape_markdown, neutralise_mentions, safe_line
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from bot.releases.text import safe_line
+from bot.text import safe_line
 
 ItemKind = Literal["model", "release", "entry"]
 Gated = Literal[False, "auto", "manual"]

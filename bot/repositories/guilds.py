@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bot.community import GuildSettings
-from bot.database import Database
+from bot.database import Database, Reader
 
 
 def _now() -> str:
@@ -76,6 +76,13 @@ class GuildRepository:
         )
         return str(value) if value else None
 
+    async def communities_left(self) -> list[tuple[int, str, str]]:
+        """Communities the bot has left: (guild id, left_at ISO time, settings JSON)."""
+        rows = await self._db.fetch_all(
+            "SELECT guild_id, left_at, settings FROM guilds WHERE left_at IS NOT NULL"
+        )
+        return [(int(r["guild_id"]), str(r["left_at"]), str(r["settings"])) for r in rows]
+
     async def count(self) -> int:
         """How many communities the bot is in."""
         return int(await self._db.fetch_value("SELECT count(*) FROM guilds WHERE left_at IS NULL"))
@@ -97,3 +104,41 @@ class MetaRepository:
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+
+# -- the schema, for the core's community purge -----------------------------------------------
+
+
+def quote(identifier: str) -> str:
+    """An SQL identifier in double quotes (names come from sqlite_master, never from users)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+async def community_tables(db: Reader) -> list[str]:
+    """Every table with a `guild_id` column (whichever feature created it), by name."""
+    rows = await db.fetch_all(
+        "SELECT m.name FROM sqlite_master m WHERE m.type = 'table' "
+        "AND m.name NOT LIKE 'sqlite_%' AND EXISTS "
+        "(SELECT 1 FROM pragma_table_info(m.name) p WHERE p.name = 'guild_id') "
+        "ORDER BY m.name"
+    )
+    return [str(r["name"]) for r in rows]
+
+
+async def dependent_tables(db: Reader, parents: list[str]) -> list[tuple[str, str, str, str]]:
+    """Tables *without* `guild_id` whose foreign keys point at one of `parents`:
+    (child, child column, parent, parent column); a purge deletes their rows first."""
+    rows = await db.fetch_all(
+        'SELECT m.name AS child, f."from" AS col, f."table" AS parent, '
+        "coalesce(f.\"to\", 'rowid') AS pcol "
+        "FROM sqlite_master m, pragma_foreign_key_list(m.name) f "
+        "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND NOT EXISTS "
+        "(SELECT 1 FROM pragma_table_info(m.name) p WHERE p.name = 'guild_id') "
+        "ORDER BY m.name"
+    )
+    wanted = set(parents)
+    return [
+        (str(r["child"]), str(r["col"]), str(r["parent"]), str(r["pcol"]))
+        for r in rows
+        if r["parent"] in wanted
+    ]

@@ -33,13 +33,13 @@ from bot.releases import (
     parse_source,
     should_pause,
 )
-from bot.releases.text import cut, safe_line
 from bot.repositories.releases import (
     PendingDelivery,
     ReleaseRepository,
     SourceStatus,
     SubscriptionLimitReached,
 )
+from bot.text import cut, safe_line
 from cogs.releases._views import announcement_view, dynamic_items, release_debate_hook, thread_name
 
 if TYPE_CHECKING:

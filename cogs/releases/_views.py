@@ -15,8 +15,8 @@ import discord
 
 from bot.error_handler import reply_with_error
 from bot.errors import UserFacingError
-from bot.releases.text import cut
 from bot.repositories.releases import Delivery, ReleaseRepository
+from bot.text import cut
 
 if TYPE_CHECKING:
     from bot.client import AgoraBot

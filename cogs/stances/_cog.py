@@ -44,7 +44,6 @@ from cogs.stances._format import (
     public_profile_embed,
     topic_positions,
 )
-from cogs.stances._render import ChartRenderer
 from cogs.stances._views import (
     DYNAMIC_ITEMS,
     ForgetButton,
@@ -116,7 +115,7 @@ class StancesCog(commands.Cog):
         self.bot = bot
         self.repo = StanceRepository(bot.db)
         self.observations = ObservationRepository(bot.db)
-        self.renderer = ChartRenderer()
+        self.renderer = self.bot.charts
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
@@ -125,7 +124,6 @@ class StancesCog(commands.Cog):
     async def cog_unload(self) -> None:
         self.retention_loop.cancel()
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
-        await self.renderer.close()
 
     async def _settings(self, guild_id: int) -> GuildSettings:
         return await self.bot.guild_repo.get_settings(guild_id)

@@ -13,7 +13,7 @@ from bot.releases.card import (
     TITLE_LIMIT,
     TOTAL_LIMIT,
 )
-from bot.releases.text import ELLIPSIS
+from bot.text import ELLIPSIS
 
 from .conftest import entry_item, model_item
 

@@ -22,7 +22,7 @@ from bot.releases.models import FetchResult, ItemKind, ReleaseItem, SourceState
 from bot.releases.net import HttpFetcher
 from bot.releases.sources.base import Source, build_result, not_modified_result
 from bot.releases.sources.keys import SourceKind, SourceRef
-from bot.releases.text import html_to_text
+from bot.text import html_to_text
 
 #: Parsing a (size-capped) feed never takes longer than this.
 PARSE_TIMEOUT = 15.0

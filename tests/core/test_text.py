@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.releases.text import (
+from bot.text import (
     ELLIPSIS,
     cut,
     escape_markdown,

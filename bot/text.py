@@ -1,4 +1,4 @@
-"""Plain-text hygiene for text that comes from feeds and the Hub and ends up in Discord."""
+"""Text hygiene for anything that ends up in Discord: control characters, mentions, markdown, length."""
 
 from __future__ import annotations
 

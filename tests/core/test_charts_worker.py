@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.charts import ChartWorker
 from bot.stances.charts import PNG_MAGIC, render_member_history
-from cogs.stances._render import ChartRenderer
 
 NOW = datetime(2024, 3, 10, 12, tzinfo=UTC)
 
 
 async def test_a_dead_worker_is_replaced() -> None:
-    renderer = ChartRenderer()
+    renderer = ChartWorker()
     try:
         first = await renderer.render(render_member_history, [(NOW, 1)], now=NOW)
         assert first.startswith(PNG_MAGIC)

@@ -1,4 +1,4 @@
-"""Charts rendered in a separate process.
+"""The one chart worker: every chart of every feature is rendered in a separate process.
 
 matplotlib's Agg renderer holds the GIL for tens of milliseconds at a time, so even in a worker
 thread a chart could stall the event loop past the 50 ms budget (measured: up to 64 ms for the
@@ -20,8 +20,9 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
-class ChartRenderer:
-    """`await renderer.render(render_fn, *args, **kwargs)` -> PNG bytes."""
+class ChartWorker:
+    """`await worker.render(render_fn, *args, **kwargs)` -> PNG bytes (``render_fn`` must be a
+    module-level function, so the spawned process can import it)."""
 
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
