@@ -1,9 +1,10 @@
 """End-to-end harness: the real Agora bot, in-process, against the local Discord emulator.
 
-`AgoraHarness` owns an emulator, a real SQLite file and the bot. It fails the test on any
-ERROR log record (unless the test declares it expects one), on a dead bot task, and on any
-route the emulator does not know. `restart()` stops the bot and starts a new one on the same
-database and emulator, as a process restart would.
+`AgoraHarness` owns an emulator, a real SQLite file and the bot. `close()` fails the test on any
+ERROR log record (unless the test declares it expects one), on any route the emulator does not
+know and on any request body that Discord's OpenAPI description refuses; `check_alive()` fails it
+on a dead bot task. `restart()` stops the bot and starts a new one on the same database and
+emulator, as a process restart would.
 """
 
 from __future__ import annotations
@@ -110,11 +111,13 @@ class AgoraHarness:
         return await self.start_bot(**bot_options)
 
     async def close(self) -> None:
+        """Stop the bot and the emulator; then fail on anything :meth:`problems` lists."""
         try:
             await self.stop_bot()
         finally:
             await self.emu.stop()
             logging.getLogger().removeHandler(self.errors)
+        self.assert_clean()
 
     # -- checks ---------------------------------------------------------------------------
 
@@ -133,6 +136,15 @@ class AgoraHarness:
             if not any(p.search(text) for p in self.expected_errors):
                 found.append(text)
         return found
+
+    def problems(self) -> list[str]:
+        """Unknown routes, refused request bodies, unexpected ERROR records."""
+        errors = [f"logged an error: {text}" for text in self.unexpected_errors()]
+        return self.emu.problems() + errors
+
+    def assert_clean(self) -> None:
+        problems = self.problems()
+        assert not problems, "the bot misbehaved:\n" + "\n".join(problems)
 
     # -- conveniences ---------------------------------------------------------------------
 

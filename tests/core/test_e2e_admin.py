@@ -115,11 +115,8 @@ async def test_server_that_removed_the_bot_while_offline_starts_its_retention(
     await agora.running_bot.guild_repo.ensure(gone)
     await agora.restart()
     repo = agora.running_bot.guild_repo
-    for _ in range(100):  # on_ready runs right after the bot is ready
-        if await repo.left_before(gone) is not None:
-            break
-        await asyncio.sleep(0.02)
-    assert await repo.left_before(gone) is not None
+    # on_ready runs right after the bot is ready.
+    await agora.wait_for(lambda: repo.left_before(gone))
     for guild in agora.guilds:
         assert await agora.running_bot.guild_repo.left_before(guild.id) is None
 
@@ -220,8 +217,8 @@ async def test_real_process_against_the_emulator(tmp_path: Path) -> None:
     )
     try:
         await harness.emu.wait_for(lambda: harness.emu.command_syncs, timeout=30)
+        # READY and GUILD_CREATE are sent before any interaction on the new connection.
         await harness.emu.wait_until_connected(timeout=30)
-        await asyncio.sleep(0.5)  # GUILD_CREATE settles
         interaction = await harness.emu.slash(harness.guild.id, harness.member, "about")
         await interaction.response(timeout=10)
         assert "Version" in response_text(interaction)
