@@ -6,10 +6,7 @@ event loop, say) would bury it, however loaded the machine is.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import sqlite3
-import sys
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,10 +14,9 @@ from pathlib import Path
 import pytest
 
 from bot.database import Database, DatabaseError
+from tests.core.cli import run_agora
 from tests.emulator import DiscordEmulator
 from tests.harness import TEST_TOKEN
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -34,30 +30,12 @@ async def agora(
     command: str, workdir: Path, database: Path, emu: DiscordEmulator | None = None
 ) -> tuple[int, str]:
     """Run `python -m bot <command>` configured through the environment; (status, stderr)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "AGORA_"))}
-    env.update(DISCORD_TOKEN=TEST_TOKEN, AGORA_DATABASE=str(database), PYTHONPATH=str(ROOT))
+    env = {"DISCORD_TOKEN": TEST_TOKEN, "AGORA_DATABASE": str(database)}
     if emu is not None:
         env.update(DISCORD_API_BASE=emu.api_base, DISCORD_GATEWAY_URL=emu.gateway_url)
     env["LOG_LEVEL"] = "ERROR"  # the start-up INFO lines are not what this is about
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        command,
-        env=env,
-        cwd=workdir,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        _, stderr = await asyncio.wait_for(process.communicate(), timeout=90)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode is not None
-    return process.returncode, stderr.decode()
+    status, _, stderr = await run_agora(command, cwd=workdir, env=env)
+    return status, stderr
 
 
 def assert_one_line(status: int, stderr: str, *expected: str) -> None:

@@ -172,16 +172,3 @@ async def forge_click(
         interaction = await h.emu.select(guild_id, user_id, message_id, custom_id, values)
     await interaction.response(timeout=15)
     return interaction
-
-
-def reply_text(interaction: EmulatedInteraction) -> str:
-    from tests.harness import message_text
-
-    data = (interaction.callback or {}).get("data") or {}
-    if data.get("content") or data.get("embeds"):
-        return message_text(data)
-    message = interaction.message
-    if message is not None and message_text(message):
-        return message_text(message)
-    followups = interaction.followups
-    return message_text(followups[0]) if followups else ""

@@ -31,7 +31,7 @@ from bot.community import GuildSettings
 from bot.settings import Settings
 from tests.fakes.feeds import FeedServer
 from tests.fakes.hub import FakeHub
-from tests.harness import AgoraHarness
+from tests.harness import AgoraHarness, reply_text
 from tests.sweep.inputs import (
     Leaf,
     Targets,
@@ -45,7 +45,6 @@ from tests.sweep.support import (
     LoopThread,
     RefusalRecorder,
     pinging,
-    reply_text,
     settled,
     short_radar_limits,
     snapshot,

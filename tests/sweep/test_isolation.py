@@ -23,14 +23,13 @@ from bot.settings import Settings
 from tests.emulator import Guild
 from tests.emulator.messages import walk_components
 from tests.fakes.hub import FakeHub
-from tests.harness import AgoraHarness, message_text
+from tests.harness import AgoraHarness, message_text, reply_text
 from tests.sweep.inputs import leaves_of
 from tests.sweep.support import (
     JSON,
     forge_click,
     pinging,
     releases_radar,
-    reply_text,
     settled,
     short_radar_limits,
     snapshot,
