@@ -12,6 +12,7 @@ import asyncio
 import logging
 import re
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -112,7 +113,7 @@ class Database(Reader):
         conn: aiosqlite.Connection | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            conn = await aiosqlite.connect(path, isolation_level=None)
+            conn = await _connect(path)
             conn.row_factory = sqlite3.Row
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA foreign_keys = ON")
@@ -218,6 +219,23 @@ class Database(Reader):
             if candidate.exists():
                 total += candidate.stat().st_size
         return total
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    """`aiosqlite.connect`, but a failed connect ends its worker thread before returning.
+
+    On a failed connect aiosqlite only queues the stop of its worker thread; the thread then
+    answers on the event loop, and if `asyncio.run` has closed the loop meanwhile (the process
+    exits with a one-line error), the thread prints a traceback. Wait for it here instead.
+    """
+    conn = aiosqlite.connect(path, isolation_level=None)
+    try:
+        return await conn
+    except BaseException:
+        worker = conn if isinstance(conn, threading.Thread) else getattr(conn, "_thread", None)
+        if isinstance(worker, threading.Thread) and worker.is_alive():
+            await asyncio.to_thread(worker.join)
+        raise
 
 
 def _backup_file(source: Path, target: Path) -> None:

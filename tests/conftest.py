@@ -19,7 +19,4 @@ async def agora(tmp_path: Path) -> AsyncIterator[AgoraHarness]:
         yield harness
         harness.check_alive()
     finally:
-        await harness.close()
-    assert not harness.emu.unknown_routes, f"unknown routes: {harness.emu.unknown_routes}"
-    errors = harness.unexpected_errors()
-    assert not errors, f"the bot logged errors: {errors}"
+        await harness.close()  # fails on errors, unknown routes, refused request bodies

@@ -1,9 +1,10 @@
 """End-to-end harness: the real Agora bot, in-process, against the local Discord emulator.
 
-`AgoraHarness` owns an emulator, a real SQLite file and the bot. It fails the test on any
-ERROR log record (unless the test declares it expects one), on a dead bot task, and on any
-route the emulator does not know. `restart()` stops the bot and starts a new one on the same
-database and emulator, as a process restart would.
+`AgoraHarness` owns an emulator, a real SQLite file and the bot. `close()` fails the test on any
+ERROR log record (unless the test declares it expects one), on any route the emulator does not
+know and on any request body that Discord's OpenAPI description refuses; `check_alive()` fails it
+on a dead bot task. `restart()` stops the bot and starts a new one on the same database and
+emulator, as a process restart would.
 """
 
 from __future__ import annotations
@@ -39,10 +40,12 @@ class ErrorRecords(logging.Handler):
 
 
 class AgoraHarness:
-    def __init__(self, tmp_path: Path, **settings: Any) -> None:
+    def __init__(self, tmp_path: Path, *, validate_requests: bool = True, **settings: Any) -> None:
+        """``settings`` override the bot's settings; ``validate_requests=False`` spares the
+        emulator checking request bodies (benchmarks: the check shares the bot's loop)."""
         self.tmp_path = tmp_path
         self.db_path = tmp_path / "agora.db"
-        self.emu = DiscordEmulator()
+        self.emu = DiscordEmulator(validate_requests=validate_requests)
         self.settings_overrides = settings
         self.bot: AgoraBot | None = None
         self.db: Database | None = None
@@ -109,12 +112,16 @@ class AgoraHarness:
         await self.stop_bot()
         return await self.start_bot(**bot_options)
 
-    async def close(self) -> None:
+    async def close(self, *, check: bool = True) -> None:
+        """Stop the bot and the emulator; then fail on anything :meth:`problems` lists (unless
+        ``check`` is false: a benchmark reports problems instead)."""
         try:
             await self.stop_bot()
         finally:
             await self.emu.stop()
             logging.getLogger().removeHandler(self.errors)
+        if check:
+            self.assert_clean()
 
     # -- checks ---------------------------------------------------------------------------
 
@@ -133,6 +140,15 @@ class AgoraHarness:
             if not any(p.search(text) for p in self.expected_errors):
                 found.append(text)
         return found
+
+    def problems(self) -> list[str]:
+        """Unknown routes, refused request bodies, unexpected ERROR records."""
+        errors = [f"logged an error: {text}" for text in self.unexpected_errors()]
+        return self.emu.problems() + errors
+
+    def assert_clean(self) -> None:
+        problems = self.problems()
+        assert not problems, "the bot misbehaved:\n" + "\n".join(problems)
 
     # -- conveniences ---------------------------------------------------------------------
 
@@ -184,6 +200,19 @@ def response_text(interaction: EmulatedInteraction) -> str:
     """The content and embed text of an interaction's message, for assertions."""
     message = interaction.message or {}
     return message_text(message)
+
+
+def reply_text(interaction: EmulatedInteraction) -> str:
+    """The text of an interaction's answer: the callback's message, the message it made or
+    updated, or else its first follow-up."""
+    data = (interaction.callback or {}).get("data") or {}
+    if data.get("content") or data.get("embeds"):
+        return message_text(data)
+    message = interaction.message
+    if message is not None and message_text(message):
+        return message_text(message)
+    followups = interaction.followups
+    return message_text(followups[0]) if followups else ""
 
 
 def message_text(message: dict[str, Any]) -> str:

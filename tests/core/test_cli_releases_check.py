@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from pathlib import Path
 
+from tests.core.cli import run_agora
 from tests.fakes.feeds import FeedServer, atom_feed
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 async def run_check(source: str, cwd: Path, **env: str) -> tuple[int, str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "AGORA_"))}
-    clean.update(env, PYTHONPATH=str(ROOT), AGORA_DATABASE=str(cwd / "unused.db"))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "releases",
-        "check",
-        source,
-        env=clean,
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    env["AGORA_DATABASE"] = str(cwd / "unused.db")
+    return await run_agora("releases", "check", source, cwd=cwd, env=env)
 
 
 async def test_check_prints_github_releases_without_a_token(tmp_path: Path) -> None:

@@ -79,17 +79,20 @@ async def test_transaction_rolls_back_on_error(db: Database) -> None:
 async def test_backup_while_writing(db: Database, tmp_path: Path) -> None:
     await db.migrate()
     stop = asyncio.Event()
+    some_written = asyncio.Event()
 
     async def writer() -> int:
         written = 0
         while not stop.is_set():
             await db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (f"k{written}", "v"))
             written += 1
+            if written == 10:
+                some_written.set()
             await asyncio.sleep(0)
         return written
 
     task = asyncio.create_task(writer())
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(some_written.wait(), timeout=30)  # the backup starts mid-writing
     target = tmp_path / "backups" / "copy.db"
     await db.backup(target)
     stop.set()

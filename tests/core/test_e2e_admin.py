@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot import client
 from tests.harness import TEST_TOKEN, AgoraHarness, response_text
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.resilience.process import BotProcess
 
 
 async def test_about_answers(agora: AgoraHarness) -> None:
@@ -115,11 +110,8 @@ async def test_server_that_removed_the_bot_while_offline_starts_its_retention(
     await agora.running_bot.guild_repo.ensure(gone)
     await agora.restart()
     repo = agora.running_bot.guild_repo
-    for _ in range(100):  # on_ready runs right after the bot is ready
-        if await repo.left_before(gone) is not None:
-            break
-        await asyncio.sleep(0.02)
-    assert await repo.left_before(gone) is not None
+    # on_ready runs right after the bot is ready.
+    await agora.wait_for(lambda: repo.left_before(gone))
     for guild in agora.guilds:
         assert await agora.running_bot.guild_repo.left_before(guild.id) is None
 
@@ -201,40 +193,17 @@ async def test_real_process_against_the_emulator(tmp_path: Path) -> None:
     """`python -m bot` configured only through the environment; SIGTERM ends it with 0."""
     harness = AgoraHarness(tmp_path)
     await harness.start_emulator(guild_count=1)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "AGORA_"))}
-    env.update(
-        DISCORD_TOKEN=TEST_TOKEN,
-        AGORA_DATABASE=str(tmp_path / "proc.db"),
-        DISCORD_API_BASE=harness.emu.api_base,
-        DISCORD_GATEWAY_URL=harness.emu.gateway_url,
-        PYTHONPATH=str(ROOT),
-    )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        env=env,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    bot = BotProcess(harness.emu, tmp_path)
     try:
-        await harness.emu.wait_for(lambda: harness.emu.command_syncs, timeout=30)
-        await harness.emu.wait_until_connected(timeout=30)
-        await asyncio.sleep(0.5)  # GUILD_CREATE settles
-        interaction = await harness.emu.slash(harness.guild.id, harness.member, "about")
-        await interaction.response(timeout=10)
-        assert "Version" in response_text(interaction)
-        process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
-        assert process.returncode == 0, stderr.decode()
-        log = stderr.decode()
+        await bot.start(harness.guild, harness.member)  # until it answers /about
+        assert harness.emu.command_syncs
+        assert await bot.terminate() == 0, bot.log_text()
+        log = bot.log_text()
         assert "stopped cleanly" in log
         assert TEST_TOKEN not in log
         assert " ERROR " not in log and "Traceback" not in log, log
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        if bot.process is not None and bot.process.returncode is None:
+            await bot.kill()
         await harness.close()
-    assert (tmp_path / "proc.db").exists()
+    assert bot.db_path.exists()

@@ -17,7 +17,7 @@ from .server import DiscordEmulator
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    emu = DiscordEmulator(port=args.port, token=args.token)
+    emu = DiscordEmulator(port=args.port, token=args.token, validate_requests=not args.no_validate)
     await emu.start()
     guilds = []
     for index in range(args.guilds):
@@ -58,6 +58,12 @@ def main() -> None:
     parser.add_argument("--token", help="accept only this bot token")
     parser.add_argument("--guilds", type=int, default=1)
     parser.add_argument("--members", type=int, default=2)
+    parser.add_argument(
+        "--no-validate",
+        action="store_true",
+        help="do not check request bodies against Discord's OpenAPI description (its "
+        "refusals are logged as warnings otherwise)",
+    )
     asyncio.run(_serve(parser.parse_args()))
 
 

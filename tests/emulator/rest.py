@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,8 @@ from .wire import Handler, Reply, Req, compile_route, json_response, ratelimit_h
 
 if TYPE_CHECKING:
     from .server import DiscordEmulator
+
+log = logging.getLogger(__name__)
 
 
 class RestApi:
@@ -97,6 +100,7 @@ class RestApi:
         except ApiError as exc:
             record.status = exc.status
             return json_response(exc.body(), exc.status)
+        self._check_against_spec(record, multipart=request.content_type.startswith("multipart/"))
         route_name = path
         handler: Handler | None = None
         for route_method, regex, pattern, candidate in self.routes:
@@ -137,6 +141,15 @@ class RestApi:
         if reply.body is None:
             return web.Response(status=204, headers=headers)
         return json_response(reply.body, reply.status, headers)
+
+    def _check_against_spec(self, record: RecordedRequest, *, multipart: bool) -> None:
+        openapi = self.emu.openapi
+        if openapi is None:
+            return
+        violations = openapi.check(record.method, record.path, record.json, multipart=multipart)
+        for violation in violations:
+            log.warning("refused by Discord's API description: %s", violation)
+        self.emu.spec_violations.extend(violations)
 
     def _fault_response(self, fault: Fault, route_name: str) -> web.Response:
         headers = ratelimit_headers(route_name, remaining=0)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -25,6 +26,7 @@ from .models import (
     Snowflakes,
     User,
 )
+from .openapi import OpenApi, Violation, discord_api
 
 T = TypeVar("T")
 
@@ -73,6 +75,7 @@ class EmulatorState:
         shard_count: int = 1,
         interaction_deadline: float | None = 3.0,
         nonce_ttl: float = 300.0,
+        validate_requests: bool = True,
     ) -> None:
         if host not in ("127.0.0.1", "::1"):
             raise ValueError("the emulator only listens on loopback (127.0.0.1 or ::1)")
@@ -97,6 +100,10 @@ class EmulatorState:
         self.poll_voters: dict[int, dict[int, set[int]]] = {}
         self.requests: list[RecordedRequest] = []
         self.unknown_routes: list[tuple[str, str]] = []
+        #: Every request body is checked against Discord's OpenAPI description (see
+        #: :mod:`tests.emulator.openapi`); what it refuses is recorded here.
+        self.openapi: OpenApi | None = discord_api() if validate_requests else None
+        self.spec_violations: list[Violation] = []
         self.command_syncs: list[tuple[int | None, list[JSON]]] = []
         self.commands: dict[int | None, list[JSON]] = {}
         self._command_ids: dict[tuple[int | None, int, str], int] = {}
@@ -137,6 +144,13 @@ class EmulatorState:
     def resume_count(self) -> int:
         return self.gateway.resume_count
 
+    def problems(self) -> list[str]:
+        """What the client did that Discord would refuse: routes Discord does not have,
+        request bodies its API description refuses. A test fails on any."""
+        return [f"unknown route: {method} {path}" for method, path in self.unknown_routes] + [
+            f"refused by Discord's API description: {v}" for v in self.spec_violations
+        ]
+
     # -- waiting -----------------------------------------------------------------------------
     def notify(self) -> None:
         """Wake everything waiting in :meth:`wait_for`."""
@@ -145,15 +159,21 @@ class EmulatorState:
 
     async def wait_for(
         self,
-        predicate: Callable[[], T | None | bool],
+        predicate: Callable[[], T | None | bool] | Callable[[], Awaitable[T | None | bool]],
         timeout: float = 5.0,  # noqa: ASYNC109
         what: str = "",
     ) -> T:
-        """Wait until ``predicate()`` is truthy and return its value."""
+        """Wait until ``predicate()`` is truthy and return its value.
+
+        ``predicate`` may be a coroutine function (a database query, say); it is checked again
+        whenever the emulator sees something happen, and at least every 50 ms.
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
             value = predicate()
+            if inspect.isawaitable(value):
+                value = await value
             if value:
                 return value  # type: ignore[return-value]
             remaining = deadline - loop.time()

@@ -3,7 +3,6 @@ interaction callbacks and on message edits. Correctness only: nothing lost, noth
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -37,10 +36,9 @@ async def create_poll(agora: AgoraHarness, options: int, *, multiple: int = 1) -
     poll_id = poll_id_of(created.message)
     db = agora.running_bot.db
     # The bot stores the message id right after answering.
-    for _ in range(500):
-        if await db.fetch_value("SELECT message_id FROM polls WHERE id = ?", (poll_id,)):
-            break
-        await asyncio.sleep(0.01)
+    await agora.wait_for(
+        lambda: db.fetch_value("SELECT message_id FROM polls WHERE id = ?", (poll_id,))
+    )
     return created.message
 
 

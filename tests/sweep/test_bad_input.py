@@ -1,8 +1,9 @@
 """Bad input sweep: hypothesis over every synced slash command's arguments.
 
-The commands are read from what the bot synced (`emu.command_syncs`), so a new command or
-option is swept without touching this file. One bot serves the whole module: it runs on an
-event loop in a thread, and hypothesis drives plain synchronous tests against it.
+The commands are read from the bot's command tree (`bot.tree`, every extension loaded) when the
+tests are collected: one test per command, so a new command or option is swept without touching
+this file, and one command's failure hides no other's. One bot serves the whole module: it runs
+on an event loop in a thread, and hypothesis drives plain synchronous tests against it.
 
 For every generated input, as a manager and as a plain member:
 - the Discord client would refuse it (lengths, ranges, choices, a command hidden by its default
@@ -28,30 +29,26 @@ from hypothesis import strategies as st
 
 from bot.community import GuildSettings
 from bot.settings import Settings
-from tests.emulator.interactions import (
-    BOOLEAN,
-    CHANNEL,
-    INTEGER,
-    MENTIONABLE,
-    NUMBER,
-    ROLE,
-    STRING,
-    SUB_COMMAND,
-    SUB_COMMAND_GROUP,
-    USER,
-)
 from tests.fakes.feeds import FeedServer
 from tests.fakes.hub import FakeHub
-from tests.harness import AgoraHarness
-from tests.sweep._support import (
-    JSON,
+from tests.harness import AgoraHarness, reply_text
+from tests.sweep.inputs import (
+    Leaf,
+    Targets,
+    hostile_strings,
+    leaves_of,
+    text_strategy,
+    tree_commands,
+    value_strategy,
+)
+from tests.sweep.support import (
     LoopThread,
     RefusalRecorder,
     pinging,
-    reply_text,
     settled,
     short_radar_limits,
     snapshot,
+    stop_background_work,
     wait_stored,
 )
 
@@ -67,14 +64,12 @@ CONFIGURATION = {
     "stance statement remove",
     "stance purge",
 }
-DISCORD_INT = 2**53  # Discord's integer options range over ±2^53
+#: Every command of the bot, from its command tree, read once when the tests are collected.
+LEAVES = leaves_of(tree_commands())
 
 
-@dataclasses.dataclass(frozen=True)
-class Leaf:
-    path: str
-    options: tuple[JSON, ...]
-    manager_only: bool
+def ids(leaves: list[Leaf]) -> list[str]:
+    return [leaf.path.replace(" ", "-") for leaf in leaves]
 
 
 @dataclasses.dataclass
@@ -82,174 +77,12 @@ class Sweep:
     lt: LoopThread
     h: AgoraHarness
     refusals: RefusalRecorder
-    leaves: list[Leaf]
-    roles: list[int]
-    channels: list[int]
-    users: list[int]
-    hostile: list[str]
-    exercised: set[str] = dataclasses.field(default_factory=set)
+    targets: Targets
+    synced: dict[str, Leaf]  # path -> the command as the bot synced it
 
     @property
     def guild_id(self) -> int:
         return self.h.guild.id
-
-
-def leaves_of(commands: list[JSON]) -> list[Leaf]:
-    out: list[Leaf] = []
-
-    def walk(node: JSON, path: list[str], manager_only: bool) -> None:
-        options = node.get("options") or []
-        subs = [o for o in options if o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)]
-        if not subs:
-            out.append(Leaf(" ".join(path), tuple(options), manager_only))
-        for sub in subs:
-            walk(sub, [*path, sub["name"]], manager_only)
-
-    for command in commands:
-        if int(command.get("type", 1)) == 1:
-            walk(command, [command["name"]], command.get("default_member_permissions") is not None)
-    return out
-
-
-def hostile_strings(guild_id: int, role: int, member: int, channel: int) -> list[str]:
-    return [
-        "",
-        " ",
-        "\n\n\t",
-        "\u200b",
-        "\u200b" * 40,
-        "\u200d\u2060\ufeff",
-        "\u202eevil\u202c",
-        "𝕳𝖊𝖑𝖑𝖔 🎉 中文 العربية עברית",
-        "é" * 300,
-        "x" * 2001,
-        "word " * 130,
-        "**bold** __under__ ~~strike~~ ||spoiler|| `code` ```py\nprint(1)\n```",
-        "> quote\n# Heading\n- list\n[link](https://evil.example/x)",
-        "@everyone",
-        "@here",
-        "@everyone @here hello",
-        f"<@{member}>",
-        f"<@!{member}>",
-        "<@123456789012345678>",
-        f"<@&{role}>",
-        f"<@&{guild_id}>",
-        "<@&123456789012345678>",
-        f"<#{channel}>",
-        str(role),
-        str(guild_id),
-        "http://127.0.0.1/feed",
-        "http://127.0.0.1:1/feed.atom",
-        "feed:http://169.254.169.254/latest/meta-data/",
-        "http://169.254.169.254/latest/meta-data/",
-        "http://[::1]/feed",
-        "feed:http://[::1]:8080/",
-        "http://localhost/",
-        "http://10.0.0.1/rss",
-        "file:///etc/passwd",
-        "feed:gopher://127.0.0.1/",
-        "hf:../../etc",
-        "hf:",
-        "github:a/b/../../c",
-        "github:",
-        "(a+)+$",
-        "^(([a-z])+.)+[A-Z]([a-z])+$",
-        "(.*a){25}",
-        "include:(a+)+$",
-        "include:" + "*" * 200 + "a exclude:[",
-        "min_params:-1B license:???",
-        "min_params:999999999999999999999B",
-        "0m",
-        "999d",
-        "-1h",
-        "1m",
-        "30d",
-        "31d",
-        "32d",
-        "33d",
-        "0h",
-        "1.5h",
-        "1e9m",
-        "٣h",
-        "２h",
-        "99999999999999999999999h",
-        "0",
-        "-1",
-        "366",
-        "NaN",
-        "inf",
-        "none",
-        "None",
-        "off",
-        "on",
-        "fri 18:00",
-        "fri 25:99",
-        "someday 18:00",
-        "'; DROP TABLE polls; --",
-        "%s %d {0} {}",
-        "a\x00b",
-        "a|b",
-        "|",
-        "||||",
-        "yes|no|" * 20,
-        "|".join(f"opt{n}" for n in range(26)),
-        "|".join("o" * 81 for _ in range(3)),
-        "a|a|a",
-        # Plausible values too, so that some inputs succeed and data exists to protect.
-        "Should open weights be the default?",
-        "Open weights should be the default for frontier models",
-        "yes|no",
-        "share|safeguard|undecided",
-        "2h",
-        "3d",
-        "hf:org",
-        "github:huggingface/transformers",
-        "include:llama* min_params:7B",
-        "openness",
-        "7d",
-        "1",
-        "2",
-    ]
-
-
-def text_strategy(hostile: list[str]) -> st.SearchStrategy[str]:
-    fragment = st.one_of(st.sampled_from(hostile), st.text(max_size=20))
-    return st.one_of(
-        st.sampled_from(hostile),
-        st.text(max_size=80),
-        st.lists(fragment, min_size=1, max_size=4).map("".join),
-        st.lists(fragment, min_size=2, max_size=30).map("|".join),
-        st.integers(0, 2100).map(lambda n: "y" * n),
-    )
-
-
-def value_strategy(sw: Sweep, option: JSON) -> st.SearchStrategy[Any]:
-    kind = int(option["type"])
-    choices = [c["value"] for c in option.get("choices") or []]
-    if choices:
-        wrong: Any = "not-a-choice" if kind == STRING else 99
-        return st.sampled_from([*choices, wrong])
-    if kind == STRING:
-        return text_strategy(sw.hostile)
-    if kind in (INTEGER, NUMBER):
-        low, high = option.get("min_value"), option.get("max_value")
-        edges = [0, -1, 1, 2, 3, 2**31, DISCORD_INT, -DISCORD_INT]
-        edges += [v + d for v in (low, high) if v is not None for d in (-1, 0, 1)]
-        ints = st.one_of(st.sampled_from(edges), st.integers(-5, 40))
-        if kind == NUMBER:
-            return st.one_of(ints.map(float), st.floats(-1e6, 1e6, allow_nan=False))
-        return ints
-    if kind == BOOLEAN:
-        return st.booleans()
-    if kind == USER:
-        return st.sampled_from(sw.users)
-    if kind == CHANNEL:
-        return st.sampled_from(sw.channels)
-    if kind == ROLE:
-        return st.sampled_from(sw.roles)
-    if kind == MENTIONABLE:
-        return st.sampled_from(sw.users + sw.roles)
-    raise AssertionError(f"option type {kind} of {option['name']!r} is not swept yet")
 
 
 @pytest.fixture(scope="module")
@@ -257,70 +90,59 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sweep]:
     lt = LoopThread()
     hub, feeds = FakeHub(), FeedServer(hang_seconds=3.0)
     path: Path = tmp_path_factory.mktemp("sweep")
+    h = AgoraHarness(
+        path,
+        agora_release_poll_seconds=3600,
+        agora_allow_private_urls=False,  # as in production
+    )
+
+    async def start() -> None:
+        await hub.start()
+        await feeds.start()
+        h.settings_overrides.update(hf_endpoint=hub.url, agora_github_base=feeds.url)
+        await h.start_emulator(guild_count=1)
+        h.emu.add_role(h.guild.id, "watchers")
+        h.emu.add_channel(h.guild.id, "releases")
+        bot = await h.start_bot()
+        await stop_background_work(bot)
+        await h.wait_for(lambda: bot.get_guild(h.guild.id) is not None)
+        await seed(h)
+
+    async def stop() -> None:
+        try:
+            await h.close()  # fails on errors, unknown routes, refused request bodies
+        finally:
+            await hub.stop()
+            await feeds.stop()
+
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(Settings, "radar_config", short_radar_limits(Settings.radar_config))
-
-        async def start() -> AgoraHarness:
-            await hub.start()
-            await feeds.start()
-            h = AgoraHarness(
-                path,
-                hf_endpoint=hub.url,
-                agora_github_base=feeds.url,
-                agora_release_poll_seconds=3600,
-                agora_allow_private_urls=False,  # as in production
-            )
-            await h.start_emulator(guild_count=1)
-            h.emu.add_role(h.guild.id, "watchers")
-            h.emu.add_channel(h.guild.id, "releases")
-            bot = await h.start_bot()
-            # Only what the members do may change data: stop the background loops.
-            for cog_name, loop_name in (
-                ("Debates", "deadlines"),
-                ("Releases", "radar_loop"),
-                ("Stances", "retention_loop"),
-            ):
-                cog = bot.get_cog(cog_name)
-                if cog is not None:
-                    getattr(cog, loop_name).cancel()
-            await h.wait_for(lambda: bot.get_guild(h.guild.id) is not None)
-            await seed(h)
-            return h
-
-        h = lt.run(start())
-        guild = h.guild
-        sw = Sweep(
-            lt=lt,
-            h=h,
-            refusals=RefusalRecorder(h.running_bot),
-            leaves=leaves_of(h.emu.command_syncs[-1][1]),
-            roles=list(guild.roles),
-            channels=list(guild.channels),
-            users=list(guild.members),
-            hostile=hostile_strings(
-                guild.id,
-                next(r for r in guild.roles if r != guild.id),
-                h.member,
-                guild.general_id,
-            ),
-        )
         try:
-            yield sw
+            lt.run(start())
+            guild = h.guild
+            yield Sweep(
+                lt=lt,
+                h=h,
+                refusals=RefusalRecorder(h.running_bot),
+                targets=Targets(
+                    roles=list(guild.roles),
+                    channels=list(guild.channels),
+                    users=list(guild.members),
+                    hostile=hostile_strings(
+                        guild.id,
+                        next(r for r in guild.roles if r != guild.id),
+                        h.member,
+                        guild.general_id,
+                    ),
+                ),
+                synced={leaf.path: leaf for leaf in leaves_of(h.emu.command_syncs[-1][1])},
+            )
             h.check_alive()
         finally:
-
-            async def stop() -> None:
-                try:
-                    await h.close()
-                finally:
-                    await hub.stop()
-                    await feeds.stop()
-
-            lt.run(stop())
-            lt.stop()
-    assert not h.emu.unknown_routes, f"unknown routes: {h.emu.unknown_routes}"
-    errors = h.unexpected_errors()
-    assert not errors, f"the bot logged errors: {errors}"
+            try:
+                lt.run(stop())
+            finally:
+                lt.stop()
 
 
 async def seed(h: AgoraHarness) -> None:
@@ -403,8 +225,17 @@ def sweep_settings(examples: int) -> settings:
     )
 
 
-def command_check(sw: Sweep, leaf: Leaf, outcomes: dict[str, set[str]]) -> Any:
+def test_the_sweep_covers_every_synced_command(sweep: Sweep) -> None:
+    assert len(LEAVES) >= 30, [leaf.path for leaf in LEAVES]
+    assert {leaf.path: leaf for leaf in LEAVES} == sweep.synced
+
+
+@pytest.mark.parametrize("leaf", LEAVES, ids=ids(LEAVES))
+def test_command_survives_bad_input(sweep: Sweep, leaf: Leaf) -> None:
+    sw = sweep
+    leaf = sw.synced[leaf.path]
     users = [sw.h.manager, sw.h.member]
+    outcomes: set[str] = set()
 
     @sweep_settings(EXAMPLES_PER_COMMAND)
     @given(data=st.data())
@@ -414,38 +245,30 @@ def command_check(sw: Sweep, leaf: Leaf, outcomes: dict[str, set[str]]) -> Any:
         for option in leaf.options:
             if option.get("required") or data.draw(st.booleans(), label=option["name"]):
                 options[option["name"]] = data.draw(
-                    value_strategy(sw, option), label=option["name"]
+                    value_strategy(sw.targets, option), label=option["name"]
                 )
-        outcome = sw.lt.run(invoke(sw, leaf, options, user))
-        outcomes.setdefault(leaf.path, set()).add(outcome)
+        outcomes.add(sw.lt.run(invoke(sw, leaf, options, user)))
 
-    return check
+    check()
+    # Inputs got through to the bot, not only ones the client refuses.
+    assert outcomes != {"refused by the Discord client"}, f"no input reached /{leaf.path}"
 
 
-def autocomplete_check(sw: Sweep, leaf: Leaf, focusable: list[JSON]) -> Any:
+AUTOCOMPLETED = [leaf for leaf in LEAVES if leaf.focusable]
+
+
+@pytest.mark.parametrize("leaf", AUTOCOMPLETED, ids=ids(AUTOCOMPLETED))
+def test_autocomplete_survives_bad_input(sweep: Sweep, leaf: Leaf) -> None:
+    sw = sweep
+    leaf = sw.synced[leaf.path]
     users = [sw.h.manager, sw.h.member]
 
     @sweep_settings(EXAMPLES_PER_AUTOCOMPLETE)
     @given(data=st.data())
     def check(data: st.DataObject) -> None:
-        option = data.draw(st.sampled_from(focusable), label="focused")
-        typed = data.draw(text_strategy(sw.hostile), label="typed")
+        option = data.draw(st.sampled_from(leaf.focusable), label="focused")
+        typed = data.draw(text_strategy(sw.targets.hostile), label="typed")
         user = data.draw(st.sampled_from(users), label="user")
         sw.lt.run(complete(sw, leaf, option["name"], typed, user))
 
-    return check
-
-
-def test_every_command_survives_bad_input(sweep: Sweep) -> None:
-    sw = sweep
-    assert len(sw.leaves) >= 30, [leaf.path for leaf in sw.leaves]
-    outcomes: dict[str, set[str]] = {}
-    for leaf in sw.leaves:
-        command_check(sw, leaf, outcomes)()
-        focusable = [o for o in leaf.options if o.get("autocomplete")]
-        if focusable:
-            autocomplete_check(sw, leaf, focusable)()
-    # Every command got inputs through to the bot, not only ones the client refuses.
-    unreached = [p for p, seen in outcomes.items() if seen == {"refused by the Discord client"}]
-    assert not unreached, f"no generated input reached the bot for {unreached}"
-    assert set(outcomes) == {leaf.path for leaf in sw.leaves}
+    check()

@@ -1,5 +1,5 @@
 """Helpers of the sweeps: a bot on its own event loop thread, database snapshots, pings,
-forged component clicks."""
+forged component clicks, the background work stopped, the release radar run on demand."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
 import discord
+from discord.ext.tasks import Loop
 
+from bot.client import AgoraBot
 from bot.database import Database
 from bot.releases import RadarConfig
 from bot.settings import Settings
@@ -109,15 +111,34 @@ async def settled(h: AgoraHarness, interaction: EmulatedInteraction) -> None:
 async def wait_stored(h: AgoraHarness) -> None:
     """Polls and debates the bot posted have their message ids stored (done after replying)."""
     db = h.running_bot.db
-    for _ in range(1000):
+
+    async def stored() -> bool:
         pending = await db.fetch_value(
             "SELECT (SELECT count(*) FROM polls WHERE message_id IS NULL) + "
             "(SELECT count(*) FROM debates WHERE message_id IS NULL)"
         )
-        if not pending:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the bot never stored its poll or debate messages")
+        return not pending
+
+    await h.wait_for(stored, within=10)
+
+
+async def stop_background_work(bot: AgoraBot) -> None:
+    """Stop every background job and loop, whichever feature runs it: in a sweep, only what
+    the members do may change data."""
+    await bot.jobs.stop_all()
+    for cog in bot.cogs.values():  # loops still declared on a cog (`discord.ext.tasks`)
+        names = {n for k in type(cog).__mro__ for n, v in vars(k).items() if isinstance(v, Loop)}
+        for name in names:
+            getattr(cog, name).cancel()
+
+
+def releases_radar(bot: AgoraBot) -> Any:
+    """What runs release radar cycles (`run_cycle_once`) and holds the radar's repository.
+
+    The only feature object the sweeps reach. The releases feature is being restructured:
+    once its service is registered, this becomes `bot.registry.require(<its service class>)`.
+    """
+    return bot.get_cog("Releases")
 
 
 async def forge_click(
@@ -151,16 +172,3 @@ async def forge_click(
         interaction = await h.emu.select(guild_id, user_id, message_id, custom_id, values)
     await interaction.response(timeout=15)
     return interaction
-
-
-def reply_text(interaction: EmulatedInteraction) -> str:
-    from tests.harness import message_text
-
-    data = (interaction.callback or {}).get("data") or {}
-    if data.get("content") or data.get("embeds"):
-        return message_text(data)
-    message = interaction.message
-    if message is not None and message_text(message):
-        return message_text(message)
-    followups = interaction.followups
-    return message_text(followups[0]) if followups else ""
