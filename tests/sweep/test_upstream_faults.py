@@ -18,9 +18,11 @@ import pytest
 from aiohttp import web
 
 from bot.settings import Settings
+from cogs.releases.delivery import ReleaseDelivery
 from tests.fakes.feeds import Fault, FeedServer, atom_feed
 from tests.fakes.hub import FakeHub
 from tests.harness import AgoraHarness, message_text
+from tests.releases.helpers import radar_of
 from tests.sweep._support import pinging, settled, short_radar_limits
 
 FEED_FAULTS: tuple[Fault, ...] = ("429", "500", "hang", "garbage", "huge")
@@ -49,8 +51,8 @@ class Env:
     channel: int
 
     @property
-    def cog(self) -> Any:
-        return self.h.running_bot.get_cog("Releases")
+    def radar(self) -> ReleaseDelivery:
+        return radar_of(self.h.running_bot)
 
     def posts(self) -> list[dict[str, Any]]:
         bot_id = self.h.emu.bot.id
@@ -129,7 +131,7 @@ async def test_feed_and_hub_faults_during_a_cycle(env: Env) -> None:
         )
         await settled(h, follow)
         assert "Now following" in message_text(follow.followups[0]), source
-    baseline = await env.cog.run_cycle_once()
+    baseline = await env.radar.run_cycle_once()
     assert sorted(baseline.fetched) == sorted(sources.values()) and baseline.queued == 0
 
     # Faults everywhere but /ok.atom, which has a new entry; the Hub hangs.
@@ -137,7 +139,7 @@ async def test_feed_and_hub_faults_during_a_cycle(env: Env) -> None:
     for kind in FEED_FAULTS:
         feeds.fault(f"/{kind}.atom", kind)
     hub.hang(5)
-    cycle = asyncio.create_task(env.cog.run_cycle_once())
+    cycle = asyncio.create_task(env.radar.run_cycle_once())
     rounds = await commands_while(env, cycle)
     report = await cycle
     hub.hang(0)
@@ -157,10 +159,10 @@ async def test_feed_and_hub_faults_during_a_cycle(env: Env) -> None:
     counts = {k: feeds.requests[f"/{k}.atom"] for k in FEED_FAULTS}
     hub_requests = hub.total_requests
     for name in (*FEED_FAULTS, "hf"):
-        status = await env.cog.repo.source_status(sources[name])
+        status = await env.radar.outbox.source_status(sources[name])
         assert status is not None and status.failures == 1 and status.next_attempt_at > 0
         assert not status.paused
-    again = await env.cog.run_cycle_once()
+    again = await env.radar.run_cycle_once()
     assert again.fetched == [sources["ok"]] and again.failed == {}
     assert {k: feeds.requests[f"/{k}.atom"] for k in FEED_FAULTS} == counts
     assert hub.total_requests == hub_requests
@@ -175,14 +177,14 @@ async def test_feed_and_hub_faults_during_a_cycle(env: Env) -> None:
         lambda: setattr(hub, "huge_pending", 1),
     ):
         inject()
-        cycle = asyncio.create_task(env.cog.run_cycle_once(ignore_backoff=True))
+        cycle = asyncio.create_task(env.radar.run_cycle_once(ignore_backoff=True))
         await commands_while(env, cycle)
         report = await cycle
         kinds.append(report.failed.get(sources["hf"]))
         assert sources["ok"] in report.fetched, "the healthy source is still fetched"
     assert kinds[:3] == ["rate_limited", "server_error", "malformed"]
     assert kinds[3] in ("malformed", "too_large"), kinds
-    status = await env.cog.repo.source_status(sources["hf"])
+    status = await env.radar.outbox.source_status(sources["hf"])
     assert status is not None and status.failures == 5 and status.paused
     assert not any("org/new" in message_text(p) for p in env.posts())
     [notice] = [p for p in env.posts() if "paused" in p["content"]]
@@ -193,7 +195,7 @@ async def test_feed_and_hub_faults_during_a_cycle(env: Env) -> None:
     # Healthy again: the Hub's new model is announced once, the feeds' new entries too.
     for kind in FEED_FAULTS:
         feeds.set_feed(f"/{kind}.atom", atom_feed([entry(1), entry(3)]))
-    recovered = await env.cog.run_cycle_once(ignore_backoff=True)
+    recovered = await env.radar.run_cycle_once(ignore_backoff=True)
     assert not recovered.failed, recovered.failed
     titles = [message_text(p).splitlines()[0] for p in env.posts()]
     assert titles.count("Post 2") == 1 and titles.count("Post 3") == len(FEED_FAULTS)
