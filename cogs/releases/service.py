@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import discord
 from discord import app_commands
 
+from bot import limits
 from bot.checks import require_manager
 from bot.errors import UserFacingError, ensure_same_community
 from bot.features import FeatureRegistry
@@ -138,8 +139,13 @@ class ReleaseService:
     async def source_choices(self, guild_id: int, typed: str) -> list[app_commands.Choice[str]]:
         """The sources this community follows (at most 25; keys over 100 characters are
         typed rather than picked, as Discord caps a choice at 100)."""
-        keys = await self.subscriptions.guild_source_keys(guild_id, typed.strip()[:100], 25)
-        return [app_commands.Choice(name=k, value=k) for k in keys if len(k) <= 100][:25]
+        keys = await self.subscriptions.guild_source_keys(
+            guild_id, typed.strip()[: limits.CHOICE_NAME], limits.CHOICES
+        )
+        choices = [
+            app_commands.Choice(name=k, value=k) for k in keys if len(k) <= limits.CHOICE_NAME
+        ]
+        return choices[: limits.CHOICES]
 
     # -- what was and would be announced --------------------------------------------------
 
