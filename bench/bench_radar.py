@@ -5,7 +5,7 @@ The bot (every cog, real SQLite file, real discord.py) runs in this process; the
 ``releases.atom`` and 20 plain Atom feeds) run in a child process (``bench/_radar_servers.py``),
 so ``time.process_time()`` here is the bot's CPU time alone (its worker threads included).
 
-Subscriptions are written with ``ReleaseRepository.follow``: community i follows source i mod 50,
+Subscriptions are written with ``SubscriptionRepository.follow``: community i follows source i mod 50,
 and every 4th community also follows source (i + 25) mod 50: 12,500 subscriptions, 250 per
 source. A first cycle records the baselines (it announces nothing). Then every source publishes
 one release and the measured cycle runs: one fetch per source (counted at the fake servers:
@@ -34,10 +34,10 @@ import discord
 from bench.loopwatch import LoopWatch
 from bot.client import AgoraBot, redirect_discord
 from bot.database import Database
-from bot.repositories.releases import ReleaseRepository
+from bot.repositories.release_subscriptions import SubscriptionRepository
 from bot.settings import Settings
-from cogs.releases._cog import ReleasesCog
 from tests.harness import TEST_TOKEN
+from tests.releases.helpers import radar_of
 
 COMMUNITIES = 10_000
 HF, GITHUB, FEEDS = 10, 20, 20
@@ -118,7 +118,7 @@ class Servers:
 
 
 async def follow_all(db: Database, channels: list[list[int]], sources: list[str]) -> int:
-    repo = ReleaseRepository(db)
+    repo = SubscriptionRepository(db)
     count = 0
     for i, (guild_id, channel_id) in enumerate(channels):
         chosen = [sources[i % len(sources)]]
@@ -153,7 +153,7 @@ async def main() -> None:
             print(
                 f"{subscriptions:,} subscriptions of {COMMUNITIES:,} communities to "
                 f"{len(world['sources'])} sources ({HF} Hub organisations, {GITHUB} GitHub "
-                f"repositories, {FEEDS} Atom feeds), written with ReleaseRepository.follow in "
+                f"repositories, {FEEDS} Atom feeds), written with SubscriptionRepository.follow in "
                 f"{time.perf_counter() - started:.1f} s"
             )
             redirect_discord(world["api_base"], world["gateway_url"])
@@ -182,10 +182,9 @@ async def main() -> None:
                 f"bot ready with {len(bot.guilds):,} communities in "
                 f"{time.perf_counter() - started:.1f} s"
             )
-            cog = bot.get_cog("Releases")
-            assert isinstance(cog, ReleasesCog)
+            radar = radar_of(bot)
             drain: dict[str, float] = {}
-            original_drain = cog._drain_unlocked
+            original_drain = radar._drain_unlocked
 
             async def timed_drain() -> int:
                 wall, cpu = time.perf_counter(), time.process_time()
@@ -194,7 +193,7 @@ async def main() -> None:
                 drain["cpu"] = time.process_time() - cpu
                 return posted
 
-            setattr(cog, "_drain_unlocked", timed_drain)  # noqa: B010
+            setattr(radar, "_drain_unlocked", timed_drain)  # noqa: B010
             watch.start()
 
             rows = []
@@ -204,7 +203,7 @@ async def main() -> None:
                 requests_before, posted_before = await servers.requests()
                 watch.reset()
                 wall, cpu = time.perf_counter(), time.process_time()
-                report = await cog.run_cycle_once()
+                report = await radar.run_cycle_once()
                 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
                 stall = watch.describe()
                 requests_after, posted_after = await servers.requests()

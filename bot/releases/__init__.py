@@ -1,6 +1,6 @@
 """Release radar domain code (no Discord here): sources, openness cards, filters, policy.
 
-Public API for the cog and the CLI (see each module for details):
+Public API for the feature (``cogs/releases``) and the CLI (see each module for details):
 
 * ``RadarConfig``: settings; ``Radar``: fetch sources (``fetch``, ``run_cycle``, ``preview``,
   ``validate_source``); ``check_source``/``format_check_report``: ``agora releases check``.
@@ -8,6 +8,7 @@ Public API for the cog and the CLI (see each module for details):
 * ``ReleaseItem``/``ModelFacts``/``SourceState``/``FetchResult``; ``new_items``/``remember``.
 * ``build_card``/``AnnouncementCard``: embed data within Discord's limits.
 * ``SourceError``; ``backoff_seconds``/``should_pause``; ``announcement_nonce``.
+* Stored records and their errors: ``bot.releases.records``, ``bot.releases.errors``.
 """
 
 from __future__ import annotations

@@ -6,17 +6,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from bot import limits
 from bot.releases.models import ReleaseItem
 from bot.releases.openness import Grade, openness_card
 from bot.text import cut, escape_markdown, neutralise_mentions, safe_line
 
-TITLE_LIMIT = 256
-DESCRIPTION_LIMIT = 4096
-FIELD_NAME_LIMIT = 256
-FIELD_VALUE_LIMIT = 1024
-FIELD_COUNT_LIMIT = 25
-FOOTER_LIMIT = 2048
-TOTAL_LIMIT = 6000
 #: A feed summary is cut to this length in the description (a card, not the article).
 SUMMARY_LIMIT = 700
 
@@ -42,7 +36,7 @@ class AnnouncementCard:
     """What an announcement embed shows. Built by ``AnnouncementCard.fitted`` (or
     ``build_card``) it respects Discord's limits: title 256, description 4096, 25 fields
     with names 256 and values 1024, footer 2048, 6000 characters in total; text is cut at
-    a word boundary with "…". The cog maps it 1:1 onto ``discord.Embed``.
+    a word boundary with "…". ``cogs/releases/embeds.py`` maps it 1:1 onto ``discord.Embed``.
     """
 
     title: str
@@ -68,22 +62,22 @@ class AnnouncementCard:
         Over the total, the description is shortened first, then fields are dropped from
         the end. Empty field names/values become "—" (Discord refuses empty ones).
         """
-        title = cut(_clean(title), TITLE_LIMIT) or "—"
-        description = cut(_clean(description), DESCRIPTION_LIMIT)
-        footer = cut(_clean(footer), FOOTER_LIMIT)
+        title = cut(_clean(title), limits.EMBED_TITLE) or "—"
+        description = cut(_clean(description), limits.EMBED_DESCRIPTION)
+        footer = cut(_clean(footer), limits.FOOTER)
         clean_fields = [
             CardField(
-                cut(_clean(name), FIELD_NAME_LIMIT) or "—",
-                cut(_clean(value), FIELD_VALUE_LIMIT) or "—",
+                cut(_clean(name), limits.FIELD_NAME) or "—",
+                cut(_clean(value), limits.FIELD_VALUE) or "—",
                 bool(inline),
             )
-            for name, value, inline in list(fields)[:FIELD_COUNT_LIMIT]
+            for name, value, inline in list(fields)[: limits.EMBED_FIELDS]
         ]
         fixed = len(title) + len(footer) + sum(len(f.name) + len(f.value) for f in clean_fields)
-        if fixed + len(description) > TOTAL_LIMIT:
-            room = TOTAL_LIMIT - fixed
+        if fixed + len(description) > limits.EMBED_TOTAL:
+            room = limits.EMBED_TOTAL - fixed
             description = cut(description, max(room, 0))
-        while clean_fields and fixed + len(description) > TOTAL_LIMIT:
+        while clean_fields and fixed + len(description) > limits.EMBED_TOTAL:
             dropped = clean_fields.pop()
             fixed -= len(dropped.name) + len(dropped.value)
         return cls(title, url, description, clean_fields, footer, color)

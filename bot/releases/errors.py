@@ -44,3 +44,13 @@ def error_for_status(status: int, what: str) -> SourceError:
     if 500 <= status <= 599:
         return SourceError("server_error", f"{what} answered HTTP {status}")
     return SourceError("http_error", f"{what} answered HTTP {status}")
+
+
+class SubscriptionLimitReached(Exception):
+    """Following one more source would take a community beyond its ``limit`` of subscriptions
+    (a source followed in several channels counts once per channel)."""
+
+    def __init__(self, guild_id: int, limit: int) -> None:
+        super().__init__(f"community {guild_id} already has {limit} subscriptions")
+        self.guild_id = guild_id
+        self.limit = limit

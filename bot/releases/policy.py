@@ -5,12 +5,16 @@ from __future__ import annotations
 import base64
 import hashlib
 
+from bot import limits
+
 #: A source is paused (an admin must ``/releases resume`` it) after this many failures in a row.
 PAUSE_AFTER_FAILURES = 5
 #: Backoff never waits longer than this between two attempts.
 MAX_BACKOFF_SECONDS = 6 * 60 * 60
-#: Discord refuses nonces longer than this.
-NONCE_MAX_LENGTH = 25
+#: A community may follow at most this many (source, channel) pairs.
+MAX_SUBSCRIPTIONS_PER_GUILD = 50
+#: A post that keeps failing (Discord errors other than a missing channel) is dropped after this.
+MAX_POST_ATTEMPTS = 5
 
 
 def backoff_seconds(
@@ -42,4 +46,4 @@ def announcement_nonce(subscription_id: int, item_id: str) -> str:
     per author, not per channel.
     """
     digest = hashlib.sha256(f"{subscription_id}:{item_id}".encode()).digest()
-    return base64.b32encode(digest).decode("ascii").lower()[:NONCE_MAX_LENGTH]
+    return base64.b32encode(digest).decode("ascii").lower()[: limits.NONCE]

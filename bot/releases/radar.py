@@ -1,7 +1,7 @@
 """The storage-agnostic radar: fetch sources, one cycle at a time, and the operator's check.
 
-The cog owns storage: it keeps one ``SourceState`` per source key and, per subscription,
-which items were announced. A cycle is::
+The feature's outbox worker (``cogs/releases/delivery.py``) owns storage: it keeps one
+``SourceState`` per source key and, per subscription, which items were announced. A cycle is::
 
     async with Radar(config) as radar:
         outcomes = await radar.run_cycle(states)       # {key: SourceOutcome}

@@ -5,14 +5,15 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.releases import AnnouncementCard, Grade, build_card
-from bot.releases.card import (
-    DESCRIPTION_LIMIT,
-    FIELD_COUNT_LIMIT,
-    FIELD_VALUE_LIMIT,
-    TITLE_LIMIT,
-    TOTAL_LIMIT,
+from bot.limits import (
+    EMBED_DESCRIPTION,
+    EMBED_FIELDS,
+    EMBED_TITLE,
+    EMBED_TOTAL,
+    FIELD_NAME,
+    FIELD_VALUE,
 )
+from bot.releases import AnnouncementCard, Grade, build_card
 from bot.text import ELLIPSIS
 
 from .conftest import entry_item, model_item
@@ -88,11 +89,11 @@ def test_fitted_respects_every_limit() -> None:
         fields=[(f"name {i} " * 40, "value text " * 200, i % 2 == 0) for i in range(40)],
         footer="foot " * 1000,
     )
-    assert len(card.title) <= TITLE_LIMIT and card.title.endswith(ELLIPSIS)
-    assert len(card.description) <= DESCRIPTION_LIMIT
-    assert len(card.fields) <= FIELD_COUNT_LIMIT
-    assert all(len(f.name) <= 256 and len(f.value) <= FIELD_VALUE_LIMIT for f in card.fields)
-    assert card.total_length <= TOTAL_LIMIT
+    assert len(card.title) <= EMBED_TITLE and card.title.endswith(ELLIPSIS)
+    assert len(card.description) <= EMBED_DESCRIPTION
+    assert len(card.fields) <= EMBED_FIELDS
+    assert all(len(f.name) <= FIELD_NAME and len(f.value) <= FIELD_VALUE for f in card.fields)
+    assert card.total_length <= EMBED_TOTAL
     # Cut at a word boundary: no half word before the ellipsis.
     assert card.title.removesuffix(ELLIPSIS).endswith("word")
 
@@ -117,8 +118,8 @@ def test_fitted_limits_property(
     title: str, description: str, fields: list[tuple[str, str, bool]]
 ) -> None:
     card = AnnouncementCard.fitted(title=title, url=None, description=description, fields=fields)
-    assert 0 < len(card.title) <= TITLE_LIMIT
-    assert len(card.description) <= DESCRIPTION_LIMIT
-    assert len(card.fields) <= FIELD_COUNT_LIMIT
-    assert all(0 < len(f.name) <= 256 and 0 < len(f.value) <= 1024 for f in card.fields)
-    assert card.total_length <= TOTAL_LIMIT
+    assert 0 < len(card.title) <= EMBED_TITLE
+    assert len(card.description) <= EMBED_DESCRIPTION
+    assert len(card.fields) <= EMBED_FIELDS
+    assert all(0 < len(f.name) <= FIELD_NAME and 0 < len(f.value) <= 1024 for f in card.fields)
+    assert card.total_length <= EMBED_TOTAL

@@ -5,20 +5,22 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import discord
 import pytest
-from discord.ext import commands
 
 from bot import client
+from bot.features import Feature
+from bot.interfaces import ReleaseDebates
 from bot.releases import RadarConfig, announcement_nonce
 from bot.settings import Settings
-from cogs.releases._cog import ReleasesCog
+from cogs.releases.delivery import ReleaseDelivery
 from tests.emulator import EmulatedInteraction, Guild
 from tests.fakes.feeds import FeedServer, atom_feed
 from tests.fakes.hub import FakeHub
 from tests.harness import AgoraHarness, message_text, response_text
+from tests.releases.helpers import radar_of, radar_runs
 
 ZWSP = "\u200b"
 
@@ -31,11 +33,9 @@ class Env:
     channels: dict[int, int]  # guild id -> the "releases" channel
 
     @property
-    def cog(self) -> ReleasesCog:
-        # A restart reloads the extension: the class is a fresh import, so no isinstance.
-        cog = self.h.running_bot.get_cog("Releases")
-        assert cog is not None and type(cog).__name__ == "ReleasesCog"
-        return cast(ReleasesCog, cog)
+    def radar(self) -> ReleaseDelivery:
+        """The outbox worker of the bot running now (a restart builds a new one)."""
+        return radar_of(self.h.running_bot)
 
     def channel(self, guild: Guild | None = None) -> int:
         return self.channels[(guild or self.h.guild).id]
@@ -144,7 +144,7 @@ async def test_follow_baselines_then_announces_new_models_once_oldest_first(env:
     assert "Now following `hf:org`" in message_text(reply)
     assert env.posts(env.channel()) == []
 
-    report = await env.cog.run_cycle_once()
+    report = await env.radar.run_cycle_once()
     assert report.fetched == ["hf:org"] and report.queued == 0
     assert env.posts(env.channel()) == [], "the baseline must announce nothing"
 
@@ -163,7 +163,7 @@ async def test_follow_baselines_then_announces_new_models_once_oldest_first(env:
         license="mit",
         tags=["arxiv:2401.00001"],
     )
-    report = await env.cog.run_cycle_once()
+    report = await env.radar.run_cycle_once()
     assert report.queued == 2 and report.posted == 2
     posts = env.posts(env.channel())
     assert [p["embeds"][0]["title"] for p in posts] == ["org/Newer-1B", "org/Newer-8B"]
@@ -184,16 +184,16 @@ async def test_follow_baselines_then_announces_new_models_once_oldest_first(env:
     assert "Discuss" in buttons(big)
     assert "Debate this release" not in buttons(big), "absent without the debates feature"
     # Each post carries its deterministic nonce.
-    sub = (await env.cog.repo.for_guild(h.guild.id))[0][0]
+    sub = (await env.radar.subscriptions.for_guild(h.guild.id))[0][0]
     assert [p["nonce"] for p in posts] == [
         announcement_nonce(sub.id, "org/Newer-1B"),
         announcement_nonce(sub.id, "org/Newer-8B"),
     ]
 
     # Nothing new: nothing posted; a restart does not repeat anything.
-    await env.cog.run_cycle_once()
+    await env.radar.run_cycle_once()
     await h.restart()
-    await env.cog.run_cycle_once()
+    await env.radar.run_cycle_once()
     assert len(env.posts(env.channel())) == 2
     assert h.emu.nonce_hits == 0
 
@@ -213,16 +213,16 @@ async def test_one_fetch_per_cycle_for_three_communities_and_304(env: Env) -> No
     for guild in h.guilds:
         await env.follow(source, guild)
 
-    await env.cog.run_cycle_once()
+    await env.radar.run_cycle_once()
     assert feeds.requests["/blog.atom"] == 1
-    await env.cog.run_cycle_once()
+    await env.radar.run_cycle_once()
     assert feeds.requests["/blog.atom"] == 2
     assert feeds.not_modified_sent["/blog.atom"] == 1, "the second fetch is conditional: 304"
     assert feeds.request_headers["/blog.atom"][-1].get("If-None-Match")
 
     hostile = "@everyone New <@&123456789012345678> release @here"
     feeds.set_feed("/blog.atom", atom_feed([feed_entry(1), feed_entry(2, hostile)]))
-    report = await env.cog.run_cycle_once()
+    report = await env.radar.run_cycle_once()
     assert feeds.requests["/blog.atom"] == 3
     assert report.queued == 3 and report.posted == 3
     for guild in h.guilds:
@@ -244,9 +244,9 @@ async def test_mention_role_is_the_only_ping(env: Env) -> None:
     path = "/huggingface/transformers/releases.atom"
     feeds.set_feed(path, atom_feed([feed_entry(1, "v4.40.0")]))
     await env.follow("github:huggingface/transformers", mention_role=role)
-    await env.cog.run_cycle_once()
+    await env.radar.run_cycle_once()
     feeds.set_feed(path, atom_feed([feed_entry(1, "v4.40.0"), feed_entry(2, "v4.41.0 @everyone")]))
-    await env.cog.run_cycle_once()
+    await env.radar.run_cycle_once()
     [post] = env.posts(env.channel())
     assert post["content"] == f"<@&{role}>"
     assert post["mention_roles"] == [str(role)]
@@ -260,41 +260,34 @@ async def test_crash_between_post_and_record_leaves_one_message(
     hub, h = env.hub, env.h
     hub.add_model("org/a", created_at="2024-01-01T00:00:00.000Z")
     await env.follow("hf:org")
-    await env.cog.run_cycle_once()
+    await env.radar.run_cycle_once()
     hub.add_model("org/b", created_at="2024-02-01T00:00:00.000Z")
     hub.add_model("org/c", created_at="2024-02-02T00:00:00.000Z")
 
     async def crash(*args: object) -> None:
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(env.cog, "record_posted", crash)
+    monkeypatch.setattr(env.radar, "record_posted", crash)
     h.expect_error_log(r"announcing delivery \d+ failed")
-    await env.cog.run_cycle_once()
+    await env.radar.run_cycle_once()
     # org/b was posted but not recorded; org/c waits behind it (order is kept).
     assert [p["embeds"][0]["title"] for p in env.posts(env.channel())] == ["org/b"]
-    sub = (await env.cog.repo.for_guild(h.guild.id))[0][0]
-    assert [d.status for d in await env.cog.repo.for_subscription(sub.id)] == [
+    sub = (await env.radar.subscriptions.for_guild(h.guild.id))[0][0]
+    assert [d.status for d in await env.radar.outbox.for_subscription(sub.id)] == [
         "pending",
         "pending",
     ]
 
-    # The process restarts: the loop's first run drains the outbox with the same nonces.
+    # The process restarts: the job's first run drains the outbox with the same nonces.
     await h.restart()
-    repo = env.cog.repo
-
-    async def drained() -> bool:
-        return all(d.status == "posted" for d in await repo.for_subscription(sub.id))
-
-    for _ in range(100):
-        if await drained():
-            break
-        await env.cog.drain_outbox()
+    await h.wait_for(lambda: radar_runs(h.running_bot) >= 1)
+    repo = env.radar.outbox
     posts = env.posts(env.channel())
     assert [p["embeds"][0]["title"] for p in posts] == ["org/b", "org/c"]
     assert h.emu.nonce_hits == 1, "the re-sent org/b was deduplicated by its nonce"
     records = await repo.for_subscription(sub.id)
     assert [d.message_id for d in records] == [int(p["id"]) for p in posts]
-    await env.cog.run_cycle_once()
+    await env.radar.run_cycle_once()
     assert len(env.posts(env.channel())) == 2
 
 
@@ -310,26 +303,26 @@ async def test_feed_failures_back_off_notify_once_pause_and_resume(env: Env) -> 
     await env.follow(source)
     await env.follow(source, other_guild)
     await env.follow("hf:org")
-    await env.cog.run_cycle_once()
+    await env.radar.run_cycle_once()
     requests = feeds.requests["/lab.atom"]
 
     kinds = []
     for fault in ("500", "429", "garbage", "huge", "hang"):
         feeds.fault("/lab.atom", fault)
-        report = await env.cog.run_cycle_once(ignore_backoff=True)
+        report = await env.radar.run_cycle_once(ignore_backoff=True)
         kinds.append(report.failed[source])
         assert "hf:org" in report.fetched, "other sources are unaffected"
-        status = await env.cog.repo.source_status(source)
+        status = await env.radar.outbox.source_status(source)
         assert status is not None and status.next_attempt_at > 0
         if fault == "500":
             # Backing off: a normal cycle does not fetch it.
             before = feeds.requests["/lab.atom"]
-            await env.cog.run_cycle_once()
+            await env.radar.run_cycle_once()
             assert feeds.requests["/lab.atom"] == before
     assert kinds == ["server_error", "rate_limited", "malformed", "too_large", "timeout"]
     assert feeds.requests["/lab.atom"] == requests + 5
 
-    status = await env.cog.repo.source_status(source)
+    status = await env.radar.outbox.source_status(source)
     assert status is not None and status.paused and status.failures == 5
     for guild in (h.guild, other_guild):
         [notice] = env.posts(env.channel(guild))
@@ -337,7 +330,7 @@ async def test_feed_failures_back_off_notify_once_pause_and_resume(env: Env) -> 
         assert notice["mention_roles"] == [] and not notice["mention_everyone"]
 
     # Paused: never fetched, no second notice.
-    await env.cog.run_cycle_once(ignore_backoff=True)
+    await env.radar.run_cycle_once(ignore_backoff=True)
     assert feeds.requests["/lab.atom"] == requests + 5
     assert len(env.posts(env.channel())) == 1
     listed = await h.slash("releases list", user=h.manager)
@@ -346,10 +339,10 @@ async def test_feed_failures_back_off_notify_once_pause_and_resume(env: Env) -> 
     resumed = await h.slash("releases resume", {"source": source}, user=h.manager)
     assert resumed.ephemeral and "was paused" in response_text(resumed)
     feeds.set_feed("/lab.atom", atom_feed([feed_entry(1), feed_entry(2)]))
-    report = await env.cog.run_cycle_once()
+    report = await env.radar.run_cycle_once()
     assert source in report.fetched
     assert [message_text(p) for p in env.posts(env.channel())][1].startswith("Post 2")
-    status = await env.cog.repo.source_status(source)
+    status = await env.radar.outbox.source_status(source)
     assert status is not None and not status.paused and status.failures == 0
 
 
@@ -357,23 +350,23 @@ async def test_hub_failure_kinds_back_off(env: Env) -> None:
     hub = env.hub
     hub.add_model("org/a")
     await env.follow("hf:org")
-    await env.cog.run_cycle_once()
+    await env.radar.run_cycle_once()
     hub.fail_next(503)
     hub.fail_next(429)
     kinds = []
     for _ in range(2):
-        kinds.append((await env.cog.run_cycle_once(ignore_backoff=True)).failed["hf:org"])
+        kinds.append((await env.radar.run_cycle_once(ignore_backoff=True)).failed["hf:org"])
     hub.malformed_next()
-    kinds.append((await env.cog.run_cycle_once(ignore_backoff=True)).failed["hf:org"])
+    kinds.append((await env.radar.run_cycle_once(ignore_backoff=True)).failed["hf:org"])
     hub.hang(5)
-    kinds.append((await env.cog.run_cycle_once(ignore_backoff=True)).failed["hf:org"])
+    kinds.append((await env.radar.run_cycle_once(ignore_backoff=True)).failed["hf:org"])
     hub.hang(0)
     assert kinds == ["server_error", "rate_limited", "malformed", "timeout"]
-    status = await env.cog.repo.source_status("hf:org")
+    status = await env.radar.outbox.source_status("hf:org")
     assert status is not None and status.failures == 4 and not status.paused
-    report = await env.cog.run_cycle_once(ignore_backoff=True)
+    report = await env.radar.run_cycle_once(ignore_backoff=True)
     assert report.fetched == ["hf:org"]
-    status = await env.cog.repo.source_status("hf:org")
+    status = await env.radar.outbox.source_status("hf:org")
     assert status is not None and status.failures == 0 and status.next_attempt_at == 0
 
 
@@ -390,7 +383,7 @@ async def test_preview_is_ephemeral_and_posts_nothing(env: Env) -> None:
     assert [e["title"] for e in message["embeds"]] == ["org/m5", "org/m4", "org/m3"]
     assert "nothing was posted" in message["content"]
     assert all(env.posts(c) == [] for c in env.channels.values())
-    assert await env.cog.repo.for_guild(env.h.guild.id) == []
+    assert await env.radar.subscriptions.for_guild(env.h.guild.id) == []
 
 
 async def test_unfollow_and_autocomplete(env: Env) -> None:
@@ -407,9 +400,9 @@ async def test_unfollow_and_autocomplete(env: Env) -> None:
 
     gone = await h.slash("releases unfollow", {"source": "hf:org"}, user=h.manager)
     assert gone.ephemeral and "Stopped following `hf:org`" in response_text(gone)
-    keys = [s.source_key for s, _ in await env.cog.repo.for_guild(h.guild.id)]
+    keys = [s.source_key for s, _ in await env.radar.subscriptions.for_guild(h.guild.id)]
     assert keys == [f"feed:{env.feeds.url}/a.atom"]
-    assert await env.cog.repo.source_status("hf:org") is None
+    assert await env.radar.outbox.source_status("hf:org") is None
 
     again = await h.slash("releases unfollow", {"source": "hf:org"}, user=h.manager)
     assert "does not follow `hf:org`" in response_text(again)
@@ -426,7 +419,7 @@ async def test_member_without_manage_server_is_refused(env: Env) -> None:
     for name in ("releases unfollow", "releases resume"):
         refused = await h.slash(name, {"source": "hf:org"}, validate=False)
         assert "Manage Server" in response_text(refused)
-    assert await env.cog.repo.for_guild(h.guild.id) == []
+    assert await env.radar.subscriptions.for_guild(h.guild.id) == []
 
 
 @pytest.mark.parametrize(
@@ -445,7 +438,7 @@ async def test_invalid_input_is_refused(env: Env, options: dict[str, str], expec
     await settled(env.h, interaction)
     assert interaction.ephemeral
     assert expected in response_text(interaction)
-    assert await env.cog.repo.for_guild(env.h.guild.id) == []
+    assert await env.radar.subscriptions.for_guild(env.h.guild.id) == []
 
 
 async def test_everyone_role_cannot_be_the_mention(env: Env) -> None:
@@ -469,13 +462,15 @@ async def test_private_feed_url_refused_when_not_allowed(
             await settled(env.h, interaction)
             assert interaction.ephemeral
             assert "private, local or reserved" in response_text(interaction)
-        assert await env.cog.repo.for_guild(env.h.guild.id) == []
+        assert await env.radar.subscriptions.for_guild(env.h.guild.id) == []
 
 
 # -- buttons and threads ----------------------------------------------------------------------
 
 
-class FakeDebates(commands.Cog, name="Debates"):
+class FakeDebates:
+    """A stand-in for the debates feature's side of :class:`ReleaseDebates`."""
+
     def __init__(self) -> None:
         self.calls: list[tuple[str, str | None]] = []
 
@@ -486,12 +481,20 @@ class FakeDebates(commands.Cog, name="Debates"):
         await interaction.response.send_message("debate started", ephemeral=True)
 
 
+async def offer_debates(env: Env) -> FakeDebates:
+    """Load a tiny feature that offers release debates (the real one is tested elsewhere)."""
+    debates = FakeDebates()
+    provides: dict[type[Any], object] = {ReleaseDebates: debates}
+    await env.h.running_bot.add_feature(Feature(name="fake-debates", provides=provides))
+    return debates
+
+
 async def announce_one(env: Env) -> dict[str, Any]:
     env.hub.add_model("org/a", created_at="2024-01-01T00:00:00.000Z")
     await env.follow("hf:org")
-    await env.cog.run_cycle_once()
+    await env.radar.run_cycle_once()
     env.hub.add_model("org/Fresh-7B", created_at="2024-02-01T00:00:00.000Z")
-    await env.cog.run_cycle_once()
+    await env.radar.run_cycle_once()
     [post] = env.posts(env.channel())
     return post
 
@@ -520,14 +523,50 @@ async def test_discuss_button_opens_a_thread_then_links_to_it(env: Env) -> None:
 
 
 async def test_debate_button_calls_the_debates_feature(env: Env) -> None:
-    debates = FakeDebates()
-    await env.h.running_bot.add_cog(debates)
+    debates = await offer_debates(env)
     post = await announce_one(env)
     custom_id = buttons(post)["Debate this release"]
     click = await env.h.emu.click(env.h.guild.id, env.h.member, int(post["id"]), custom_id)
     await click.response()
     assert "debate started" in response_text(click)
     assert debates.calls == [("org/Fresh-7B", f"{env.hub.url}/org/Fresh-7B")]
+
+
+async def test_buttons_use_one_scheme_and_todays_ids_still_work(env: Env) -> None:
+    h = env.h
+    await offer_debates(env)
+    post = await announce_one(env)
+    [delivery] = await env.radar.outbox.latest_for_guild(h.guild.id, 1)
+    assert buttons(post) == {
+        "Discuss": f"agora:releases:discuss:{delivery.id}",
+        "Debate this release": f"agora:releases:debate:{delivery.id}",
+    }
+
+    # An announcement posted by the previous version carries today's custom ids.
+    def button(label: str, custom_id: str) -> dict[str, Any]:
+        return {"type": 2, "style": 2, "label": label, "custom_id": custom_id}
+
+    legacy_buttons = [
+        button("Discuss", f"agora:rel:discuss:{delivery.id}"),
+        button("Debate this release", f"agora:rel:debate:{delivery.id}"),
+    ]
+    old = h.emu.create_message(
+        env.channel(),
+        {"embeds": post["embeds"], "components": [{"type": 1, "components": legacy_buttons}]},
+    )
+    await h.restart()
+    debates = await offer_debates(env)
+    debate = await h.emu.click(h.guild.id, h.member, int(old["id"]), legacy_buttons[1]["custom_id"])
+    await debate.response()
+    assert "debate started" in response_text(debate)
+    assert debates.calls == [("org/Fresh-7B", f"{env.hub.url}/org/Fresh-7B")]
+    discuss = await h.emu.click(
+        h.guild.id, h.member, int(old["id"]), legacy_buttons[0]["custom_id"]
+    )
+    await discuss.response()
+    thread = h.emu.channels.get(int(old["id"]))
+    assert thread is not None and thread.is_thread and thread.name == "org/Fresh-7B"
+    assert discuss.ephemeral and f"<#{thread.id}>" in response_text(discuss)
 
 
 async def test_announce_threads_setting_opens_a_thread_per_announcement(env: Env) -> None:
@@ -543,14 +582,14 @@ async def test_deleting_a_release_in_the_window_announces_nothing_old(env: Env) 
     path = "/org/tool/releases.atom"
     env.feeds.set_feed(path, atom_feed([feed_entry(n, f"v{n}") for n in range(11, 1, -1)]))
     await env.follow("github:org/tool")
-    await env.cog.run_cycle_once()
+    await env.radar.run_cycle_once()
     env.feeds.set_feed(path, atom_feed([feed_entry(n, f"v{n}") for n in range(10, 0, -1)]))
-    report = await env.cog.run_cycle_once()
+    report = await env.radar.run_cycle_once()
     assert report.fetched == ["github:org/tool"] and report.queued == 0
     assert env.posts(env.channel()) == []
     listing = [feed_entry(n, f"v{n}") for n in (12, *range(10, 1, -1))]
     env.feeds.set_feed(path, atom_feed(listing))
-    report = await env.cog.run_cycle_once()
+    report = await env.radar.run_cycle_once()
     assert report.queued == 1
     [post] = env.posts(env.channel())
     assert post["embeds"][0]["title"].startswith("org/tool · v12")
@@ -560,7 +599,7 @@ async def fill_subscriptions(env: Env, count: int) -> list[str]:
     """`count` subscriptions in the first community's releases channel (straight to storage)."""
     keys = [f"hf:org-with-a-longer-name-{n:02d}" for n in range(count)]
     for key in keys:
-        await env.cog.repo.follow(
+        await env.radar.subscriptions.follow(
             env.h.guild.id,
             env.channel(),
             key,
@@ -577,7 +616,7 @@ async def test_following_again_at_the_limit_updates_and_a_new_one_is_refused(env
     reply = await env.follow(keys[0], filter="include:llama*")
     assert "Updated" in message_text(reply)
     [(subscription, _)] = [
-        r for r in await env.cog.repo.for_guild(h.guild.id) if r[0].source_key == keys[0]
+        r for r in await env.radar.subscriptions.for_guild(h.guild.id) if r[0].source_key == keys[0]
     ]
     assert subscription.filter_text == "include:llama*"
 
@@ -587,7 +626,7 @@ async def test_following_again_at_the_limit_updates_and_a_new_one_is_refused(env
     await settled(h, refused)
     text = response_text(refused)
     assert "50 subscriptions" in text and "sources" not in text
-    assert len(await env.cog.repo.for_guild(h.guild.id)) == 50
+    assert len(await env.radar.subscriptions.for_guild(h.guild.id)) == 50
 
 
 async def test_list_shows_every_subscription_in_several_messages(env: Env) -> None:
@@ -620,28 +659,28 @@ async def test_crash_after_pausing_still_sends_the_pause_notice(
     feeds.set_feed("/lab.atom", atom_feed([feed_entry(1)]))
     source = f"feed:{feeds.url}/lab.atom"
     await env.follow(source)
-    await env.cog.run_cycle_once()
+    await env.radar.run_cycle_once()
     feeds.fault("/lab.atom", "500", times=5)
     for _ in range(4):
-        await env.cog.run_cycle_once(ignore_backoff=True)
-    original = env.cog.repo.record_failure
+        await env.radar.run_cycle_once(ignore_backoff=True)
+    original = env.radar.outbox.record_failure
 
     async def then_crash(*args: Any, **kwargs: Any) -> bool:
         await original(*args, **kwargs)
         raise Killed("after pausing")
 
-    monkeypatch.setattr(env.cog.repo, "record_failure", then_crash)
+    monkeypatch.setattr(env.radar.outbox, "record_failure", then_crash)
     with pytest.raises(Killed):
-        await env.cog.run_cycle_once(ignore_backoff=True)
-    status = await env.cog.repo.source_status(source)
+        await env.radar.run_cycle_once(ignore_backoff=True)
+    status = await env.radar.outbox.source_status(source)
     assert status is not None and status.paused
     assert env.posts(env.channel()) == []
 
     await h.restart()
-    await env.cog.drain_outbox()
+    await env.radar.drain_outbox()
     [notice] = env.posts(env.channel())
     assert "paused" in notice["content"] and "/releases resume" in notice["content"]
-    await env.cog.run_cycle_once(ignore_backoff=True)
+    await env.radar.run_cycle_once(ignore_backoff=True)
     assert len(env.posts(env.channel())) == 1, "sent once"
 
 
@@ -652,33 +691,33 @@ async def test_thread_is_opened_after_a_failed_create_or_a_crash(
     await h.slash("agora settings", {"setting": "announce_threads", "value": "on"}, user=h.manager)
     env.hub.add_model("org/a", created_at="2024-01-01T00:00:00.000Z")
     await env.follow("hf:org")
-    await env.cog.run_cycle_once()
+    await env.radar.run_cycle_once()
 
     # One failed create_thread: the thread is retried at the next drain.
     h.emu.fail_next("POST", r"/channels/\d+/messages/\d+/threads", status=503)
     env.hub.add_model("org/b", created_at="2024-02-01T00:00:00.000Z")
-    await env.cog.run_cycle_once()
+    await env.radar.run_cycle_once()
     [first] = env.posts(env.channel())
     assert h.emu.channels.get(int(first["id"])) is None
-    await env.cog.run_cycle_once()
+    await env.radar.run_cycle_once()
     thread = h.emu.channels.get(int(first["id"]))
     assert thread is not None and thread.is_thread and thread.name == "org/b"
 
     # A crash right after recording the post: the restart opens the thread.
-    original = env.cog.record_posted
+    original = env.radar.record_posted
 
     async def then_crash(*args: Any, **kwargs: Any) -> None:
         await original(*args, **kwargs)
         raise Killed("after record")
 
-    monkeypatch.setattr(env.cog, "record_posted", then_crash)
+    monkeypatch.setattr(env.radar, "record_posted", then_crash)
     env.hub.add_model("org/c", created_at="2024-03-01T00:00:00.000Z")
     with pytest.raises(Killed):
-        await env.cog.run_cycle_once()
+        await env.radar.run_cycle_once()
     second = env.posts(env.channel())[1]
     assert h.emu.channels.get(int(second["id"])) is None
     await h.restart()
-    await env.cog.drain_outbox()
+    await env.radar.drain_outbox()
     thread = h.emu.channels.get(int(second["id"]))
     assert thread is not None and thread.is_thread and thread.name == "org/c"
     assert sum(1 for c in h.emu.channels.values() if c.is_thread) == 2

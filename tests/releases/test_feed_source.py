@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from unittest import mock
 
@@ -127,10 +126,9 @@ async def test_faults_raise_source_errors(feeds: FeedServer, fault: str, kind: s
     feeds.fault("/f", fault)  # type: ignore[arg-type]
     config = local_config(feed_timeout=1.0, max_feed_bytes=1024 * 1024)
     async with Radar(config) as radar:
-        start = time.monotonic()
         outcome = await radar.fetch_outcome(f"feed:{feeds.url}/f")
-        assert time.monotonic() - start < 3.0
         assert outcome.error is not None and outcome.error.kind == kind
+        assert feeds.requests["/f"] == 1, "a failing feed is not retried within a poll"
         # The next poll works again.
         ok = await radar.fetch_outcome(f"feed:{feeds.url}/f")
     assert ok.result is not None and len(ok.result.items) == 2

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
+import httpx2
 import pytest
 from huggingface_hub import HfApi
 
 from bot.releases import Grade, Radar, SourceState, grade
-from bot.releases.sources.hf import EXPAND_FIELDS
+from bot.releases.sources.hf import EXPAND_FIELDS, _BoundedTransport
 from tests.fakes.hub import FakeHub
 
 from .conftest import local_config
@@ -122,21 +122,17 @@ async def test_failures_are_typed_and_not_retried(hub: FakeHub, status: int, kin
     hub.add_model("org/a")
     hub.fail_next(status, times=50)
     async with Radar(local_config(hf_endpoint=hub.url)) as radar:
-        start = time.monotonic()
         outcome = await radar.fetch_outcome("hf:org")
     assert outcome.error is not None and outcome.error.kind == kind
-    assert time.monotonic() - start < 1.0  # no ~23 s of built-in retries
-    assert hub.requests_by_author["org"] == 1
+    assert hub.requests_by_author["org"] == 1  # none of the client's ~23 s of retries
 
 
 async def test_hang_is_bounded(hub: FakeHub) -> None:
     hub.hang(30)
     async with Radar(local_config(hf_endpoint=hub.url, hf_timeout=1.0)) as radar:
-        start = time.monotonic()
         outcome = await radar.fetch_outcome("hf:org")
-        elapsed = time.monotonic() - start
+    # The Hub answers after 30 s: a timeout (not an answer) proves the call was cut short.
     assert outcome.error is not None and outcome.error.kind == "timeout"
-    assert elapsed < 3.0
     assert hub.requests_by_author["org"] == 1
 
 
@@ -147,7 +143,7 @@ async def test_malformed_json(hub: FakeHub) -> None:
     assert outcome.error is not None and outcome.error.kind == "malformed"
 
 
-async def test_unreachable_hub_is_network_error() -> None:
+async def test_unreachable_hub_is_network_error(monkeypatch: pytest.MonkeyPatch) -> None:
     # A port nobody listens on (bound then closed).
     import socket
 
@@ -155,11 +151,18 @@ async def test_unreachable_hub_is_network_error() -> None:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
+    attempts: list[str] = []
+    original = _BoundedTransport.handle_request
+
+    def counted(self: _BoundedTransport, request: httpx2.Request) -> httpx2.Response:
+        attempts.append(str(request.url))
+        return original(self, request)
+
+    monkeypatch.setattr(_BoundedTransport, "handle_request", counted)
     async with Radar(local_config(hf_endpoint=f"http://127.0.0.1:{port}")) as radar:
-        start = time.monotonic()
         outcome = await radar.fetch_outcome("hf:org")
     assert outcome.error is not None and outcome.error.kind == "network"
-    assert time.monotonic() - start < 2.0
+    assert len(attempts) == 1, "the client must not retry an unreachable Hub"
 
 
 async def test_client_outside_radar_calls_is_unaffected(hub: FakeHub) -> None:

@@ -3,8 +3,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.limits import NONCE
 from bot.releases import announcement_nonce, backoff_seconds, should_pause
-from bot.releases.policy import MAX_BACKOFF_SECONDS, NONCE_MAX_LENGTH, PAUSE_AFTER_FAILURES
+from bot.releases.policy import MAX_BACKOFF_SECONDS, PAUSE_AFTER_FAILURES
 
 
 def test_backoff_doubles_then_caps() -> None:
@@ -26,7 +27,7 @@ def test_pause_after_five_failures() -> None:
 def test_nonce_is_short_deterministic_and_distinct() -> None:
     a = announcement_nonce(1, "meta-llama/Llama-3-8B")
     assert a == announcement_nonce(1, "meta-llama/Llama-3-8B")
-    assert len(a) == NONCE_MAX_LENGTH == 25
+    assert len(a) == NONCE == 25
     assert a.isalnum()
     assert a != announcement_nonce(2, "meta-llama/Llama-3-8B")
     assert a != announcement_nonce(1, "meta-llama/Llama-3-70B")

@@ -27,11 +27,11 @@ async def test_debate_this_release_starts_a_quick_debate(env: Env) -> None:
     h = env.h
     env.feeds.set_feed("/lab.atom", atom_feed([feed_entry(1)]))
     await env.follow(f"feed:{env.feeds.url}/lab.atom")
-    await env.cog.run_cycle_once()  # baseline
+    await env.radar.run_cycle_once()  # baseline
     env.feeds.set_feed(
         "/lab.atom", atom_feed([feed_entry(1), feed_entry(2, "Open-Model 70B weights")])
     )
-    await env.cog.run_cycle_once()
+    await env.radar.run_cycle_once()
     [announcement] = env.posts(env.channel())
     custom_id = buttons(announcement)["Debate this release"]
 

@@ -135,25 +135,25 @@ async def test_announcements_posted_once_through_429s_and_500(env: Env) -> None:
     hub.add_model("org/base", created_at="2024-01-01T00:00:00.000Z")
     await env.follow("hf:org")
     await env.follow("hf:org", h.guilds[1])
-    await env.cog.run_cycle_once()
+    await env.radar.run_cycle_once()
     for n in range(1, 4):
         hub.add_model(f"org/new-{n}", created_at=f"2024-02-0{n}T00:00:00.000Z")
     limited = h.emu.fail_next(
         "POST", r"^/channels/\d+/messages$", status=429, times=3, retry_after=0.2
     )
-    report = await env.cog.run_cycle_once()
+    report = await env.radar.run_cycle_once()
     assert limited.injected == 3 and report.queued == 6 and report.posted == 6
     # A 500 is retried by discord.py itself; the nonce would dedupe a post Discord had made.
     hub.add_model("org/new-4", created_at="2024-02-04T00:00:00.000Z")
     broken = h.emu.fail_next("POST", r"^/channels/\d+/messages$", status=500, times=1)
-    report = await env.cog.run_cycle_once()
+    report = await env.radar.run_cycle_once()
     assert broken.injected == 1 and report.posted == 2
     for guild in h.guilds[:2]:
         titles = [p["embeds"][0]["title"] for p in env.posts(env.channel(guild))]
         assert titles == [f"org/new-{n}" for n in range(1, 5)]
     for guild in h.guilds[:2]:
-        for subscription, _ in await env.cog.repo.for_guild(guild.id):
-            records = await env.cog.repo.for_subscription(subscription.id)
+        for subscription, _ in await env.radar.subscriptions.for_guild(guild.id):
+            records = await env.radar.outbox.for_subscription(subscription.id)
             assert [d.status for d in records] == ["posted"] * 4
 
 

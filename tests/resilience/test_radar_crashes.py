@@ -22,6 +22,7 @@ import pytest
 
 from tests.fakes.feeds import atom_feed
 from tests.harness import AgoraHarness
+from tests.releases.helpers import radar_runs
 from tests.releases.test_e2e_releases import Env, make_env
 
 ROUNDS = 20
@@ -65,15 +66,15 @@ def snapshot(h: AgoraHarness) -> tuple[int, list[tuple[Any, ...]]]:
 
 
 async def radar_idle(env: Env) -> None:
-    """Wait until the radar loop finished its first run after a start (it drains the outbox a
+    """Wait until the radar job finished its first run after a start (it drains the outbox a
     crash left behind) and sleeps: crashes are then armed only in the test's own cycles."""
-    loop = env.cog.radar_loop
-    await env.h.wait_for(lambda: loop._handle is not None and not loop._handle.done())
+    bot = env.h.running_bot
+    await env.h.wait_for(lambda: radar_runs(bot) >= 1)
 
 
 def crash_at(env: Env, monkeypatch: pytest.MonkeyPatch, point: str, nth: int) -> Callable[[], bool]:
     """Arm a crash at `point` (the `nth` time it is reached) in the calling task only."""
-    cog = env.cog
+    worker = env.radar
     me = asyncio.current_task()
     calls = itertools.count(1)
     fired = False
@@ -95,20 +96,20 @@ def crash_at(env: Env, monkeypatch: pytest.MonkeyPatch, point: str, nth: int) ->
         return wrapper
 
     if point == "after fetch":
-        monkeypatch.setattr(cog.radar, "run_cycle", after(cog.radar.run_cycle))
+        monkeypatch.setattr(worker.radar, "run_cycle", after(worker.radar.run_cycle))
     elif point == "after queue":
-        monkeypatch.setattr(cog.repo, "record_success", after(cog.repo.record_success))
+        monkeypatch.setattr(worker.outbox, "record_success", after(worker.outbox.record_success))
     elif point == "after record":
-        monkeypatch.setattr(cog, "record_posted", after(cog.record_posted))
+        monkeypatch.setattr(worker, "record_posted", after(worker.record_posted))
     else:
-        original = cog.record_posted
+        original = worker.record_posted
 
         async def before_record(*args: Any, **kwargs: Any) -> None:
             if due():
                 raise Killed(point)
             await original(*args, **kwargs)
 
-        monkeypatch.setattr(cog, "record_posted", before_record)
+        monkeypatch.setattr(worker, "record_posted", before_record)
     return lambda: fired
 
 
@@ -130,7 +131,7 @@ async def test_twenty_crash_restarts_post_each_item_once(
         for source in following[guild.id]:
             await env.follow(source, guild)
     await radar_idle(env)
-    report = await env.cog.run_cycle_once()
+    report = await env.radar.run_cycle_once()
     assert report.queued == 0 and sorted(report.fetched) == sorted(["hf:org", source_feed])
 
     crashes: dict[str, int] = dict.fromkeys(POINTS, 0)
@@ -153,7 +154,7 @@ async def test_twenty_crash_restarts_post_each_item_once(
         nth = 1 if point == "after fetch" else 1 + (round_ // len(POINTS)) % 2
         fired = crash_at(env, monkeypatch, point, nth)
         with pytest.raises(Killed):
-            await env.cog.run_cycle_once()
+            await env.radar.run_cycle_once()
         assert fired()
         crashes[point] += 1
         at_crash = snapshot(h)
@@ -164,7 +165,7 @@ async def test_twenty_crash_restarts_post_each_item_once(
         await radar_idle(env)
 
     # A last clean cycle after the last restart finishes whatever is left.
-    await env.cog.run_cycle_once()
+    await env.radar.run_cycle_once()
     assert all(n == ROUNDS // len(POINTS) for n in crashes.values()), crashes
 
     expected_hub = set(new_models)
@@ -187,12 +188,12 @@ async def test_twenty_crash_restarts_post_each_item_once(
         hub_titles = [t for t in titles if t in expected_hub]
         assert hub_titles == [m for m in new_models if m in hub_titles]
 
-    repo = env.cog.repo
+    worker = env.radar
     recorded = 0
     for guild in h.guilds:
         posted_ids = {int(p["id"]) for p in env.posts(env.channel(guild))}
-        for subscription, _ in await repo.for_guild(guild.id):
-            for delivery in await repo.for_subscription(subscription.id):
+        for subscription, _ in await worker.subscriptions.for_guild(guild.id):
+            for delivery in await worker.outbox.for_subscription(subscription.id):
                 assert delivery.status == "posted", delivery
                 assert delivery.message_id in posted_ids
                 recorded += 1

@@ -132,15 +132,6 @@ async def stop_background_work(bot: AgoraBot) -> None:
             getattr(cog, name).cancel()
 
 
-def releases_radar(bot: AgoraBot) -> Any:
-    """What runs release radar cycles (`run_cycle_once`) and holds the radar's repository.
-
-    The only feature object the sweeps reach. The releases feature is being restructured:
-    once its service is registered, this becomes `bot.registry.require(<its service class>)`.
-    """
-    return bot.get_cog("Releases")
-
-
 async def forge_click(
     h: AgoraHarness,
     guild_id: int,

@@ -24,12 +24,12 @@ from tests.emulator import Guild
 from tests.emulator.messages import walk_components
 from tests.fakes.hub import FakeHub
 from tests.harness import AgoraHarness, message_text, reply_text
+from tests.releases.helpers import radar_of
 from tests.sweep.inputs import leaves_of
 from tests.sweep.support import (
     JSON,
     forge_click,
     pinging,
-    releases_radar,
     settled,
     short_radar_limits,
     snapshot,
@@ -130,9 +130,10 @@ async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
         # A release announcement in B.
         hub.add_model("secretb/old", created_at="2024-01-01T00:00:00.000Z")
         await run(h, "releases follow", {"source": SECRET_SOURCE, "channel": channels[b.id]}, bm, b)
-        await releases_radar(bot).run_cycle_once()
+        radar = radar_of(bot)
+        await radar.run_cycle_once()
         hub.add_model(f"secretb/{SECRET}-7B", created_at="2024-03-01T00:00:00.000Z")
-        await releases_radar(bot).run_cycle_once()
+        await radar.run_cycle_once()
         announcement = await find_message(h, f"{SECRET}-7B")
         poll = await find_message(h, f"{SECRET} poll")
         yield World(
@@ -300,8 +301,8 @@ async def test_forged_custom_ids_from_a_change_nothing(world: World) -> None:
         "stance:vote:",
         "stance:forget:",
         "stance:purge:",
-        "agora:rel:discuss:",
-        "agora:rel:debate:",
+        "agora:releases:discuss:",
+        "agora:releases:debate:",
     ):
         assert any(k.startswith(prefix) for k in kinds), (prefix, kinds)
 

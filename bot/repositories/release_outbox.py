@@ -1,0 +1,275 @@
+"""Release radar storage, the radar's side: per-source polling state and the delivery outbox.
+
+See `bot/migrations/0003_releases.sql` for how the tables give exactly-once announcements.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from bot.database import Database
+from bot.releases import ReleaseItem, SourceState, announcement_nonce
+from bot.releases.records import Delivery, DeliveryStatus, PendingDelivery, SourceStatus
+
+
+def now() -> float:
+    """Unix seconds, UTC (the time columns of the release tables)."""
+    return datetime.now(UTC).timestamp()
+
+
+def source_status_from_row(row: sqlite3.Row) -> SourceStatus:
+    raw = row["state"]
+    return SourceStatus(
+        source_key=str(row["source_key"]),
+        state=SourceState.from_json(raw) if raw else None,
+        failures=int(row["failures"] or 0),
+        next_attempt_at=float(row["next_attempt_at"] or 0),
+        paused=bool(row["paused"]),
+        last_error=row["last_error"],
+        last_success_at=None if row["last_success_at"] is None else float(row["last_success_at"]),
+    )
+
+
+def delivery_from_row(row: sqlite3.Row) -> Delivery:
+    return Delivery(
+        id=int(row["id"]),
+        subscription_id=int(row["subscription_id"]),
+        item_id=str(row["item_id"]),
+        nonce=str(row["nonce"]),
+        title=str(row["title"]),
+        url=row["url"],
+        status=DeliveryStatus(row["status"]),
+        message_id=None if row["message_id"] is None else int(row["message_id"]),
+        posted_at=None if row["posted_at"] is None else float(row["posted_at"]),
+        guild_id=int(row["guild_id"]),
+        channel_id=int(row["channel_id"]),
+        source_key=str(row["source_key"]),
+    )
+
+
+def _pending_from_row(row: sqlite3.Row) -> PendingDelivery:
+    item: ReleaseItem | None = None
+    if row["item"]:
+        try:
+            item = ReleaseItem.model_validate_json(row["item"])
+        except ValueError:
+            item = None
+    return PendingDelivery(
+        id=int(row["id"]),
+        subscription_id=int(row["subscription_id"]),
+        item_id=str(row["item_id"]),
+        nonce=str(row["nonce"]),
+        item=item,
+        title=str(row["title"]),
+        url=row["url"],
+        attempts=int(row["attempts"]),
+        guild_id=int(row["guild_id"]),
+        channel_id=int(row["channel_id"]),
+        mention_role=None if row["mention_role"] is None else int(row["mention_role"]),
+        source_key=str(row["source_key"]),
+    )
+
+
+class OutboxRepository:
+    """What the radar cycle stores: each source's state and the announcements it queues."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # -- sources --------------------------------------------------------------------------
+
+    async def source_status(self, source_key: str) -> SourceStatus | None:
+        """The polling state of one source, if anyone follows it."""
+        row = await self._db.fetch_one(
+            "SELECT * FROM release_sources WHERE source_key = ?", (source_key,)
+        )
+        return source_status_from_row(row) if row else None
+
+    async def due_sources(self, now: float, *, ignore_backoff: bool = False) -> list[SourceStatus]:
+        """Followed, unpaused sources whose next attempt is due (every unpaused one with
+        `ignore_backoff`), each once however many subscriptions it has."""
+        rows = await self._db.fetch_all(
+            "SELECT r.* FROM release_sources r "
+            "WHERE r.paused = 0 AND (? OR r.next_attempt_at <= ?) AND EXISTS "
+            "(SELECT 1 FROM release_subscriptions s WHERE s.source_key = r.source_key) "
+            "ORDER BY r.source_key",
+            (int(ignore_backoff), now),
+        )
+        return [source_status_from_row(row) for row in rows]
+
+    async def record_success(
+        self,
+        source_key: str,
+        state: SourceState,
+        *,
+        next_attempt_at: float,
+        announce: Sequence[tuple[int, ReleaseItem]],
+        baselined: Iterable[int],
+    ) -> int:
+        """Store a successful fetch atomically: the source's new state, one pending delivery
+        per `(subscription_id, item)` in `announce` (in order: oldest item first), and the
+        subscriptions in `baselined` marked as baselined. Returns how many were queued.
+
+        An item already queued or delivered to a subscription is skipped (UNIQUE).
+        """
+        moment = now()
+        queued = 0
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE release_sources SET state = ?, failures = 0, next_attempt_at = ?, "
+                "last_error = NULL, last_success_at = ? WHERE source_key = ?",
+                (state.to_json(), next_attempt_at, moment, source_key),
+            )
+            for subscription_id, item in announce:
+                queued += await tx.execute_rowcount(
+                    "INSERT INTO release_deliveries "
+                    "(subscription_id, item_id, nonce, item, title, url, queued_at) "
+                    "SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS "
+                    "(SELECT 1 FROM release_subscriptions WHERE id = ?) "
+                    "ON CONFLICT (subscription_id, item_id) DO NOTHING",
+                    (
+                        subscription_id,
+                        item.item_id,
+                        announcement_nonce(subscription_id, item.item_id),
+                        item.model_dump_json(),
+                        item.safe_title,
+                        item.url,
+                        moment,
+                        subscription_id,
+                    ),
+                )
+            await tx.executemany(
+                "UPDATE release_subscriptions SET baselined = 1 WHERE id = ?",
+                [(subscription_id,) for subscription_id in baselined],
+            )
+        return queued
+
+    async def record_failure(
+        self,
+        source_key: str,
+        *,
+        failures: int,
+        next_attempt_at: float,
+        pause: bool,
+        error: str,
+    ) -> bool:
+        """Store a failed fetch (counter, backoff, error); pause the source when `pause`.
+        Returns True when this call paused it (it was not paused before); its pause notice
+        is then pending (see `notices_pending`) in the same transaction."""
+        async with self._db.transaction() as tx:
+            changed = await tx.execute_rowcount(
+                "UPDATE release_sources SET paused = 1, notice_pending = 1 "
+                "WHERE source_key = ? AND paused = 0 AND ?",
+                (source_key, int(pause)),
+            )
+            await tx.execute(
+                "UPDATE release_sources SET failures = ?, next_attempt_at = ?, last_error = ? "
+                "WHERE source_key = ?",
+                (failures, next_attempt_at, error[:500], source_key),
+            )
+        return changed > 0
+
+    async def notices_pending(self) -> list[SourceStatus]:
+        """Paused sources whose pause notice has not been sent yet."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM release_sources WHERE notice_pending = 1 AND paused = 1 "
+            "ORDER BY source_key"
+        )
+        return [source_status_from_row(row) for row in rows]
+
+    async def notice_sent(self, source_key: str) -> None:
+        """Record that a source's pause notice went to every channel following it."""
+        await self._db.execute(
+            "UPDATE release_sources SET notice_pending = 0 WHERE source_key = ?", (source_key,)
+        )
+
+    # -- deliveries -----------------------------------------------------------------------
+
+    async def pending(self, after_id: int = 0, limit: int = 200) -> list[PendingDelivery]:
+        """Queued announcements with an id above `after_id`, in queue order (oldest item
+        first)."""
+        rows = await self._db.fetch_all(
+            "SELECT d.id, d.subscription_id, d.item_id, d.nonce, d.item, d.title, d.url, "
+            "d.attempts, s.guild_id, s.channel_id, s.mention_role, s.source_key "
+            "FROM release_deliveries d JOIN release_subscriptions s ON s.id = d.subscription_id "
+            "WHERE d.status = 'pending' AND d.id > ? ORDER BY d.id LIMIT ?",
+            (after_id, limit),
+        )
+        return [_pending_from_row(row) for row in rows]
+
+    async def mark_posted(
+        self, delivery_id: int, message_id: int, *, thread_pending: bool = False
+    ) -> None:
+        """Record that a queued announcement was posted as `message_id`; with
+        `thread_pending`, a thread is still to be opened under it (see `threads_pending`)."""
+        await self._db.execute(
+            "UPDATE release_deliveries SET status = 'posted', message_id = ?, posted_at = ?, "
+            "item = NULL, thread_pending = ? WHERE id = ? AND status = 'pending'",
+            (message_id, now(), int(thread_pending), delivery_id),
+        )
+
+    async def threads_pending(self, limit: int = 100) -> list[Delivery]:
+        """Posted announcements still waiting for their thread, oldest first."""
+        rows = await self._db.fetch_all(
+            "SELECT "
+            "d.id, d.subscription_id, d.item_id, d.nonce, d.title, d.url, d.status, d.message_id, "
+            "d.posted_at, s.guild_id, s.channel_id, s.source_key FROM release_deliveries d "
+            "JOIN release_subscriptions s ON s.id = d.subscription_id "
+            "WHERE d.thread_pending = 1 ORDER BY d.id LIMIT ?",
+            (limit,),
+        )
+        return [delivery_from_row(row) for row in rows]
+
+    async def thread_done(self, delivery_id: int) -> None:
+        """Record that an announcement's thread exists (or will never be made)."""
+        await self._db.execute(
+            "UPDATE release_deliveries SET thread_pending = 0 WHERE id = ?", (delivery_id,)
+        )
+
+    async def mark_attempt_failed(self, delivery_id: int, *, give_up: bool) -> None:
+        """Count a failed post; with `give_up` the announcement leaves the queue for good."""
+        await self._db.execute(
+            "UPDATE release_deliveries SET attempts = attempts + 1, "
+            "status = CASE WHEN ? THEN 'failed' ELSE status END, "
+            "item = CASE WHEN ? THEN NULL ELSE item END "
+            "WHERE id = ? AND status = 'pending'",
+            (int(give_up), int(give_up), delivery_id),
+        )
+
+    async def delivery(self, delivery_id: int) -> Delivery | None:
+        """One delivery with its subscription's guild and channel (for the buttons)."""
+        row = await self._db.fetch_one(
+            "SELECT "
+            "d.id, d.subscription_id, d.item_id, d.nonce, d.title, d.url, d.status, d.message_id, "
+            "d.posted_at, s.guild_id, s.channel_id, s.source_key FROM release_deliveries d "
+            "JOIN release_subscriptions s ON s.id = d.subscription_id WHERE d.id = ?",
+            (delivery_id,),
+        )
+        return delivery_from_row(row) if row else None
+
+    async def latest_for_guild(self, guild_id: int, count: int) -> list[Delivery]:
+        """A community's last `count` posted announcements, newest first."""
+        rows = await self._db.fetch_all(
+            "SELECT "
+            "d.id, d.subscription_id, d.item_id, d.nonce, d.title, d.url, d.status, d.message_id, "
+            "d.posted_at, s.guild_id, s.channel_id, s.source_key FROM release_deliveries d "
+            "JOIN release_subscriptions s ON s.id = d.subscription_id "
+            "WHERE s.guild_id = ? AND d.status = 'posted' "
+            "ORDER BY d.posted_at DESC, d.id DESC LIMIT ?",
+            (guild_id, count),
+        )
+        return [delivery_from_row(row) for row in rows]
+
+    async def for_subscription(self, subscription_id: int) -> list[Delivery]:
+        """Every delivery of one subscription, in queue order (tests, diagnostics)."""
+        rows = await self._db.fetch_all(
+            "SELECT "
+            "d.id, d.subscription_id, d.item_id, d.nonce, d.title, d.url, d.status, d.message_id, "
+            "d.posted_at, s.guild_id, s.channel_id, s.source_key FROM release_deliveries d "
+            "JOIN release_subscriptions s ON s.id = d.subscription_id "
+            "WHERE d.subscription_id = ? ORDER BY d.id",
+            (subscription_id,),
+        )
+        return [delivery_from_row(row) for row in rows]
