@@ -274,9 +274,9 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sweep]:
             h.emu.add_role(h.guild.id, "watchers")
             h.emu.add_channel(h.guild.id, "releases")
             bot = await h.start_bot()
-            # Only what the members do may change data: stop the background loops.
+            # Only what the members do may change data: stop the background loops and jobs.
+            await bot.jobs.stop_all()
             for cog_name, loop_name in (
-                ("Debates", "deadlines"),
                 ("Releases", "radar_loop"),
                 ("Stances", "retention_loop"),
             ):
