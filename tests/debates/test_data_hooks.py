@@ -80,26 +80,18 @@ async def test_export_lists_the_members_votes_arguments_and_upvotes(db: Database
     await activity(db)
     await activity(db, OTHER_GUILD)  # another community's data is not in this export
     exported = await DebatesData().export_member(db, GUILD, MEMBER)
+    coffee = {
+        "kind": "custom",
+        "question": "Tea or coffee?",
+        "debate_number": None,
+        "option": 1,
+        "option_label": "coffee",
+        "at": "2026-03-02T12:00:00Z",
+    }
     assert exported == {
         "poll_votes": [
-            {
-                "poll_number": 1,
-                "kind": "custom",
-                "question": "Tea or coffee?",
-                "debate_number": None,
-                "option": 1,
-                "option_label": "coffee",
-                "at": "2026-03-02T12:00:00Z",
-            },
-            {
-                "poll_number": 2,
-                "kind": "custom",
-                "question": "Tea or coffee?",
-                "debate_number": None,
-                "option": 1,
-                "option_label": "coffee",
-                "at": "2026-03-02T12:00:00Z",
-            },
+            {"poll_number": 1, **coffee},
+            {"poll_number": 2, **coffee},
             {
                 "poll_number": 3,
                 "kind": "debate",
@@ -117,6 +109,9 @@ async def test_export_lists_the_members_votes_arguments_and_upvotes(db: Database
             {"debate_number": 1, "argument": "Theirs.", "at": "2026-03-02T12:00:03Z"}
         ],
     }
+    assert [list(vote) for vote in exported["poll_votes"]] == [
+        ["poll_number", "kind", "question", "debate_number", "option", "option_label", "at"]
+    ] * 3  # the export file's key order
     assert await DebatesData().export_member(db, GUILD, 999) == NOTHING
 
 
