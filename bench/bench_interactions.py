@@ -132,8 +132,9 @@ async def main() -> None:
             )
             assert created.message is not None
             poll_message = int(created.message["id"])
-            poll_id = created.message["components"][0]["components"][0]["custom_id"].split(":")[2]
-            vote_ids = [f"agora:pv:{poll_id}:{n}" for n in range(4)]
+            # agora:debates:vote:<poll>:<option>
+            poll_id = created.message["components"][0]["components"][0]["custom_id"].split(":")[3]
+            vote_ids = [f"agora:debates:vote:{poll_id}:{n}" for n in range(4)]
             members = [emu.add_member(guild, f"bench{n}") for n in range(MEMBERS)]
             observations = await seed_stances(agora, members)
 

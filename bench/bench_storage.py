@@ -7,7 +7,7 @@ same schema and indexes), opened as the bot opens it: WAL, ``synchronous = NORMA
 foreign keys on, busy timeout. In WAL with NORMAL a committed vote survives a crash of the
 process (``kill -9``); only an OS crash or power loss may lose the last commits.
 
-* ``DebateRepository.vote``: what a click costs in storage. One ``BEGIN IMMEDIATE``
+* ``PollRepository.vote``: what a click costs in storage. One ``BEGIN IMMEDIATE``
   transaction per vote: read the poll, read the member's choices, decide (the real toggle
   rule), insert, commit; through aiosqlite (a worker thread per connection, the bot's write
   lock). Run one vote at a time, and with 50 voters at once (the lock serialises them).
@@ -33,7 +33,8 @@ from pathlib import Path
 from bench.loopwatch import LoopWatch
 from bot.database import Database
 from bot.debates.poll import PollSpec, apply_vote
-from bot.repositories.debates import DebateRepository, PollRecord
+from bot.debates.records import PollKind, PollRecord
+from bot.repositories.polls import PollRepository
 
 REPO_VOTES = 5_000
 PLAIN_VOTES = 20_000
@@ -47,7 +48,9 @@ async def fresh(path: Path) -> tuple[Database, int]:
     db = await Database.open(path)
     await db.migrate()
     spec = PollSpec(question="Bench?", options=("a", "b", "c", "d"))
-    poll = await DebateRepository(db).create_poll(1, 2, 3, "custom", spec, now=datetime.now(UTC))
+    poll = await PollRepository(db).create_poll(
+        1, 2, 3, PollKind.CUSTOM, spec, now=datetime.now(UTC)
+    )
     return db, poll.id
 
 
@@ -60,7 +63,7 @@ def decide_for(option: int) -> Callable[[PollRecord, frozenset[int]], frozenset[
 
 async def repository_votes(path: Path, voters: int, watch: LoopWatch) -> tuple[float, str]:
     db, poll_id = await fresh(path)
-    repo = DebateRepository(db)
+    repo = PollRepository(db)
     members = iter(range(MEMBER0, MEMBER0 + REPO_VOTES))
     now = datetime.now(UTC)
 
@@ -133,7 +136,7 @@ async def main() -> None:
         await warm.close()
         for voters in (1, CONCURRENT):
             rate, stall = await repository_votes(base / f"repo-{voters}.db", voters, watch)
-            label = f"DebateRepository.vote, {voters} voter{'s' if voters > 1 else ''} at once"
+            label = f"PollRepository.vote, {voters} voter{'s' if voters > 1 else ''} at once"
             results.append((label, REPO_VOTES, rate, stall))
         await watch.stop()
         for mode, label, count in (

@@ -1,8 +1,9 @@
 """PNG charts of poll and debate results.
 
 Rendered with matplotlib's Agg backend on :class:`~matplotlib.figure.Figure` objects that this
-module creates and drops itself (no pyplot, no global figure state), so the functions are safe
-to call from a worker thread: ``await asyncio.to_thread(render_results_chart, tally, spec)``.
+module creates and drops itself (no pyplot, no global figure state). The services render them in
+the bot's one chart worker process, so the functions are module-level and their arguments
+picklable: ``await bot.charts.render(render_results_chart, tally, spec)``.
 """
 
 from __future__ import annotations

@@ -11,13 +11,14 @@ Every vote on a poll would otherwise edit the poll message; Discord rate-limits 
 - calls for one key never overlap; different keys run independently;
 - an exception from the callback is logged and does not stop later updates.
 
-Usage in a cog::
+Usage in a service (which owns both the coalescer and its callback)::
 
-    self.edits = Coalescer(self._edit_poll_message, interval=2.0)   # in cog_load
+    self.edits = Coalescer(self._edit_poll_message, interval=2.0)   # in __init__
     self.edits.submit(poll_id, None)                                  # after each vote
-    await self.edits.aclose()                                         # in cog_unload
+    await self.edits.aclose()                                         # when the feature closes
 
 The callback may re-read the state itself (pass ``None``) or receive it from ``submit``.
+Time comes from a :class:`Clock` (the event loop's by default; tests pass one they move by hand).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +34,41 @@ K = TypeVar("K", bound=Hashable)
 S = TypeVar("S")
 
 
+class Clock(Protocol):
+    """Where a coalescer reads the time and waits."""
+
+    def time(self) -> float:
+        """Seconds on a monotonic clock."""
+        ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class LoopClock:
+    """The running event loop's clock."""
+
+    def time(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
 class Coalescer(Generic[K, S]):
     """Run ``callback(key, state)`` at most once per ``interval`` seconds per key."""
 
-    def __init__(self, callback: Callable[[K, S], Awaitable[None]], interval: float) -> None:
+    def __init__(
+        self,
+        callback: Callable[[K, S], Awaitable[None]],
+        interval: float,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
         if interval <= 0:
             raise ValueError("interval must be positive")
         self._callback = callback
         self._interval = interval
+        self._clock = clock or LoopClock()
         self._pending: dict[K, S] = {}
         self._workers: dict[K, asyncio.Task[None]] = {}
         self._closing = asyncio.Event()
@@ -95,23 +123,29 @@ class Coalescer(Generic[K, S]):
         await self.aclose()
 
     async def _run(self, key: K) -> None:
-        loop = asyncio.get_running_loop()
         try:
             while key in self._pending:
                 state = self._pending.pop(key)
-                started = loop.time()
+                started = self._clock.time()
                 try:
                     await self._callback(key, state)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
                     log.exception("coalesced update for %r failed", key)
-                delay = self._interval - (loop.time() - started)
+                delay = self._interval - (self._clock.time() - started)
                 if delay > 0 and not self._closing.is_set():
-                    try:
-                        await asyncio.wait_for(self._closing.wait(), timeout=delay)
-                    except TimeoutError:
-                        pass
+                    await self._pause(delay)
         finally:
             if self._workers.get(key) is asyncio.current_task():
                 del self._workers[key]
+
+    async def _pause(self, delay: float) -> None:
+        """Wait ``delay`` seconds, or less if the coalescer closes meanwhile."""
+        sleep = asyncio.ensure_future(self._clock.sleep(delay))
+        closing = asyncio.ensure_future(self._closing.wait())
+        try:
+            await asyncio.wait((sleep, closing), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleep.cancel()
+            closing.cancel()

@@ -9,17 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
-from fractions import Fraction
+from datetime import datetime
 
+from bot.debates.poll import PollSpec
+from bot.debates.records import DebateFormat
 from bot.debates.tally import bar
 from bot.errors import UserFacingError
 from bot.stance_scale import SCALE, Side, Stance
 
+#: The options of every debate (stance) poll: the scale, +2 first; option i is ``SCALE[i]``.
+STANCE_OPTIONS: tuple[str, ...] = tuple(stance.label for stance in SCALE)
 
-class DebateFormat(StrEnum):
-    QUICK = "quick"
-    OXFORD = "oxford"
+
+def stance_poll_spec(motion: str, deadline: datetime) -> PollSpec:
+    """A debate's (opening, closing or only) stance vote: one stance per member, anonymous."""
+    return PollSpec(
+        question=motion, options=STANCE_OPTIONS, max_choices=1, anonymous=True, deadline=deadline
+    )
 
 
 def parse_debate_format(text: str | None) -> DebateFormat:
@@ -34,18 +40,6 @@ def parse_debate_format(text: str | None) -> DebateFormat:
             f"`{text}` is not a debate format: use `quick` (one vote) or `oxford` "
             "(vote, discussion, vote again)."
         ) from None
-
-
-def side_percentages(votes: Mapping[int, Stance]) -> dict[Side, Fraction]:
-    """Exact percentage of voters on each side (all zero without votes)."""
-    total = len(votes)
-    counts = {side: 0 for side in Side}
-    for stance in votes.values():
-        counts[stance.side] += 1
-    return {
-        side: Fraction(100 * count, total) if total else Fraction(0)
-        for side, count in counts.items()
-    }
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from bot import limits
 from bot.errors import UserFacingError
 
 #: Custom (button) polls: 1 minute to 30 days, 24 hours when no duration is given.
@@ -20,7 +21,7 @@ POLL_DEFAULT = timedelta(hours=24)
 
 #: Native Discord polls run a whole number of hours, from 1 hour to 32 days (Discord's limit).
 NATIVE_POLL_MIN_HOURS = 1
-NATIVE_POLL_MAX_HOURS = 32 * 24
+NATIVE_POLL_MAX_HOURS = limits.POLL_HOURS
 NATIVE_POLL_DEFAULT_HOURS = 24
 
 #: Debates: 4 minutes (so that each Oxford phase lasts at least a minute) to 30 days.

@@ -1,4 +1,4 @@
-"""A poll's results as CSV, for ``/poll export``.
+"""A poll's results as CSV, for ``/poll export``; times in a member's data export.
 
 The file has a summary table (one row per option), then, separated by an empty line, one row
 per member's choice, in the order given. Voter rows are written only for polls that are not anonymous: passing
@@ -14,7 +14,7 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bot.debates.poll import PollSpec
 from bot.debates.tally import Tally
@@ -74,3 +74,8 @@ def export_csv(spec: PollSpec, tally: Tally, voter_rows: Sequence[VoterRow] | No
                 )
             )
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def iso_utc(moment: datetime) -> str:
+    """A moment in a member's data export: ISO 8601 in UTC, with ``Z``."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

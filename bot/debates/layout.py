@@ -18,10 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot import limits
 from bot.debates.options import MAX_OPTIONS, MIN_OPTIONS
 
-BUTTONS_PER_ROW = 5
-MAX_ROWS = 5
+BUTTONS_PER_ROW = limits.ROW_BUTTONS
+MAX_ROWS = limits.ROWS
 #: Most options shown as buttons: every row but the last, which holds the controls.
 MAX_BUTTON_OPTIONS = BUTTONS_PER_ROW * (MAX_ROWS - 1)
 

@@ -11,16 +11,19 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot import limits
 from bot.errors import UserFacingError
 
 MAX_QUESTION_LENGTH = 300
 MIN_OPTIONS = 2
-MAX_OPTIONS = 25
-MAX_OPTION_LENGTH = 80
+#: A select menu's options (a poll of 21 to 25 options is one select menu).
+MAX_OPTIONS = limits.SELECT_OPTIONS
+#: An option is a button's label.
+MAX_OPTION_LENGTH = limits.BUTTON_LABEL
 
-NATIVE_MAX_QUESTION_LENGTH = 300
-NATIVE_MAX_ANSWERS = 10
-NATIVE_MAX_ANSWER_LENGTH = 55
+NATIVE_MAX_QUESTION_LENGTH = limits.POLL_QUESTION
+NATIVE_MAX_ANSWERS = limits.POLL_ANSWERS
+NATIVE_MAX_ANSWER_LENGTH = limits.POLL_ANSWER
 
 MIN_MOTION_LENGTH = 10
 MAX_MOTION_LENGTH = 300

@@ -25,8 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from fractions import Fraction
 
-from bot.debates.debate import side_percentages
 from bot.stance_scale import Side, Stance
 
 #: The default split of an Oxford debate's duration: pre-vote, discussion, post-vote.
@@ -142,6 +142,18 @@ class OxfordResult:
     @property
     def post_total(self) -> int:
         return sum(self.post_counts.values())
+
+
+def side_percentages(votes: Mapping[int, Stance]) -> dict[Side, Fraction]:
+    """Exact percentage of voters on each side (all zero without votes)."""
+    total = len(votes)
+    counts = {side: 0 for side in Side}
+    for stance in votes.values():
+        counts[stance.side] += 1
+    return {
+        side: Fraction(100 * count, total) if total else Fraction(0)
+        for side, count in counts.items()
+    }
 
 
 def _counts(votes: Mapping[int, Stance]) -> dict[Side, int]:

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.database import Database
-from bot.repositories.debates import unlink_member
+from bot.repositories.debates_data import DebatesData
 from bot.stance_scale import Stance
 from bot.stances.models import Observation, StatementVote, Visibility, from_timestamp
 
@@ -349,7 +349,7 @@ class StanceRepository:
         In one transaction: every observation (declared and from debates or polls), every
         statement vote, the visibility choice; statements the member wrote keep their text
         (others voted on them) but lose their author. In the same transaction the member is
-        unlinked from polls and debates (`bot.repositories.debates.unlink_member`): closed
+        unlinked from polls and debates (`bot.repositories.debates_data.DebatesData.forget_member`): closed
         polls keep their published totals.
         """
         async with self._db.transaction() as tx:
@@ -370,7 +370,7 @@ class StanceRepository:
                 "DELETE FROM stance_visibility WHERE guild_id = ? AND member_id = ?",
                 (guild_id, member_id),
             )
-            await unlink_member(tx, guild_id, member_id)
+            await DebatesData().forget_member(tx, guild_id, member_id)
         return ForgetReport(observations, votes, unlinked, visibility)
 
     async def community_tables(self) -> list[str]:

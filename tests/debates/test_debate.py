@@ -1,11 +1,7 @@
 import pytest
 
-from bot.debates.debate import (
-    DebateFormat,
-    format_quick_result,
-    parse_debate_format,
-    quick_result,
-)
+from bot.debates.debate import format_quick_result, parse_debate_format, quick_result
+from bot.debates.records import DebateFormat
 from bot.errors import UserFacingError
 from bot.stance_scale import SCALE, Side, Stance
 

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime, timedelta
-from typing import cast
 
 import pytest
 
 from bot.debates.charts import PNG_MAGIC
 from bot.debates.topics import default_topics
-from bot.repositories.debates import unlink_member
-from cogs.debates._cog import DebatesCog
+from bot.repositories.debates_data import DebatesData
+from cogs.debates.debates import DebateService
+from cogs.debates.service import DeadlineService
 from tests.debates.helpers import (
+    ARGUMENT,
+    ARGUMENT_FORM,
+    UPVOTE,
+    VOTE,
     answer,
     channel_messages,
     click,
     custom_ids,
     option_id,
+    provided,
     reply,
     wait_message,
     wait_stored,
@@ -27,10 +32,13 @@ from tests.harness import AgoraHarness, message_text
 TOPIC = default_topics()[0]
 
 
-def cog(agora: AgoraHarness) -> DebatesCog:
-    found = agora.running_bot.get_cog("Debates")
-    assert type(found).__name__ == "DebatesCog"
-    return cast(DebatesCog, found)
+def debate_service(agora: AgoraHarness) -> DebateService:
+    return provided(agora, DebateService)
+
+
+async def run_due(agora: AgoraHarness) -> None:
+    """One pass of the debates feature's deadline job, now."""
+    await provided(agora, DeadlineService).run_due()
 
 
 async def start(agora: AgoraHarness, **options: object) -> dict:
@@ -83,43 +91,43 @@ async def test_oxford_debate_from_pre_vote_to_winner(agora: AgoraHarness) -> Non
     moved = await agora.slash("debate next", {"debate": 1})
     assert "discussion" in (await answer(moved)).lower()
     opening = agora.emu.get_message(int(message["id"])) or {}
-    assert not any(cid.startswith("agora:pv:") for cid in custom_ids(opening))
+    assert not any(cid.startswith(VOTE) for cid in custom_ids(opening))
     thread_id = int(
         await agora.running_bot.db.fetch_value("SELECT thread_id FROM debates WHERE id = 1")
     )
     welcome = await wait_message(agora, "Debate #1: discussion", channel_id=thread_id)
 
     # Arguments: a modal behind a button, posted in the thread, upvoted by others.
-    opened = await click(agora, a, welcome, "agora:aa:1")
+    opened = await click(agora, a, welcome, f"{ARGUMENT}1")
     assert opened.modal is not None
     submitted = await agora.emu.submit_modal(
         agora.guild.id,
         a,
-        "agora:am:1",
+        f"{ARGUMENT_FORM}1",
         {"side": ["safeguard"], "text": "Open weights let anyone strip the safety tuning."},
     )
     await submitted.response()
     assert submitted.ephemeral and "posted" in reply(submitted)
     argument = await wait_message(agora, "strip the safety tuning", channel_id=thread_id)
     assert "Argument for safeguard" in message_text(argument)
-    own = await click(agora, a, argument, "agora:au:1")
+    own = await click(agora, a, argument, f"{UPVOTE}1")
     assert "your own argument" in reply(own)
     for member in (b, c):
-        up = await click(agora, member, argument, "agora:au:1")
+        up = await click(agora, member, argument, f"{UPVOTE}1")
         assert "You upvoted" in reply(up)
-    back = await click(agora, c, argument, "agora:au:1")
+    back = await click(agora, c, argument, f"{UPVOTE}1")
     assert "taken back (1 upvotes)" in reply(back)
-    await click(agora, d, argument, "agora:au:1")
+    await click(agora, d, argument, f"{UPVOTE}1")
     await agora.wait_for(
         lambda: (
             "Upvote · 2" in str((agora.emu.get_message(int(argument["id"])) or {})["components"])
         ),
         within=15,
     )
-    short = await click(agora, b, welcome, "agora:aa:1")
+    short = await click(agora, b, welcome, f"{ARGUMENT}1")
     assert short.modal is not None
     too_short = await agora.emu.submit_modal(
-        agora.guild.id, b, "agora:am:1", {"side": ["share"], "text": "yes"}
+        agora.guild.id, b, f"{ARGUMENT_FORM}1", {"side": ["share"], "text": "yes"}
     )
     await too_short.response()
     assert "at least 10 characters" in reply(too_short)
@@ -131,7 +139,7 @@ async def test_oxford_debate_from_pre_vote_to_winner(agora: AgoraHarness) -> Non
     for member, option in ((a, 1), (b, 1), (c, 0), (d, 1)):
         ack = await click(agora, member, closing, option_id(closing, option))
         assert reply(ack).startswith("Your vote")
-    late = await click(agora, a, message, "agora:aa:1")
+    late = await click(agora, a, message, f"{ARGUMENT}1")
     assert late.modal is not None  # arguments stay open until the result
 
     moved = await agora.slash("debate next", {"debate": 1})
@@ -154,7 +162,7 @@ async def test_oxford_phase_deadlines_advance_even_after_downtime(agora: AgoraHa
     await click(agora, agora.member, message, option_id(message, 4))
     db = agora.running_bot.db
     await db.execute("UPDATE debates SET pre_vote_end = pre_vote_end - 3601 WHERE id = 1")
-    await cog(agora).run_due()
+    await run_due(agora)
     assert await db.fetch_value("SELECT phase FROM debates WHERE id = 1") == "discussion"
     await agora.stop_bot()
     with sqlite3.connect(agora.db_path) as conn:
@@ -165,7 +173,7 @@ async def test_oxford_phase_deadlines_advance_even_after_downtime(agora: AgoraHa
     await agora.start_bot()
     result = await wait_message(agora, "Result of debate #1")
     assert "No result" in message_text(result)  # nobody voted in the closing vote
-    await cog(agora).run_due()
+    await run_due(agora)
     assert (
         len([m for m in channel_messages(agora) if "Result of debate #1" in message_text(m)]) == 1
     )
@@ -273,7 +281,7 @@ async def test_weekly_debate_starts_once_per_slot(agora: AgoraHarness) -> None:
         await agora.slash(
             "agora settings", {"setting": setting, "value": value}, user=agora.manager
         )
-    service = cog(agora).debates
+    service = debate_service(agora)
     before_slot = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)  # a Monday
     await service.run_weekly(before_slot)  # first sight: remembers the last slot, starts nothing
     assert channel_messages(agora, channel) == []
@@ -304,13 +312,13 @@ async def test_failed_closing_vote_post_is_posted_again_once(agora: AgoraHarness
     db = agora.running_bot.db
     post_poll = int(await db.fetch_value("SELECT post_poll_id FROM debates WHERE id = 1"))
     assert await db.fetch_value("SELECT message_id FROM polls WHERE id = ?", (post_poll,)) is None
-    await cog(agora).run_due()
+    await run_due(agora)
     closing = await wait_message(agora, "Debate #1: closing vote")
     stored = await db.fetch_value("SELECT message_id FROM polls WHERE id = ?", (post_poll,))
     assert stored == int(closing["id"])
     # A crash between the post and its record: the next pass posts with the same nonce.
     await db.execute("UPDATE polls SET message_id = NULL WHERE id = ?", (post_poll,))
-    await cog(agora).run_due()
+    await run_due(agora)
     assert await db.fetch_value("SELECT message_id FROM polls WHERE id = ?", (post_poll,)) == int(
         closing["id"]
     )
@@ -347,7 +355,7 @@ async def test_result_recorded_only_after_the_vote_buttons_are_gone(
 ) -> None:
     message = await start(agora)
     await click(agora, agora.member, message, option_id(message, 0))
-    service = cog(agora).debates
+    service = debate_service(agora)
     real_edit = service._edit
     crashed: list[int | None] = []
 
@@ -364,9 +372,9 @@ async def test_result_recorded_only_after_the_vote_buttons_are_gone(
         "UPDATE debates SET pre_vote_end = pre_vote_end - 90000, "
         "discussion_end = discussion_end - 90000, post_vote_end = post_vote_end - 90000"
     )
-    await cog(agora).run_due()  # crashes while finalising
+    await run_due(agora)  # crashes while finalising
     assert crashed
-    await cog(agora).run_due()  # the next pass finishes it
+    await run_due(agora)  # the next pass finishes it
     result = await wait_message(agora, "Result of debate #1")
     assert await db.fetch_value("SELECT result_message_id FROM debates WHERE id = 1") == int(
         result["id"]
@@ -388,19 +396,22 @@ async def test_debate_vote_after_its_deadline_is_refused(agora: AgoraHarness) ->
 
 async def test_forgotten_authors_show_as_former_members(agora: AgoraHarness) -> None:
     message = await start(agora)
-    opened = await click(agora, agora.member, message, "agora:aa:1")
+    opened = await click(agora, agora.member, message, f"{ARGUMENT}1")
     assert opened.modal is not None
     text = "Open weights let anyone audit the model."
     submitted = await agora.emu.submit_modal(
-        agora.guild.id, agora.member, "agora:am:1", {"side": ["share"], "text": text}
+        agora.guild.id, agora.member, f"{ARGUMENT_FORM}1", {"side": ["share"], "text": text}
     )
     await submitted.response()
     argument = await wait_message(agora, text)
-    await click(agora, agora.manager, argument, "agora:au:1")
+    await click(agora, agora.manager, argument, f"{UPVOTE}1")
     db = agora.running_bot.db
     async with db.transaction() as tx:
-        await unlink_member(tx, agora.guild.id, agora.member)
-    closed = await agora.slash("debate close", {"debate": 1})
+        await DebatesData().forget_member(tx, agora.guild.id, agora.member)
+    # Forgotten, the member is no longer the debate's creator either: a manager closes it.
+    refused = await agora.slash("debate close", {"debate": 1})
+    assert "creator or a manager" in reply(refused)
+    closed = await agora.slash("debate close", {"debate": 1}, user=agora.manager)
     assert "closed" in await answer(closed)
     result = message_text(await wait_message(agora, "Result of debate #1"))
     assert text in result and "<@0>" not in result and "a former member" in result
@@ -410,11 +421,14 @@ async def test_argument_modal_submitted_after_a_restart(agora: AgoraHarness) -> 
     message = await start(agora)
     other = agora.emu.add_member(agora.guild.id, "other")
     for member in (agora.member, other):
-        opened = await click(agora, member, message, "agora:aa:1")
+        opened = await click(agora, member, message, f"{ARGUMENT}1")
         assert opened.modal is not None
     # Two members had the modal open: both submissions count (one modal per custom id).
     first = await agora.emu.submit_modal(
-        agora.guild.id, other, "agora:am:1", {"side": ["share"], "text": "Openness helps research."}
+        agora.guild.id,
+        other,
+        f"{ARGUMENT_FORM}1",
+        {"side": ["share"], "text": "Openness helps research."},
     )
     await first.response(timeout=10)
     assert "posted" in reply(first)
@@ -422,7 +436,7 @@ async def test_argument_modal_submitted_after_a_restart(agora: AgoraHarness) -> 
     submitted = await agora.emu.submit_modal(
         agora.guild.id,
         agora.member,
-        "agora:am:1",
+        f"{ARGUMENT_FORM}1",
         {"side": ["safeguard"], "text": "Misuse cannot be recalled once weights are out."},
     )
     await submitted.response(timeout=10)

@@ -7,31 +7,32 @@ import csv
 import io
 import random
 import sqlite3
-from typing import cast
 
 import pytest
 
 from bot.debates.charts import PNG_MAGIC
-from cogs.debates._cog import DebatesCog
+from cogs.debates.service import DeadlineService
 from tests.debates.helpers import (
+    SELECT,
+    WITHDRAW,
     answer,
     channel_messages,
     click,
     custom_ids,
     option_id,
     poll_id_of,
+    provided,
     reply,
     wait_message,
     wait_stored,
+    wait_until,
 )
 from tests.harness import AgoraHarness, message_text
 
 
-def cog(agora: AgoraHarness) -> DebatesCog:
-    # The extension is re-imported on each start, so compare by name, not by class identity.
-    found = agora.running_bot.get_cog("Debates")
-    assert type(found).__name__ == "DebatesCog"
-    return cast(DebatesCog, found)
+async def run_due(agora: AgoraHarness) -> None:
+    """One pass of the debates feature's deadline job, now."""
+    await provided(agora, DeadlineService).run_due()
 
 
 async def stored_votes(agora: AgoraHarness, poll_id: int) -> list[tuple[int, int]]:
@@ -115,14 +116,14 @@ async def test_select_menu_for_many_options(agora: AgoraHarness) -> None:
     options = " | ".join(f"option {n}" for n in range(22))
     message = await create_poll(agora, options=options, multiple=3)
     poll_id = poll_id_of(message)
-    select_id = f"agora:ps:{poll_id}"
-    assert select_id in custom_ids(message) and f"agora:pw:{poll_id}" in custom_ids(message)
+    select_id = f"{SELECT}{poll_id}"
+    assert select_id in custom_ids(message) and f"{WITHDRAW}{poll_id}" in custom_ids(message)
     picked = await agora.emu.select(
         agora.guild.id, agora.member, int(message["id"]), select_id, ["1", "21"]
     )
     await picked.response()
     assert reply(picked) == "Your votes: option 1, option 21"
-    withdraw = await click(agora, agora.member, message, f"agora:pw:{poll_id}")
+    withdraw = await click(agora, agora.member, message, f"{WITHDRAW}{poll_id}")
     assert reply(withdraw) == "Your vote was withdrawn."
     assert await stored_votes(agora, poll_id) == []
 
@@ -210,9 +211,9 @@ async def test_deadline_passed_while_down_posts_result_once(agora: AgoraHarness)
     await agora.start_bot()
     result = await wait_message(agora, "Result of poll #1")
     assert agora.emu.attachment_bytes(result).startswith(PNG_MAGIC)
-    await cog(agora).run_due()
+    await run_due(agora)
     await agora.restart()
-    await cog(agora).run_due()
+    await run_due(agora)
     results = [m for m in channel_messages(agora) if "Result of poll #1" in message_text(m)]
     assert len(results) == 1
 
@@ -241,11 +242,7 @@ async def test_native_poll_votes_are_recorded(agora: AgoraHarness) -> None:
     async def recorded() -> bool:
         return await stored_votes(agora, poll_id) == expected
 
-    for _ in range(200):
-        if await recorded():
-            break
-        await asyncio.sleep(0.02)
-    assert await recorded()
+    await wait_until(recorded, what="the native votes to be recorded")
     closed = await agora.slash("poll close", {"poll": 1})
     assert "closed" in await answer(closed)
     result = await wait_message(agora, "Result of poll #1")
@@ -337,10 +334,7 @@ async def test_native_votes_cast_while_the_bot_was_down_count(agora: AgoraHarnes
             "SELECT id FROM polls WHERE message_id = ?", (message_id,)
         )
     )
-    for _ in range(200):
-        if await stored_votes(agora, poll_id):
-            break
-        await asyncio.sleep(0.02)
+    await wait_until(lambda: stored_votes(agora, poll_id), what="the native vote")
     assert await stored_votes(agora, poll_id) == [(agora.member, 0)]
     await agora.stop_bot()
     offline = [agora.emu.add_member(agora.guild.id, f"offline{n}") for n in range(2)]
@@ -362,10 +356,7 @@ async def test_native_result_falls_back_to_stored_votes(agora: AgoraHarness) -> 
     await wait_stored(agora)
     await agora.emu.poll_vote(agora.guild.id, agora.member, message_id, 2)
     db = agora.running_bot.db
-    for _ in range(200):
-        if await db.fetch_value("SELECT count(*) FROM votes"):
-            break
-        await asyncio.sleep(0.02)
+    await wait_until(lambda: db.fetch_value("SELECT count(*) FROM votes"), what="the vote")
     channel = agora.guild.general_id
     agora.emu.fail_next("*", rf"^/channels/{channel}/(polls|messages)/{message_id}", 503, times=2)
     closed = await agora.slash("poll close", {"poll": 1})

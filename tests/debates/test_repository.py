@@ -3,33 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from bot.database import Database
 from bot.debates.arguments import Argument, can_upvote
+from bot.debates.debate import STANCE_OPTIONS
+from bot.debates.errors import ArgumentNotFound, DebateEnded, PollNotFound
 from bot.debates.oxford import Phase, oxford_schedule
 from bot.debates.poll import PollSpec, apply_vote
+from bot.debates.records import DebateFormat, DebateSource, PollKind, PollRecord
 from bot.errors import UserFacingError
-from bot.repositories.debates import STANCE_OPTIONS, DebateRepository, PollRecord
+from bot.repositories.debates import DebateRepository
+from bot.repositories.polls import PollRepository
 from bot.stance_scale import Side, Stance
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 GUILD = 10
 CHANNEL = 20
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "agora.db")
-    await database.migrate()
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 def toggle(option: int):
@@ -48,20 +40,20 @@ def spec(options: tuple[str, ...] = ("a", "b", "c"), max_choices: int = 1) -> Po
 
 
 async def test_poll_numbers_are_per_community(db: Database) -> None:
-    repo = DebateRepository(db)
-    first = await repo.create_poll(GUILD, CHANNEL, 1, "custom", spec(), now=NOW)
-    second = await repo.create_poll(GUILD, CHANNEL, 1, "custom", spec(), now=NOW)
-    other = await repo.create_poll(GUILD + 1, CHANNEL, 1, "custom", spec(), now=NOW)
+    repo = PollRepository(db)
+    first = await repo.create_poll(GUILD, CHANNEL, 1, PollKind.CUSTOM, spec(), now=NOW)
+    second = await repo.create_poll(GUILD, CHANNEL, 1, PollKind.CUSTOM, spec(), now=NOW)
+    other = await repo.create_poll(GUILD + 1, CHANNEL, 1, PollKind.CUSTOM, spec(), now=NOW)
     assert (first.number, second.number, other.number) == (1, 2, 1)
     found = await repo.poll_by_number(GUILD, 2)
     assert found is not None and found.id == second.id and found.options == ("a", "b", "c")
-    assert [p.number for p in await repo.search_polls(GUILD, "")] == [2, 1]
-    assert [p.number for p in await repo.search_polls(GUILD, "2")] == [2]
+    assert [p.number for p in await repo.search_polls(GUILD, "", 25)] == [2, 1]
+    assert [p.number for p in await repo.search_polls(GUILD, "2", 25)] == [2]
 
 
 async def test_vote_change_withdraw_and_multiple(db: Database) -> None:
-    repo = DebateRepository(db)
-    poll = await repo.create_poll(GUILD, CHANNEL, 1, "custom", spec(), now=NOW)
+    repo = PollRepository(db)
+    poll = await repo.create_poll(GUILD, CHANNEL, 1, PollKind.CUSTOM, spec(), now=NOW)
     change = await repo.vote(poll.id, 5, toggle(0), now=NOW)
     assert change.before == frozenset() and change.after == {0}
     change = await repo.vote(poll.id, 5, toggle(2), now=NOW)
@@ -70,7 +62,7 @@ async def test_vote_change_withdraw_and_multiple(db: Database) -> None:
     await repo.vote(poll.id, 5, toggle(2), now=NOW)
     assert await repo.votes(poll.id) == []
 
-    multi = await repo.create_poll(GUILD, CHANNEL, 1, "custom", spec(max_choices=2), now=NOW)
+    multi = await repo.create_poll(GUILD, CHANNEL, 1, PollKind.CUSTOM, spec(max_choices=2), now=NOW)
     await repo.vote(multi.id, 5, toggle(0), now=NOW)
     await repo.vote(multi.id, 5, toggle(1), now=NOW)
     with pytest.raises(UserFacingError):
@@ -79,8 +71,8 @@ async def test_vote_change_withdraw_and_multiple(db: Database) -> None:
 
 
 async def test_concurrent_votes_are_all_counted_once(db: Database) -> None:
-    repo = DebateRepository(db)
-    poll = await repo.create_poll(GUILD, CHANNEL, 1, "custom", spec(), now=NOW)
+    repo = PollRepository(db)
+    poll = await repo.create_poll(GUILD, CHANNEL, 1, PollKind.CUSTOM, spec(), now=NOW)
     members = range(100, 160)
     await asyncio.gather(*(repo.vote(poll.id, m, toggle(m % 3), now=NOW) for m in members))
     # The same member clicking the same option twice at once: one toggles on, one off.
@@ -92,28 +84,30 @@ async def test_concurrent_votes_are_all_counted_once(db: Database) -> None:
 
 
 async def test_closed_poll_refuses_votes_in_the_vote_transaction(db: Database) -> None:
-    repo = DebateRepository(db)
-    poll = await repo.create_poll(GUILD, CHANNEL, 1, "custom", spec(), now=NOW)
+    repo = PollRepository(db)
+    poll = await repo.create_poll(GUILD, CHANNEL, 1, PollKind.CUSTOM, spec(), now=NOW)
     assert await repo.close_poll(poll.id, now=NOW)
     assert not await repo.close_poll(poll.id, now=NOW)
     with pytest.raises(UserFacingError):
         await repo.vote(poll.id, 5, toggle(0), now=NOW)
     assert await repo.votes(poll.id) == []
+    with pytest.raises(PollNotFound):
+        await repo.vote(poll.id + 1, 5, toggle(0), now=NOW)
     assert [p.id for p in await repo.unposted_polls()] == [poll.id]
     await repo.set_poll_result_message(poll.id, 77)
     assert await repo.unposted_polls() == []
 
 
 async def test_due_polls(db: Database) -> None:
-    repo = DebateRepository(db)
-    poll = await repo.create_poll(GUILD, CHANNEL, 1, "custom", spec(), now=NOW)
+    repo = PollRepository(db)
+    poll = await repo.create_poll(GUILD, CHANNEL, 1, PollKind.CUSTOM, spec(), now=NOW)
     assert await repo.due_polls(NOW) == []
     assert [p.id for p in await repo.due_polls(NOW + timedelta(hours=2))] == [poll.id]
 
 
 async def test_native_votes(db: Database) -> None:
-    repo = DebateRepository(db)
-    poll = await repo.create_poll(GUILD, CHANNEL, 1, "native", spec(), now=NOW)
+    repo = PollRepository(db)
+    poll = await repo.create_poll(GUILD, CHANNEL, 1, PollKind.NATIVE, spec(), now=NOW)
     await repo.set_poll_message(poll.id, 555)
     assert await repo.native_vote(555, 7, 1, add=True, now=NOW)
     assert not await repo.native_vote(555, 7, 1, add=True, now=NOW)
@@ -126,22 +120,24 @@ async def test_native_votes(db: Database) -> None:
 
 async def test_debate_votes_are_stance_observations(db: Database) -> None:
     repo = DebateRepository(db)
+    polls = PollRepository(db)
     schedule = oxford_schedule(NOW, timedelta(hours=4))
     debate, poll = await repo.create_debate(
         GUILD,
         CHANNEL,
         1,
-        format="oxford",
+        format=DebateFormat.OXFORD,
         topic="open-weights-build-trust",
         motion="This house believes X.",
-        source="manual",
+        source=DebateSource.MANUAL,
         schedule=schedule,
         now=NOW,
     )
     assert debate.number == 1 and debate.phase is Phase.PRE_VOTE and debate.pre_poll_id == poll.id
-    assert poll.options == STANCE_OPTIONS and poll.kind == "debate"
-    await repo.vote(poll.id, 5, toggle(0), now=NOW)  # strongly share
-    await repo.vote(poll.id, 5, toggle(3), now=NOW)  # lean safeguard
+    assert debate.format is DebateFormat.OXFORD and debate.source is DebateSource.MANUAL
+    assert poll.options == STANCE_OPTIONS and poll.kind is PollKind.DEBATE
+    await polls.vote(poll.id, 5, toggle(0), now=NOW)  # strongly share
+    await polls.vote(poll.id, 5, toggle(3), now=NOW)  # lean safeguard
     rows = await db.fetch_all(
         "SELECT value, source, topic FROM stance_observations WHERE guild_id = ? "
         "AND member_id = ? ORDER BY observed_at, id",
@@ -151,20 +147,21 @@ async def test_debate_votes_are_stance_observations(db: Database) -> None:
         (2, f"debate:{debate.number}", "open-weights-build-trust"),
         (-1, f"debate:{debate.number}", "open-weights-build-trust"),
     ]
-    assert await repo.stance_votes(poll.id) == {5: Stance.LEAN_SAFEGUARD}
+    assert await polls.stance_votes(poll.id) == {5: Stance.LEAN_SAFEGUARD}
 
 
 async def test_phase_changes_are_compare_and_set(db: Database) -> None:
     repo = DebateRepository(db)
+    polls = PollRepository(db)
     schedule = oxford_schedule(NOW, timedelta(hours=4))
     debate, pre = await repo.create_debate(
         GUILD,
         CHANNEL,
         1,
-        format="oxford",
+        format=DebateFormat.OXFORD,
         topic=None,
         motion="This house believes Y.",
-        source="manual",
+        source=DebateSource.MANUAL,
         schedule=schedule,
         now=NOW,
     )
@@ -174,14 +171,14 @@ async def test_phase_changes_are_compare_and_set(db: Database) -> None:
     change = await repo.advance_phase(debate.id, Phase.PRE_VOTE, now=NOW)
     assert change is not None and change.debate.phase is Phase.DISCUSSION
     assert await repo.advance_phase(debate.id, Phase.PRE_VOTE, now=NOW) is None
-    closed_pre = await repo.get_poll(pre.id)
+    closed_pre = await polls.get_poll(pre.id)
     assert closed_pre is not None and closed_pre.closed
     change = await repo.advance_phase(debate.id, Phase.DISCUSSION, now=NOW)
     assert change is not None and change.post_poll is not None
     assert change.debate.post_poll_id == change.post_poll.id
     change = await repo.advance_phase(debate.id, Phase.POST_VOTE, now=NOW)
     assert change is not None and change.debate.phase is Phase.RESULT
-    post = await repo.get_poll(change.debate.post_poll_id or 0)
+    post = await polls.get_poll(change.debate.post_poll_id or 0)
     assert post is not None and post.closed
     assert [d.id for d in await repo.unposted_debates()] == [debate.id]
 
@@ -193,10 +190,10 @@ async def test_arguments_and_upvotes(db: Database) -> None:
         GUILD,
         CHANNEL,
         1,
-        format="quick",
+        format=DebateFormat.QUICK,
         topic=None,
         motion="This house believes Z.",
-        source="manual",
+        source=DebateSource.MANUAL,
         schedule=schedule,
         now=NOW,
     )
@@ -219,9 +216,18 @@ async def test_arguments_and_upvotes(db: Database) -> None:
         await repo.toggle_upvote(argument_id, 5, now=NOW, allowed=allowed_for(5))
     (argument,) = await repo.arguments(debate.id)
     assert argument.upvotes == 10 and argument.side is Side.SHARE and argument.id == argument_id
+    stored = await repo.get_argument(argument_id)
+    assert stored is not None and stored.debate_id == debate.id
+    assert stored.argument.upvotes == 10 and stored.message_id is None
+    with pytest.raises(ArgumentNotFound):
+        await repo.toggle_upvote(argument_id + 1, 6, now=NOW, allowed=allowed_for(6))
     await repo.advance_phase(debate.id, Phase.PRE_VOTE, now=NOW)
-    with pytest.raises(UserFacingError):
+    with pytest.raises(DebateEnded):
         await repo.add_argument(debate.id, 5, Side.SAFEGUARD, "Too late now.", now=NOW)
+    with pytest.raises(DebateEnded):
+        await repo.toggle_upvote(argument_id, 6, now=NOW, allowed=allowed_for(6))
+    with pytest.raises(DebateEnded):
+        await repo.add_argument(debate.id + 1, 5, Side.SAFEGUARD, "No such debate.", now=NOW)
 
 
 async def test_weekly_slot_claimed_once(db: Database) -> None:

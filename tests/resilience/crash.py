@@ -101,7 +101,7 @@ def db_rows(path: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple
 
 
 async def fire(emu: DiscordEmulator, guild_id: int, message_id: int, click: Click) -> None:
-    custom_id = f"agora:pv:{POLL_ID}:{click.option}"
+    custom_id = f"agora:debates:vote:{POLL_ID}:{click.option}"
     click.interaction = await emu.click(guild_id, click.member, message_id, custom_id)
 
 
@@ -144,7 +144,7 @@ async def crash_during_vote_burst(
         poll_message = created.message
         assert poll_message is not None and created.response_type == 4, created.callback
         message_id = int(poll_message["id"])
-        assert f"agora:pv:{POLL_ID}:0" in str(poll_message["components"])
+        assert f"agora:debates:vote:{POLL_ID}:0" in str(poll_message["components"])
 
         rng = random.Random(seed)
         clicks = [Click(m, o) for m in voters for o in range(options)]

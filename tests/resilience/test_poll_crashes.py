@@ -5,21 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
-from cogs.debates._cog import DebatesCog
-from cogs.debates._polls import utcnow
-from tests.debates.helpers import channel_messages, click, option_id, poll_id_of, reply
+from cogs.debates.polls import PollService
+from cogs.debates.service import DEADLINE_JOB, DeadlineService, utcnow
+from tests.debates.helpers import (
+    channel_messages,
+    click,
+    option_id,
+    poll_id_of,
+    provided,
+    reply,
+    wait_until,
+)
 from tests.harness import AgoraHarness, message_text
 from tests.resilience.test_radar_crashes import Killed
-
-
-def debates(agora: AgoraHarness) -> DebatesCog:
-    cog = agora.running_bot.get_cog("Debates")
-    assert type(cog).__name__ == "DebatesCog"
-    return cast(DebatesCog, cog)
 
 
 def snapshot(agora: AgoraHarness) -> tuple[int, list[tuple[Any, ...]]]:
@@ -42,9 +44,10 @@ async def test_crash_while_closing_a_poll(
     voters = [agora.emu.add_member(agora.guild.id, f"v{n}") for n in range(3)]
     for n, member in enumerate(voters):
         await click(agora, member, message, option_id(message, n % 2))
-    cog = debates(agora)
-    cog.deadlines.cancel()  # this process's loop stays out of it; the restarted one recovers
-    repo = cog.repo
+    polls = provided(agora, PollService)
+    # This process's deadline job stays out of it; the restarted one recovers.
+    await agora.running_bot.jobs.stop(DEADLINE_JOB)
+    repo = polls.repo
     original = repo.set_poll_result_message
     me = asyncio.current_task()
 
@@ -58,23 +61,19 @@ async def test_crash_while_closing_a_poll(
     closed = await repo.get_poll(poll_id)
     assert closed is not None
     with pytest.raises(Killed):
-        await cog.polls.finalise(closed)
+        await polls.finalise(closed)
     at_crash = snapshot(agora)
     await agora.stop_bot()
     assert snapshot(agora) == at_crash, "the bot went on after its crash"
 
-    await agora.start_bot()  # its deadline loop posts what a crash left unposted
+    await agora.start_bot()  # its deadline job posts what a crash left unposted
 
     async def recorded() -> bool:
-        poll = await debates(agora).repo.get_poll(poll_id)
+        poll = await provided(agora, PollService).repo.get_poll(poll_id)
         return poll is not None and poll.result_message_id is not None
 
-    for _ in range(500):
-        if await recorded():
-            break
-        await asyncio.sleep(0.01)
-    assert await recorded()
-    await debates(agora).run_due()
+    await wait_until(recorded, what="the result to be recorded")
+    await provided(agora, DeadlineService).run_due()
     results = [m for m in channel_messages(agora) if "Result of poll #1" in message_text(m)]
     assert len(results) == 1 and "2 votes · 67%" in message_text(results[0])
     assert agora.emu.nonce_hits == (1 if point == "before recording the result" else 0)

@@ -10,8 +10,10 @@ import pytest
 
 from bot.debates.oxford import oxford_schedule
 from bot.debates.poll import PollSpec
+from bot.debates.records import DebateFormat, DebateSource, PollKind
 from bot.repositories.debates import DebateRepository
 from bot.repositories.observations import ObservationRepository
+from bot.repositories.polls import PollRepository
 from bot.repositories.stances import StanceRepository
 from bot.stance_scale import Side, Stance
 from bot.stances.charts import PNG_MAGIC
@@ -224,23 +226,24 @@ async def test_export_file_holds_the_members_data(agora: AgoraHarness) -> None:
     await agora.slash("stance visibility", {"visibility": "public"})
     # Poll and debate activity: a poll vote, a debate vote, an argument and an upvote.
     debates = DebateRepository(agora.running_bot.db)
+    polls = PollRepository(agora.running_bot.db)
     now = datetime.now(UTC)
     other = agora.emu.add_member(agora.guild.id, "arguer")
     spec = PollSpec(question="Tea or coffee?", options=("tea", "coffee"), max_choices=1)
-    poll = await debates.create_poll(agora.guild.id, 1, other, "custom", spec, now=now)
-    await debates.vote(poll.id, agora.member, lambda _p, _c: frozenset({1}), now=now)
+    poll = await polls.create_poll(agora.guild.id, 1, other, PollKind.CUSTOM, spec, now=now)
+    await polls.vote(poll.id, agora.member, lambda _p, _c: frozenset({1}), now=now)
     debate, stance_poll = await debates.create_debate(
         agora.guild.id,
         1,
         other,
-        format="quick",
+        format=DebateFormat.QUICK,
         topic=None,
         motion="This house believes in exports.",
-        source="manual",
+        source=DebateSource.MANUAL,
         schedule=oxford_schedule(now, timedelta(hours=4)),
         now=now,
     )
-    await debates.vote(stance_poll.id, agora.member, lambda _p, _c: frozenset({0}), now=now)
+    await polls.vote(stance_poll.id, agora.member, lambda _p, _c: frozenset({0}), now=now)
     mine = await debates.add_argument(debate.id, agora.member, Side.SAFEGUARD, "Mine.", now=now)
     theirs = await debates.add_argument(debate.id, other, Side.SHARE, "Theirs.", now=now)
     await debates.toggle_upvote(theirs, agora.member, now=now, allowed=lambda _a: None)

@@ -109,13 +109,13 @@ async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
         await run(h, "poll create", {"question": f"{SECRET} poll", "options": "a|b"}, bu, b)
         await run(h, "debate start", {"topic": f"{SECRET} motion on open weights"}, bu, b)
         debate = await find_message(h, f"{SECRET} motion")
-        aa = next(c for c in custom_ids(debate) if c.startswith("agora:aa:"))
+        aa = next(c for c in custom_ids(debate) if c.startswith("agora:debates:argument:"))
         opened = await h.emu.click(b.id, bm, int(debate["id"]), aa)
         await opened.response()
         submitted = await h.emu.submit_modal(
             b.id,
             bm,
-            aa.replace(":aa:", ":am:"),
+            aa.replace(":argument:", ":argument-form:"),
             {"side": ["share"], "text": f"{SECRET}: open weights let anyone audit the model."},
         )
         await submitted.response()
@@ -288,16 +288,21 @@ async def test_forged_custom_ids_from_a_change_nothing(world: World) -> None:
         ids = custom_ids(message)
         assert ids, f"B's {what} message has no buttons"
         forged.extend((cid, None) for cid in ids)
-    poll_id = next(c for c in custom_ids(world.b_messages["poll"]) if c.startswith("agora:pv:"))
-    number = poll_id.split(":")[2]
-    forged += [(f"agora:ps:{number}", ["0"]), (f"agora:pw:{number}", None)]
+    poll_id = next(
+        c for c in custom_ids(world.b_messages["poll"]) if c.startswith("agora:debates:vote:")
+    )
+    number = poll_id.split(":")[3]
+    forged += [
+        (f"agora:debates:select:{number}", ["0"]),
+        (f"agora:debates:withdraw:{number}", None),
+    ]
     kinds = [cid for cid, _ in forged]
     for prefix in (
-        "agora:pv:",
-        "agora:ps:",
-        "agora:pw:",
-        "agora:aa:",
-        "agora:au:",
+        "agora:debates:vote:",
+        "agora:debates:select:",
+        "agora:debates:withdraw:",
+        "agora:debates:argument:",
+        "agora:debates:upvote:",
         "stance:vote:",
         "stance:forget:",
         "stance:purge:",

@@ -1,29 +1,42 @@
-"""Buttons, selects and the argument modal of polls and debates.
+"""Buttons, the select menu and the argument form of polls and debates.
 
-Every component is a :class:`discord.ui.DynamicItem` whose ``custom_id`` carries the ids it
-acts on (poll and option, debate, argument), so a click works after a restart: the state lives
-in SQLite, not in a view's memory. Callbacks hand over to the cog's services and turn any
-failure into an ephemeral reply.
+Every component carries the ids it acts on, so a click works after a restart (the state lives
+in SQLite, not in a view's memory). Custom ids, on the one scheme of :mod:`bot.components`:
+
+- ``agora:debates:vote:<poll>:<option>``: one option of a poll, or one stance of a debate vote;
+- ``agora:debates:select:<poll>`` and ``agora:debates:withdraw:<poll>``: polls of 21+ options;
+- ``agora:debates:argument:<debate>``: opens the argument form;
+- ``agora:debates:upvote:<argument>``: upvotes an argument;
+- ``agora:debates:argument-form:<debate>``: the argument form (a modal) itself.
+
+Messages posted before this scheme carry ``agora:pv:``, ``agora:ps:``, ``agora:pw:``,
+``agora:aa:``, ``agora:au:`` and ``agora:am:`` (same ids, same order): they still work.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import discord
-from discord.ext import commands
 
+from bot import limits
+from bot.components import AgoraItem, custom_id, service
 from bot.debates.arguments import MAX_ARGUMENT_LENGTH, MIN_ARGUMENT_LENGTH
 from bot.debates.layout import LayoutKind, plan_layout
-from bot.error_handler import reply_with_error
 from bot.stance_scale import SCALE, Side
+from bot.text import cut
 
 if TYPE_CHECKING:
-    from cogs.debates._cog import DebatesCog
+    from cogs.debates.arguments import ArgumentService
+    from cogs.debates.polls import PollService
 
-BUTTON_LABEL_MAX = 80
-SELECT_LABEL_MAX = 100
+#: The feature's name: in the registry and in every custom id.
+FEATURE = "debates"
+ARGUMENT_FORM = "argument-form"
+#: The argument form's custom id, today's and the one of messages posted before.
+_ARGUMENT_FORM_ID = re.compile(rf"(?:agora:{FEATURE}:{ARGUMENT_FORM}|agora:am):([0-9]{{1,20}})")
+
 _STANCE_STYLES = {
     Side.SHARE: discord.ButtonStyle.primary,
     Side.UNDECIDED: discord.ButtonStyle.secondary,
@@ -31,21 +44,25 @@ _STANCE_STYLES = {
 }
 
 
-def _cog(interaction: discord.Interaction) -> DebatesCog:
-    client = interaction.client
-    cog = client.get_cog("Debates") if isinstance(client, commands.bot.BotBase) else None
-    if cog is None:
-        raise RuntimeError("the Debates cog is not loaded")
-    return cast("DebatesCog", cog)
+# The services post these components, so they are imported when a click needs them.
+def _polls(interaction: discord.Interaction) -> PollService:
+    from cogs.debates.polls import PollService
+
+    return service(interaction, PollService)
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+def _arguments(interaction: discord.Interaction) -> ArgumentService:
+    from cogs.debates.arguments import ArgumentService
+
+    return service(interaction, ArgumentService)
 
 
 class PollOptionButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"agora:pv:(?P<poll>\d+):(?P<option>\d+)",
+    AgoraItem[discord.ui.Button[Any]],
+    feature=FEATURE,
+    kind="vote",
+    fields=(int, int),
+    legacy=("agora:pv",),
 ):
     """One option of a poll (or one stance of a debate vote); a click toggles it."""
 
@@ -60,44 +77,36 @@ class PollOptionButton(
     ) -> None:
         super().__init__(
             discord.ui.Button(
-                label=_clip(label, BUTTON_LABEL_MAX),
+                label=cut(label, limits.BUTTON_LABEL),
                 style=style,
-                custom_id=f"agora:pv:{poll_id}:{option}",
+                custom_id=self.make_id(poll_id, option),
                 row=row,
             )
         )
         self.poll_id = poll_id
         self.option = option
 
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-    ) -> PollOptionButton:
-        return cls(int(match["poll"]), int(match["option"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await _cog(interaction).polls.click(interaction, self.poll_id, self.option)
-        except Exception as exc:
-            await reply_with_error(interaction, exc)
+    async def run(self, interaction: discord.Interaction) -> None:
+        await _polls(interaction).click(interaction, self.poll_id, self.option)
 
 
 class PollSelect(
-    discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"agora:ps:(?P<poll>\d+)"
+    AgoraItem[discord.ui.Select[Any]],
+    feature=FEATURE,
+    kind="select",
+    fields=(int,),
+    legacy=("agora:ps",),
 ):
     """The options of a poll with more than 20 of them; a submission replaces the choices."""
 
     def __init__(self, poll_id: int, options: tuple[str, ...] = (), max_choices: int = 1) -> None:
         choices = [
-            discord.SelectOption(label=_clip(text, SELECT_LABEL_MAX), value=str(index))
+            discord.SelectOption(label=cut(text, limits.SELECT_OPTION_LABEL), value=str(index))
             for index, text in enumerate(options)
         ] or [discord.SelectOption(label="option", value="0")]
         super().__init__(
             discord.ui.Select(
-                custom_id=f"agora:ps:{poll_id}",
+                custom_id=self.make_id(poll_id),
                 placeholder="Pick your answer" if max_choices == 1 else "Pick your answers",
                 min_values=1,
                 max_values=min(max_choices, len(choices)),
@@ -107,26 +116,18 @@ class PollSelect(
         )
         self.poll_id = poll_id
 
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-    ) -> PollSelect:
-        return cls(int(match["poll"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: discord.Interaction) -> None:
         data: Any = interaction.data or {}
         values = [int(v) for v in data.get("values") or [] if str(v).isdigit()]
-        try:
-            await _cog(interaction).polls.select(interaction, self.poll_id, values)
-        except Exception as exc:
-            await reply_with_error(interaction, exc)
+        await _polls(interaction).select(interaction, self.poll_id, values)
 
 
 class WithdrawButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"agora:pw:(?P<poll>\d+)"
+    AgoraItem[discord.ui.Button[Any]],
+    feature=FEATURE,
+    kind="withdraw",
+    fields=(int,),
+    legacy=("agora:pw",),
 ):
     """Withdraw every vote one holds in a select-menu poll."""
 
@@ -135,32 +136,24 @@ class WithdrawButton(
             discord.ui.Button(
                 label="Withdraw my vote",
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"agora:pw:{poll_id}",
+                custom_id=self.make_id(poll_id),
                 row=row,
             )
         )
         self.poll_id = poll_id
 
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-    ) -> WithdrawButton:
-        return cls(int(match["poll"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await _cog(interaction).polls.select(interaction, self.poll_id, [])
-        except Exception as exc:
-            await reply_with_error(interaction, exc)
+    async def run(self, interaction: discord.Interaction) -> None:
+        await _polls(interaction).select(interaction, self.poll_id, [])
 
 
 class ArgumentButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"agora:aa:(?P<debate>\d+)"
+    AgoraItem[discord.ui.Button[Any]],
+    feature=FEATURE,
+    kind="argument",
+    fields=(int,),
+    legacy=("agora:aa",),
 ):
-    """Opens the modal to post an argument for a side."""
+    """Opens the form to post an argument for a side."""
 
     def __init__(self, debate_id: int, *, row: int | None = None) -> None:
         super().__init__(
@@ -168,30 +161,22 @@ class ArgumentButton(
                 label="Add an argument",
                 emoji="✍️",
                 style=discord.ButtonStyle.success,
-                custom_id=f"agora:aa:{debate_id}",
+                custom_id=self.make_id(debate_id),
                 row=row,
             )
         )
         self.debate_id = debate_id
 
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-    ) -> ArgumentButton:
-        return cls(int(match["debate"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await _cog(interaction).debates.open_argument_modal(interaction, self.debate_id)
-        except Exception as exc:
-            await reply_with_error(interaction, exc)
+    async def run(self, interaction: discord.Interaction) -> None:
+        await _arguments(interaction).open_form(interaction, self.debate_id)
 
 
 class UpvoteButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"agora:au:(?P<argument>\d+)"
+    AgoraItem[discord.ui.Button[Any]],
+    feature=FEATURE,
+    kind="upvote",
+    fields=(int,),
+    legacy=("agora:au",),
 ):
     """Upvote an argument (click again to take the upvote back)."""
 
@@ -201,28 +186,16 @@ class UpvoteButton(
                 label=f"Upvote · {upvotes}",
                 emoji="👍",
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"agora:au:{argument_id}",
+                custom_id=self.make_id(argument_id),
             )
         )
         self.argument_id = argument_id
 
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-    ) -> UpvoteButton:
-        return cls(int(match["argument"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await _cog(interaction).debates.upvote(interaction, self.argument_id)
-        except Exception as exc:
-            await reply_with_error(interaction, exc)
+    async def run(self, interaction: discord.Interaction) -> None:
+        await _arguments(interaction).upvote(interaction, self.argument_id)
 
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+COMPONENTS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     PollOptionButton,
     PollSelect,
     WithdrawButton,
@@ -231,21 +204,21 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
 )
 
 
-#: The custom id of the argument modal; its submissions are handled by the cog's listener
-#: (:func:`argument_submission`), so they work after a restart like the buttons do.
-ARGUMENT_MODAL = re.compile(r"agora:am:(?P<debate>\d+)")
-
-
-class ArgumentModal(discord.ui.Modal):
+class ArgumentForm(discord.ui.Modal):
     """Side (share or safeguard) and the argument's text.
 
-    Only the form: discord.py keeps one live modal per custom id (every member's modal of a
+    Only the form: discord.py keeps one live modal per custom id (every member's form of a
     debate shares one) and none across a restart, so the opener stops it once sent and the
-    cog's ``on_interaction`` listener handles every submission from the stored ids.
+    cog's ``on_interaction`` listener hands every submission (:func:`argument_submission`)
+    to the service.
     """
 
     def __init__(self, debate_id: int) -> None:
-        super().__init__(title="Add an argument", custom_id=f"agora:am:{debate_id}", timeout=None)
+        super().__init__(
+            title="Add an argument",
+            custom_id=custom_id(FEATURE, ARGUMENT_FORM, debate_id),
+            timeout=None,
+        )
         self.debate_id = debate_id
         self.side: discord.ui.Select[Any] = discord.ui.Select(
             custom_id="side",
@@ -268,12 +241,12 @@ class ArgumentModal(discord.ui.Modal):
 
 
 def argument_submission(interaction: discord.Interaction) -> tuple[int, str, str] | None:
-    """``(debate_id, side, text)`` of a submitted argument modal; ``None`` for any other
+    """``(debate_id, side, text)`` of a submitted argument form; ``None`` for any other
     interaction."""
     data: Any = interaction.data or {}
     if interaction.type is not discord.InteractionType.modal_submit:
         return None
-    match = ARGUMENT_MODAL.fullmatch(str(data.get("custom_id", "")))
+    match = _ARGUMENT_FORM_ID.fullmatch(str(data.get("custom_id", "")))
     if match is None:
         return None
     fields: dict[str, Any] = {}
@@ -289,7 +262,7 @@ def argument_submission(interaction: discord.Interaction) -> tuple[int, str, str
     walk(data.get("components") or [])
     sides = fields.get("side") or []
     side = str(sides[0]) if isinstance(sides, list) and sides else ""
-    return int(match["debate"]), side, str(fields.get("text") or "")
+    return int(match.group(1)), side, str(fields.get("text") or "")
 
 
 def poll_view(poll_id: int, options: tuple[str, ...], max_choices: int) -> discord.ui.View:
@@ -306,9 +279,7 @@ def poll_view(poll_id: int, options: tuple[str, ...], max_choices: int) -> disco
     return view
 
 
-def stance_view(
-    poll_id: int | None, debate_id: int | None, *, arguments: bool = True
-) -> discord.ui.View:
+def stance_view(poll_id: int | None, debate_id: int) -> discord.ui.View:
     """The five stance buttons of a debate vote (when ``poll_id``), and the argument button."""
     view = discord.ui.View(timeout=None)
     if poll_id is not None:
@@ -318,8 +289,7 @@ def stance_view(
                     poll_id, index, stance.label, row=0, style=_STANCE_STYLES[stance.side]
                 )
             )
-    if arguments and debate_id is not None:
-        view.add_item(ArgumentButton(debate_id, row=1))
+    view.add_item(ArgumentButton(debate_id, row=1))
     return view
 
 

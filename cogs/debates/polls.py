@@ -1,26 +1,29 @@
 """Polls: creating them, counting clicks, live tallies, closing and posting results.
 
-Every vote goes through :meth:`DebateRepository.vote` (one transaction that also reads whether
+Every vote goes through :meth:`PollRepository.vote` (one transaction that also reads whether
 the poll is closed) and is acknowledged only once that returned, i.e. after the commit. The
-poll message's tally is refreshed through a :class:`Coalescer`, so a burst of clicks becomes a
-few edits.
+poll message's tally is refreshed through this service's :class:`Coalescer`, so a burst of
+clicks becomes a few edits; a debate's stance vote is counted here too and its message is
+refreshed by the :class:`DebateService`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
 
 import discord
 from discord import app_commands
 
-from bot.checks import is_manager, may_start_debates
+from bot import limits
+from bot.charts import ChartWorker
+from bot.checks import is_manager
+from bot.debates.charts import render_results_chart
 from bot.debates.coalesce import Coalescer
 from bot.debates.durations import format_duration, parse_native_hours
+from bot.debates.errors import PollNotFound
 from bot.debates.export import VoterRow, export_csv
 from bot.debates.options import clean_native_question, parse_native_options
 from bot.debates.poll import (
@@ -30,44 +33,27 @@ from bot.debates.poll import (
     build_poll_spec,
     ensure_can_vote,
 )
+from bot.debates.records import Decide, PollKind, PollRecord
 from bot.debates.tally import Tally
-from bot.errors import UserFacingError
-from bot.repositories.debates import DebateRepository, Decide, PollRecord
+from bot.errors import UserFacingError, ensure_same_community
+from bot.repositories.guilds import GuildRepository
+from bot.repositories.polls import PollRepository
 from bot.stance_scale import SCALE
-from cogs.debates._embeds import poll_embed, result_embed
-from cogs.debates._views import poll_view
-
-if TYPE_CHECKING:
-    from bot.client import AgoraBot
-    from cogs.debates._cog import DebatesCog
+from bot.text import cut
+from cogs.debates.components import poll_view
+from cogs.debates.debates import DebateService
+from cogs.debates.embeds import poll_embed, result_embed
+from cogs.debates.service import (
+    EDIT_INTERVAL,
+    require_starter,
+    response_message_id,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
-#: Seconds between two edits of one poll message (Discord allows about 5 edits / 5 s).
-EDIT_INTERVAL = 1.5
 #: Attempts at one tally edit that Discord answers with a server error (5xx) or a rate limit.
 EDIT_RETRIES = 5
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-async def response_message_id(
-    interaction: discord.Interaction, callback: discord.InteractionCallbackResponse[Any]
-) -> int:
-    """The id of the message an interaction response created (from the callback's answer,
-    without another request when Discord included it)."""
-    if callback.message_id is not None:
-        return callback.message_id
-    return (await interaction.original_response()).id
-
-
-def _check_guild(poll: PollRecord, guild_id: int | None) -> None:
-    """Refuse a vote through a button whose poll belongs to another server (a forged
-    custom id): ids in custom ids are global, numbers shown to members are per server."""
-    if poll.guild_id != guild_id:
-        raise UserFacingError("This button belongs to another server; nothing was changed.")
 
 
 def role_ids(user: discord.Member | discord.User) -> list[int]:
@@ -75,25 +61,29 @@ def role_ids(user: discord.Member | discord.User) -> list[int]:
 
 
 class PollService:
-    def __init__(self, cog: DebatesCog) -> None:
-        self.cog = cog
-        self.bot: AgoraBot = cog.bot
-        self.repo: DebateRepository = cog.repo
+    def __init__(
+        self,
+        bot: discord.Client,
+        polls: PollRepository,
+        guilds: GuildRepository,
+        charts: ChartWorker,
+        debates: DebateService,
+    ) -> None:
+        self._bot = bot
+        #: The poll repository (public for tests that simulate a crash in it).
+        self.repo = polls
+        self._guilds = guilds
+        self._charts = charts
+        self._debates = debates
         self.edits: Coalescer[int, None] = Coalescer(self._refresh, interval=EDIT_INTERVAL)
         self._finalising: set[int] = set()
         self._edit_failures: dict[int, int] = {}
 
-    # -- commands ---------------------------------------------------------------------------
+    async def close(self) -> None:
+        """Deliver the waiting tally edits, then accept no more."""
+        await self.edits.aclose()
 
-    async def require_starter(self, interaction: discord.Interaction) -> None:
-        """Refuse members outside the community's ``debate_role`` (when one is set)."""
-        assert interaction.guild_id is not None
-        settings = await self.bot.guild_repo.get_settings(interaction.guild_id)
-        if not may_start_debates(interaction.user, settings):
-            raise UserFacingError(
-                f"Only members with the <@&{settings.debate_role}> role can start polls and "
-                "debates in this server."
-            )
+    # -- commands ---------------------------------------------------------------------------
 
     async def create(
         self,
@@ -106,7 +96,7 @@ class PollService:
         role: discord.Role | None,
     ) -> None:
         assert interaction.guild_id is not None and interaction.channel_id is not None
-        await self.require_starter(interaction)
+        await require_starter(self._guilds, interaction)
         now = utcnow()
         spec = build_poll_spec(
             question,
@@ -121,7 +111,7 @@ class PollService:
             interaction.guild_id,
             interaction.channel_id,
             interaction.user.id,
-            "custom",
+            PollKind.CUSTOM,
             spec,
             now=now,
         )
@@ -129,13 +119,14 @@ class PollService:
             embed=poll_embed(poll, Tally.empty(len(spec.options)), eligible=self.eligible(poll)),
             view=poll_view(poll.id, spec.options, spec.max_choices),
         )
-        await self.repo.set_poll_message(poll.id, await response_message_id(interaction, callback))
+        message_id = await response_message_id(interaction, callback)
+        await self.repo.set_poll_message(poll.id, message_id)
 
     async def create_native(
         self, interaction: discord.Interaction, question: str, options: str, duration: str | None
     ) -> None:
         assert interaction.guild_id is not None and interaction.channel_id is not None
-        await self.require_starter(interaction)
+        await require_starter(self._guilds, interaction)
         clean = clean_native_question(question)
         answers = parse_native_options(options)
         hours = parse_native_hours(duration)
@@ -150,7 +141,7 @@ class PollService:
             interaction.guild_id,
             interaction.channel_id,
             interaction.user.id,
-            "native",
+            PollKind.NATIVE,
             spec,
             now=now,
         )
@@ -161,7 +152,8 @@ class PollService:
             f"Poll #{poll.number} · closes in {format_duration(timedelta(hours=hours))}",
             poll=native,
         )
-        await self.repo.set_poll_message(poll.id, await response_message_id(interaction, callback))
+        message_id = await response_message_id(interaction, callback)
+        await self.repo.set_poll_message(poll.id, message_id)
 
     async def find(self, interaction: discord.Interaction, number: int) -> PollRecord:
         assert interaction.guild_id is not None
@@ -172,14 +164,14 @@ class PollService:
             )
         return poll
 
-    async def close(self, interaction: discord.Interaction, number: int) -> None:
+    async def close_poll(self, interaction: discord.Interaction, number: int) -> None:
         assert interaction.guild_id is not None
         poll = await self.find(interaction, number)
-        if poll.kind == "debate":
+        if poll.kind is PollKind.DEBATE:
             raise UserFacingError(
                 f"Poll #{number} is a debate vote: end the debate with `/debate close`."
             )
-        settings = await self.bot.guild_repo.get_settings(interaction.guild_id)
+        settings = await self._guilds.get_settings(interaction.guild_id)
         if interaction.user.id != poll.creator_id and not is_manager(interaction.user, settings):
             raise UserFacingError("Only the poll's creator or a manager can close it.")
         if not await self.repo.close_poll(poll.id, now=utcnow()):
@@ -224,12 +216,12 @@ class PollService:
     ) -> list[app_commands.Choice[int]]:
         if interaction.guild_id is None:
             return []
-        polls = await self.repo.search_polls(interaction.guild_id, current, limit=25)
+        polls = await self.repo.search_polls(interaction.guild_id, current, limits.CHOICES)
         choices = []
         for poll in polls:
             state = "closed" if poll.closed else "open"
-            label = f"#{poll.number} ({state}) {poll.question}"
-            choices.append(app_commands.Choice(name=label[:100], value=poll.number))
+            label = cut(f"#{poll.number} ({state}) {poll.question}", limits.CHOICE_NAME)
+            choices.append(app_commands.Choice(name=label, value=poll.number))
         return choices
 
     # -- votes ------------------------------------------------------------------------------
@@ -252,12 +244,12 @@ class PollService:
 
     @staticmethod
     def _check_open(poll: PollRecord, now: datetime, roles: list[int]) -> None:
-        if poll.kind == "debate":
-            # Past the deadline the vote is over even before the loop's next tick closes it.
+        if poll.kind is PollKind.DEBATE:
+            # Past the deadline the vote is over even before the job's next run closes it.
             if poll.closed or (poll.deadline is not None and now >= poll.deadline):
                 raise UserFacingError("This vote is closed: votes are no longer counted.")
             return
-        if poll.kind == "native":
+        if poll.kind is PollKind.NATIVE:
             raise UserFacingError("Vote in a native poll with Discord's own poll controls.")
         ensure_can_vote(poll.spec(), now=now, member_role_ids=roles, closed=poll.closed)
 
@@ -269,14 +261,18 @@ class PollService:
         guild_id = interaction.guild_id
 
         def decide(poll: PollRecord, current: frozenset[int]) -> frozenset[int]:
-            _check_guild(poll, guild_id)
+            # Ids in custom ids are global; a forged one may name another server's poll.
+            ensure_same_community(poll.guild_id, guild_id)
             self._check_open(poll, now, roles)
             return choose(poll, current)
 
-        change = await self.repo.vote(poll_id, interaction.user.id, decide, now=now)
+        try:
+            change = await self.repo.vote(poll_id, interaction.user.id, decide, now=now)
+        except PollNotFound:
+            raise UserFacingError("This poll no longer exists.") from None
         # Committed: only now may the member read that the vote counts.
         poll = change.poll
-        if poll.kind == "debate":
+        if poll.kind is PollKind.DEBATE:
             labels = [SCALE[i].label for i in sorted(change.after)]
         else:
             labels = [poll.options[i] for i in sorted(change.after)]
@@ -289,7 +285,11 @@ class PollService:
         await interaction.response.send_message(
             text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )
-        if change.before != change.after and not self.edits.closed:
+        if change.before == change.after:
+            return
+        if poll.kind is PollKind.DEBATE:
+            self._debates.vote_counted(poll.id)
+        elif not self.edits.closed:
             self.edits.submit(poll.id, None)
 
     async def native_vote(self, payload: discord.RawPollVoteActionEvent, *, add: bool) -> None:
@@ -307,7 +307,7 @@ class PollService:
 
     def eligible(self, poll: PollRecord) -> int | None:
         """How many members may vote, when known (the whole server for unrestricted polls)."""
-        guild = self.bot.get_guild(poll.guild_id)
+        guild = self._bot.get_guild(poll.guild_id)
         if guild is None:
             return None
         if poll.role_id is not None:
@@ -316,16 +316,11 @@ class PollService:
         return guild.member_count
 
     async def _refresh(self, poll_id: int, _state: None) -> None:
-        """Coalesced: redraw the live tally on the poll's message."""
+        """Coalesced: redraw the live tally on a custom poll's message."""
         poll = await self.repo.get_poll(poll_id)
-        if poll is None or poll.message_id is None:
+        if poll is None or poll.message_id is None or poll.closed:
             return
-        if poll.kind == "debate":
-            await self.cog.debates.refresh_vote_message(poll)
-            return
-        if poll.closed:
-            return
-        message = self.bot.get_partial_messageable(poll.channel_id).get_partial_message(
+        message = self._bot.get_partial_messageable(poll.channel_id).get_partial_message(
             poll.message_id
         )
         try:
@@ -357,20 +352,18 @@ class PollService:
         self._finalising.add(poll.id)
         try:
             self.edits.cancel(poll.id)
-            channel = self.bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
+            channel = self._bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
             tally = await self.tally(poll)
-            if poll.kind == "native":
+            if poll.kind is PollKind.NATIVE:
                 tally = await self._native_tally(poll, channel) or tally
             spec = poll.spec()
             eligible = self.eligible(poll)
-            from bot.debates.charts import render_results_chart
-
-            chart = await asyncio.to_thread(render_results_chart, tally, spec)
+            chart = await self._charts.render(render_results_chart, tally, spec)
             # The poll message first: the edit can be repeated, and until the result is
             # recorded a restart runs all of this again (the result's nonce dedupes its post).
             # The other way round, a crash between the two left the closed poll showing
             # "Closes …" and its buttons for good.
-            if poll.kind == "custom" and poll.message_id is not None:
+            if poll.kind is PollKind.CUSTOM and poll.message_id is not None:
                 try:
                     await channel.get_partial_message(poll.message_id).edit(
                         embed=poll_embed(poll, tally, eligible=eligible), view=None

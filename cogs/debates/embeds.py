@@ -6,17 +6,18 @@ from datetime import datetime
 
 import discord
 
+from bot import limits
 from bot.debates.arguments import Argument, strongest_arguments
 from bot.debates.oxford import Phase
+from bot.debates.records import DebateFormat, DebateRecord, PollRecord
 from bot.debates.tally import Tally, format_results
-from bot.debates.topics import Topic
-from bot.repositories.debates import DebateRecord, PollRecord
+from bot.debates.topics import THEMES, Topic, default_topics
 from bot.stance_scale import Side
+from bot.text import cut
 
 POLL_COLOUR = discord.Colour.blurple()
 DEBATE_COLOUR = discord.Colour.dark_teal()
 CLOSED_COLOUR = discord.Colour.dark_grey()
-FIELD_MAX = 1024
 
 
 def when(moment: datetime | None) -> str:
@@ -65,7 +66,8 @@ def debate_embed(
     debate: DebateRecord, *, voters: int = 0, topic: Topic | None = None
 ) -> discord.Embed:
     """The debate's opening message: the motion, the phase, the deadline."""
-    title = f"Debate #{debate.number}: {'Oxford debate' if debate.format == 'oxford' else 'quick debate'}"
+    quick = debate.format is DebateFormat.QUICK
+    title = f"Debate #{debate.number}: {'quick debate' if quick else 'Oxford debate'}"
     lines = [f"**{debate.motion}**", ""]
     if topic is not None:
         lines.append(f"🔵 *Share:* {topic.share_case}")
@@ -73,7 +75,7 @@ def debate_embed(
         lines.append("")
     if debate.phase is Phase.RESULT:
         lines.append("This debate has ended; the result is posted below.")
-    elif debate.format == "quick":
+    elif quick:
         lines.append(
             f"Vote where you stand, from strongly share to strongly safeguard. "
             f"Voting closes {when(debate.deadline)}. {voters} voted so far."
@@ -115,6 +117,19 @@ def closing_vote_embed(debate: DebateRecord, *, voters: int = 0) -> discord.Embe
     return embed
 
 
+def discussion_embed(debate: DebateRecord, voters: int) -> discord.Embed:
+    """The first message of an Oxford debate's discussion thread."""
+    return discord.Embed(
+        title=f"Debate #{debate.number}: discussion",
+        description=(
+            f"**{debate.motion}**\n\nThe opening vote closed with {voters} votes. "
+            "Make your case: add an argument for a side, upvote the strongest ones. "
+            f"The closing vote opens {when(debate.schedule.discussion_end)}."
+        ),
+        colour=DEBATE_COLOUR,
+    )
+
+
 def author_text(member_id: int) -> str:
     """An argument's author; 0 is an author who asked to be forgotten (`/stance forget`)."""
     return "a former member" if member_id == 0 else f"<@{member_id}>"
@@ -138,9 +153,7 @@ def _strongest_field(embed: discord.Embed, arguments: list[Argument]) -> None:
         if not items:
             continue
         lines = [f"{a.upvotes} 👍 · {a.text} ({author_text(a.author)})" for a in items]
-        value = "\n".join(lines)
-        if len(value) > FIELD_MAX:
-            value = value[: FIELD_MAX - 1] + "…"
+        value = cut("\n".join(lines), limits.FIELD_VALUE)
         embed.add_field(name=f"Strongest arguments for {name}", value=value, inline=False)
 
 
@@ -157,4 +170,19 @@ def debate_result_embed(
     _strongest_field(embed, arguments)
     embed.set_image(url="attachment://results.png")
     embed.set_footer(text=f"Debate #{debate.number}")
+    return embed
+
+
+def topics_embed() -> discord.Embed:
+    """The bank of debate topics, one field per theme (``/debate topics``)."""
+    embed = discord.Embed(
+        title="Debate topics",
+        description="Start one with `/debate start topic:<id>`, or `/debate random`.",
+        colour=DEBATE_COLOUR,
+    )
+    for theme, title in THEMES.items():
+        lines = [f"`{t.id}`: {t.motion}" for t in default_topics() if t.theme == theme]
+        value = cut("\n".join(lines), limits.FIELD_VALUE)
+        if value:
+            embed.add_field(name=title, value=value, inline=False)
     return embed

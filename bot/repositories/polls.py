@@ -1,0 +1,290 @@
+"""Polls and their votes: every query of custom polls, native polls and debate stance votes.
+
+Times are stored as Unix seconds (UTC) and returned as aware datetimes. A vote is one
+transaction that also reads whether the poll is closed, so no vote is counted after the poll
+closed; a vote in a debate's stance poll records the stance observation in the same
+transaction. Debates (:mod:`bot.repositories.debates`) create their stance polls with
+:func:`insert_poll` inside their own transactions.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+
+from bot.database import Database, Reader, Transaction
+from bot.debates.errors import PollNotFound
+from bot.debates.poll import PollSpec
+from bot.debates.records import Decide, PollKind, PollRecord, VoteChange
+from bot.debates.tally import Vote
+from bot.repositories.observations import ObservationRepository
+from bot.stance_scale import SCALE, Stance
+
+#: The start of every query that reads whole polls: the columns `poll_from_row` reads.
+_SELECT_POLLS = (
+    "SELECT id, guild_id, number, channel_id, message_id, creator_id, kind, question, options, "
+    "max_choices, anonymous, role_id, created_at, deadline, closed_at, result_message_id, "
+    "debate_id FROM polls "
+)
+
+
+def to_timestamp(value: datetime) -> float:
+    """How a moment is stored: Unix seconds."""
+    return value.timestamp()
+
+
+def from_timestamp(value: float | None) -> datetime | None:
+    """A stored moment as an aware UTC datetime (None stays None)."""
+    return None if value is None else datetime.fromtimestamp(float(value), UTC)
+
+
+def like_pattern(text: str) -> str:
+    """``text`` with LIKE wildcards escaped (for ``LIKE '%' || ? || '%' ESCAPE '\\'``)."""
+    return text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def poll_from_row(row: sqlite3.Row) -> PollRecord:
+    created = from_timestamp(row["created_at"])
+    assert created is not None
+    return PollRecord(
+        id=int(row["id"]),
+        guild_id=int(row["guild_id"]),
+        number=int(row["number"]),
+        channel_id=int(row["channel_id"]),
+        message_id=row["message_id"],
+        creator_id=int(row["creator_id"]),
+        kind=PollKind(row["kind"]),
+        question=str(row["question"]),
+        options=tuple(json.loads(row["options"])),
+        max_choices=int(row["max_choices"]),
+        anonymous=bool(row["anonymous"]),
+        role_id=row["role_id"],
+        created_at=created,
+        deadline=from_timestamp(row["deadline"]),
+        closed_at=from_timestamp(row["closed_at"]),
+        result_message_id=row["result_message_id"],
+        debate_id=row["debate_id"],
+    )
+
+
+async def read_poll(reader: Reader, poll_id: int) -> PollRecord | None:
+    """A poll by its id, read through ``reader`` (the database or an open transaction)."""
+    row = await reader.fetch_one(_SELECT_POLLS + "WHERE id = ?", (poll_id,))
+    return poll_from_row(row) if row else None
+
+
+async def insert_poll(
+    tx: Transaction,
+    guild_id: int,
+    channel_id: int,
+    creator_id: int,
+    kind: PollKind,
+    spec: PollSpec,
+    *,
+    now: datetime,
+    debate_id: int | None = None,
+) -> PollRecord:
+    """Store a new poll with the community's next poll number, inside ``tx``."""
+    row = await tx.fetch_one(
+        "SELECT COALESCE(MAX(number), 0) + 1 FROM polls WHERE guild_id = ?", (guild_id,)
+    )
+    number = int(row[0]) if row else 1
+    poll_id = await tx.execute(
+        "INSERT INTO polls (guild_id, number, channel_id, creator_id, kind, question, "
+        "options, max_choices, anonymous, role_id, created_at, deadline, debate_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            guild_id,
+            number,
+            channel_id,
+            creator_id,
+            kind.value,
+            spec.question,
+            json.dumps(list(spec.options)),
+            spec.max_choices,
+            int(spec.anonymous),
+            spec.role_id,
+            to_timestamp(now),
+            to_timestamp(spec.deadline) if spec.deadline else None,
+            debate_id,
+        ),
+    )
+    poll = await read_poll(tx, poll_id)
+    assert poll is not None
+    return poll
+
+
+class PollRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._observations = ObservationRepository(db)
+
+    async def create_poll(
+        self,
+        guild_id: int,
+        channel_id: int,
+        creator_id: int,
+        kind: PollKind,
+        spec: PollSpec,
+        *,
+        now: datetime,
+    ) -> PollRecord:
+        """Store a new custom or native poll with the community's next poll number."""
+        async with self._db.transaction() as tx:
+            return await insert_poll(tx, guild_id, channel_id, creator_id, kind, spec, now=now)
+
+    async def set_poll_message(self, poll_id: int, message_id: int) -> None:
+        """Remember the message that shows the poll."""
+        await self._db.execute(
+            "UPDATE polls SET message_id = ? WHERE id = ?", (message_id, poll_id)
+        )
+
+    async def get_poll(self, poll_id: int) -> PollRecord | None:
+        """A poll by its id."""
+        return await read_poll(self._db, poll_id)
+
+    async def poll_by_number(self, guild_id: int, number: int) -> PollRecord | None:
+        """A community's poll by the number shown in its footer."""
+        row = await self._db.fetch_one(
+            _SELECT_POLLS + "WHERE guild_id = ? AND number = ?",
+            (guild_id, number),
+        )
+        return poll_from_row(row) if row else None
+
+    async def search_polls(self, guild_id: int, text: str, limit: int) -> list[PollRecord]:
+        """A community's polls whose question contains ``text`` (or whose number is ``text``),
+        newest first, for autocomplete."""
+        rows = await self._db.fetch_all(
+            _SELECT_POLLS + "WHERE guild_id = ? "
+            "AND (question LIKE '%' || ? || '%' ESCAPE '\\' OR CAST(number AS TEXT) = ?) "
+            "ORDER BY number DESC LIMIT ?",
+            (guild_id, like_pattern(text), text.strip().lstrip("#"), limit),
+        )
+        return [poll_from_row(row) for row in rows]
+
+    async def vote(
+        self, poll_id: int, member_id: int, decide: Decide, *, now: datetime
+    ) -> VoteChange:
+        """Change a member's choices in one transaction: read the poll and the member's
+        choices, let ``decide`` compute the new ones (or refuse), store the difference, and
+        record a stance observation for a debate vote. Returns after the commit.
+
+        Raises :class:`PollNotFound` when the poll does not exist."""
+        async with self._db.transaction() as tx:
+            poll = await read_poll(tx, poll_id)
+            if poll is None:
+                raise PollNotFound(poll_id)
+            rows = await tx.fetch_all(
+                "SELECT option FROM votes WHERE poll_id = ? AND member_id = ?",
+                (poll_id, member_id),
+            )
+            before = frozenset(int(row[0]) for row in rows)
+            after = decide(poll, before)
+            for option in sorted(before - after):
+                await tx.execute(
+                    "DELETE FROM votes WHERE poll_id = ? AND member_id = ? AND option = ?",
+                    (poll_id, member_id, option),
+                )
+            for option in sorted(after - before):
+                await tx.execute(
+                    "INSERT INTO votes (poll_id, member_id, option, voted_at) VALUES (?, ?, ?, ?)",
+                    (poll_id, member_id, option, to_timestamp(now)),
+                )
+            if poll.kind is PollKind.DEBATE and poll.debate_id is not None and after - before:
+                debate_row = await tx.fetch_one(
+                    "SELECT topic, number FROM debates WHERE id = ?", (poll.debate_id,)
+                )
+                assert debate_row is not None
+                (option,) = after - before
+                # The community's own debate number (the one members see), not the row id.
+                await self._observations.record(
+                    poll.guild_id,
+                    member_id,
+                    SCALE[option],
+                    f"debate:{debate_row['number']}",
+                    topic=debate_row["topic"],
+                    at=now,
+                    tx=tx,
+                )
+        return VoteChange(poll=poll, before=before, after=after)
+
+    async def native_vote(
+        self, message_id: int, member_id: int, option: int, *, add: bool, now: datetime
+    ) -> bool:
+        """Record (``add``) or remove a vote on a native poll from a gateway event; returns
+        whether anything changed. Votes on closed or unknown polls are ignored."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetch_one(
+                "SELECT id, options FROM polls WHERE message_id = ? AND kind = ? "
+                "AND closed_at IS NULL",
+                (message_id, PollKind.NATIVE.value),
+            )
+            if row is None or not 0 <= option < len(json.loads(row["options"])):
+                return False
+            if add:
+                changed = await tx.execute_rowcount(
+                    "INSERT OR IGNORE INTO votes (poll_id, member_id, option, voted_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    (int(row["id"]), member_id, option, to_timestamp(now)),
+                )
+            else:
+                changed = await tx.execute_rowcount(
+                    "DELETE FROM votes WHERE poll_id = ? AND member_id = ? AND option = ?",
+                    (int(row["id"]), member_id, option),
+                )
+        return changed > 0
+
+    async def votes(self, poll_id: int) -> list[Vote]:
+        """Every ``(member_id, option)`` held in a poll."""
+        rows = await self._db.fetch_all(
+            "SELECT member_id, option FROM votes WHERE poll_id = ? ORDER BY member_id, option",
+            (poll_id,),
+        )
+        return [Vote(int(row[0]), int(row[1])) for row in rows]
+
+    async def voter_rows(self, poll_id: int) -> list[tuple[int, int, datetime]]:
+        """``(member_id, option, voted_at)`` of a poll, oldest first (exports)."""
+        rows = await self._db.fetch_all(
+            "SELECT member_id, option, voted_at FROM votes WHERE poll_id = ? "
+            "ORDER BY voted_at, member_id, option",
+            (poll_id,),
+        )
+        return [(int(r[0]), int(r[1]), datetime.fromtimestamp(r[2], UTC)) for r in rows]
+
+    async def stance_votes(self, poll_id: int) -> dict[int, Stance]:
+        """A debate poll's votes as member id -> stance."""
+        return {vote.member_id: SCALE[vote.option_index] for vote in await self.votes(poll_id)}
+
+    async def close_poll(self, poll_id: int, *, now: datetime) -> bool:
+        """Close a poll unless it is closed already; True when this call closed it."""
+        async with self._db.transaction() as tx:
+            changed = await tx.execute_rowcount(
+                "UPDATE polls SET closed_at = ? WHERE id = ? AND closed_at IS NULL",
+                (to_timestamp(now), poll_id),
+            )
+        return changed == 1
+
+    async def due_polls(self, now: datetime) -> list[PollRecord]:
+        """Open custom and native polls whose deadline has passed."""
+        rows = await self._db.fetch_all(
+            _SELECT_POLLS + "WHERE closed_at IS NULL AND deadline <= ? "
+            "AND kind <> ? ORDER BY deadline",
+            (to_timestamp(now), PollKind.DEBATE.value),
+        )
+        return [poll_from_row(row) for row in rows]
+
+    async def unposted_polls(self) -> list[PollRecord]:
+        """Closed custom and native polls whose result was not posted (a crash in between)."""
+        rows = await self._db.fetch_all(
+            _SELECT_POLLS + "WHERE result_message_id IS NULL "
+            "AND closed_at IS NOT NULL AND kind <> ? ORDER BY closed_at",
+            (PollKind.DEBATE.value,),
+        )
+        return [poll_from_row(row) for row in rows]
+
+    async def set_poll_result_message(self, poll_id: int, message_id: int) -> None:
+        """Remember the message that posted a poll's result (so it is posted once)."""
+        await self._db.execute(
+            "UPDATE polls SET result_message_id = ? WHERE id = ?", (message_id, poll_id)
+        )
