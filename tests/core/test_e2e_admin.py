@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -20,8 +22,11 @@ async def test_about_answers(agora: AgoraHarness) -> None:
     interaction = await agora.slash("about")
     text = response_text(interaction)
     assert not interaction.ephemeral
-    for label in ("Version", "Uptime", "Gateway latency", "Servers: 2", "Database"):
+    for label in ("Version", "Uptime", "Gateway latency", "Servers: 2", "Shards: 1", "Database"):
         assert label in text
+    loaded = agora.running_bot.registry.names()
+    assert {"admin", "stances"} <= set(loaded)  # every feature on the feature contract
+    assert f"Features: {', '.join(loaded)}" in text
 
 
 async def test_manager_changes_a_setting(agora: AgoraHarness) -> None:
@@ -115,10 +120,13 @@ async def test_server_that_removed_the_bot_while_offline_starts_its_retention(
     await agora.running_bot.guild_repo.ensure(gone)
     await agora.restart()
     repo = agora.running_bot.guild_repo
-    for _ in range(100):  # on_ready runs right after the bot is ready
-        if await repo.left_before(gone) is not None:
-            break
-        await asyncio.sleep(0.02)
+
+    def left_recorded() -> bool:  # on_ready records it right after the bot is ready
+        with contextlib.closing(sqlite3.connect(agora.db_path)) as conn:
+            row = conn.execute("SELECT left_at FROM guilds WHERE guild_id = ?", (gone,)).fetchone()
+        return row is not None and row[0] is not None
+
+    await agora.wait_for(left_recorded)
     assert await repo.left_before(gone) is not None
     for guild in agora.guilds:
         assert await agora.running_bot.guild_repo.left_before(guild.id) is None
@@ -221,7 +229,6 @@ async def test_real_process_against_the_emulator(tmp_path: Path) -> None:
     try:
         await harness.emu.wait_for(lambda: harness.emu.command_syncs, timeout=30)
         await harness.emu.wait_until_connected(timeout=30)
-        await asyncio.sleep(0.5)  # GUILD_CREATE settles
         interaction = await harness.emu.slash(harness.guild.id, harness.member, "about")
         await interaction.response(timeout=10)
         assert "Version" in response_text(interaction)

@@ -301,9 +301,9 @@ async def test_forged_custom_ids_from_a_change_nothing(world: World) -> None:
         "agora:pw:",
         "agora:aa:",
         "agora:au:",
-        "stance:vote:",
-        "stance:forget:",
-        "stance:purge:",
+        "agora:stances:vote:",
+        "agora:stances:forget:",
+        "agora:stances:purge:",
         "agora:rel:discuss:",
         "agora:rel:debate:",
     ):
