@@ -17,7 +17,6 @@ wait for them (WAL lets the read proceed while the bot writes).
 from __future__ import annotations
 
 import asyncio
-import logging
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,8 +35,6 @@ from bot.stances.models import (
     Visibility,
     from_timestamp,
 )
-
-log = logging.getLogger(__name__)
 
 _OBSERVATION_DTYPE = np.dtype([("member_id", np.int64), ("value", np.int8), ("at", np.float64)])
 _VOTE_DTYPE = np.dtype([("member_id", np.int64), ("statement_id", np.int64), ("value", np.int8)])
