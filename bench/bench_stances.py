@@ -32,6 +32,8 @@ from bot.charts import ChartWorker
 from bot.database import Database
 from bot.repositories.stances import StanceRepository
 from bot.stances.charts import render_community_chart, render_opinion_map
+from bot.stances.community import community_picture
+from bot.stances.opinion_map import opinion_map_from_votes
 from bot.stances.statistics import (
     CommunitySummary,
     distribution,
@@ -39,7 +41,6 @@ from bot.stances.statistics import (
     summarise,
 )
 from bot.stances.trend import compute_trend
-from cogs.stances._cog import community_picture, opinion_map_from
 
 T = TypeVar("T")
 GUILD, OTHER = 1, 2
@@ -175,7 +176,7 @@ async def main() -> None:
         ids = list(range(1, STATEMENTS + 1))
         result = await timed(
             "compute: matrix, PCA, k-means, silhouette",
-            partial(asyncio.to_thread, opinion_map_from, members, statements, values, ids),
+            partial(asyncio.to_thread, opinion_map_from_votes, members, statements, values, ids),
         )
         await timed(
             "render: map chart (worker process)",

@@ -1,7 +1,10 @@
-"""Stances: privacy choices, opinion-map statements and votes, forgetting and purging.
+"""Stances: privacy choices, opinion-map statements and votes, and the stances part of the
+core's data lifecycle (a member's rows read for an export, forgotten; a community's purged).
 
 All SQL of the stances feature lives here (the observations themselves are shared with the
-debates feature through :mod:`bot.repositories.observations`). One documented method per query.
+debates feature through :mod:`bot.repositories.observations`; the stances feature owns their
+export, forgetting and purging). One documented method per query. Methods that the core's
+lifecycle calls inside its one transaction take that transaction (or reader) explicitly.
 
 Two reads are heavy enough to leave the bot's single aiosqlite connection alone:
 :meth:`StanceRepository.observation_columns` (the trend of ``/stance community`` reads every
@@ -14,66 +17,38 @@ wait for them (WAL lets the read proceed while the bot writes).
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
 import sqlite3
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from bot.database import Database
-from bot.repositories.debates_data import DebatesData
+from bot.database import Database, Reader, Transaction
 from bot.stance_scale import Stance
-from bot.stances.models import Observation, StatementVote, Visibility, from_timestamp
-
-log = logging.getLogger(__name__)
-
-#: Tables the community purge never touches (they hold no community data).
-_NOT_COMMUNITY_TABLES = frozenset({"meta"})
+from bot.stances.community import ObservationColumns
+from bot.stances.models import (
+    ForgetReport,
+    Observation,
+    Statement,
+    StatementVote,
+    Visibility,
+    from_timestamp,
+)
 
 _OBSERVATION_DTYPE = np.dtype([("member_id", np.int64), ("value", np.int8), ("at", np.float64)])
 _VOTE_DTYPE = np.dtype([("member_id", np.int64), ("statement_id", np.int64), ("value", np.int8)])
+#: The stances feature's tables, children first (the order a purge deletes them in).
+STANCE_TABLES = (
+    "stance_statement_votes",
+    "stance_statements",
+    "stance_observations",
+    "stance_visibility",
+)
 
 
 def _now() -> float:
     return datetime.now(UTC).timestamp()
-
-
-@dataclass(frozen=True, slots=True)
-class ObservationColumns:
-    """A community's observations as numpy columns, in time order (ties: insertion order)."""
-
-    member_ids: npt.NDArray[np.int64]
-    values: npt.NDArray[np.int8]
-    timestamps: npt.NDArray[np.float64]
-
-    def __len__(self) -> int:
-        return int(self.member_ids.size)
-
-
-@dataclass(frozen=True, slots=True)
-class Statement:
-    id: int
-    guild_id: int
-    number: int
-    author_id: int | None
-    text: str
-    created_at: datetime
-    removed: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ForgetReport:
-    """How many rows `/stance forget` deleted or unlinked, per kind."""
-
-    observations: int
-    statement_votes: int
-    statements_unlinked: int
-    visibility: int
 
 
 def _statement(row: sqlite3.Row) -> Statement:
@@ -88,29 +63,18 @@ def _statement(row: sqlite3.Row) -> Statement:
     )
 
 
-def _option_label(options: str, index: int) -> str | None:
-    """Label ``index`` of a poll's JSON array of options (None if it cannot be read)."""
-    try:
-        labels = json.loads(options)
-        return str(labels[index])
-    except (ValueError, TypeError, IndexError, KeyError):
-        return None
-
-
-def _quote(identifier: str) -> str:
-    """An SQL identifier in double quotes (names come from sqlite_master, never from users)."""
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 class StanceRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
     # -- visibility -----------------------------------------------------------------------
 
-    async def get_visibility(self, guild_id: int, member_id: int) -> Visibility:
-        """The member's choice; private when they never chose."""
-        value = await self._db.fetch_value(
+    async def get_visibility(
+        self, guild_id: int, member_id: int, *, db: Reader | None = None
+    ) -> Visibility:
+        """The member's choice; private when they never chose. ``db``: read inside a
+        transaction (an export) instead of on the shared connection."""
+        value = await (db or self._db).fetch_value(
             "SELECT visibility FROM stance_visibility WHERE guild_id = ? AND member_id = ?",
             (guild_id, member_id),
         )
@@ -127,9 +91,11 @@ class StanceRepository:
 
     # -- observations ---------------------------------------------------------------------
 
-    async def member_observations(self, guild_id: int, member_id: int) -> list[Observation]:
+    async def member_observations(
+        self, guild_id: int, member_id: int, *, db: Reader | None = None
+    ) -> list[Observation]:
         """A member's observations in one community (every topic), oldest first."""
-        rows = await self._db.fetch_all(
+        rows = await (db or self._db).fetch_all(
             "SELECT member_id, topic, value, source, observed_at FROM stance_observations "
             "WHERE guild_id = ? AND member_id = ? ORDER BY observed_at, id",
             (guild_id, member_id),
@@ -240,9 +206,11 @@ class StanceRepository:
             (statement.id, statement.guild_id, member_id, value, _now()),
         )
 
-    async def member_votes(self, guild_id: int, member_id: int) -> list[StatementVote]:
+    async def member_votes(
+        self, guild_id: int, member_id: int, *, db: Reader | None = None
+    ) -> list[StatementVote]:
         """The member's statement votes in one community (removed statements included)."""
-        rows = await self._db.fetch_all(
+        rows = await (db or self._db).fetch_all(
             "SELECT statement_id, member_id, value, voted_at FROM stance_statement_votes "
             "WHERE guild_id = ? AND member_id = ? ORDER BY statement_id",
             (guild_id, member_id),
@@ -257,73 +225,17 @@ class StanceRepository:
             for r in rows
         ]
 
-    async def statements_for_export(self, guild_id: int, member_id: int) -> list[Statement]:
+    async def statements_for_export(
+        self, guild_id: int, member_id: int, *, db: Reader | None = None
+    ) -> list[Statement]:
         """Statements the member wrote or voted on in one community (for the export file)."""
-        rows = await self._db.fetch_all(
+        rows = await (db or self._db).fetch_all(
             "SELECT * FROM stance_statements WHERE guild_id = ? AND (author_id = ? OR id IN "
             "(SELECT statement_id FROM stance_statement_votes WHERE guild_id = ? "
             "AND member_id = ?)) ORDER BY number",
             (guild_id, member_id, guild_id, member_id),
         )
         return [_statement(r) for r in rows]
-
-    async def member_poll_votes(self, guild_id: int, member_id: int) -> list[dict[str, Any]]:
-        """The member's votes in the community's polls and debate votes (for the export file):
-        poll number, kind, question, debate number, option index and label, time; oldest first."""
-        rows = await self._db.fetch_all(
-            "SELECT p.number, p.kind, p.question, p.options, d.number AS debate, v.option, "
-            "v.voted_at FROM votes v JOIN polls p ON p.id = v.poll_id "
-            "LEFT JOIN debates d ON d.id = p.debate_id "
-            "WHERE p.guild_id = ? AND v.member_id = ? ORDER BY v.voted_at, p.number, v.option",
-            (guild_id, member_id),
-        )
-        return [
-            {
-                "poll_number": int(r["number"]),
-                "kind": r["kind"],
-                "question": r["question"],
-                "debate_number": r["debate"],
-                "option": int(r["option"]),
-                "option_label": _option_label(r["options"], int(r["option"])),
-                "at": from_timestamp(r["voted_at"]),
-            }
-            for r in rows
-        ]
-
-    async def member_arguments(self, guild_id: int, member_id: int) -> list[dict[str, Any]]:
-        """The debate arguments the member posted in the community (for the export file)."""
-        rows = await self._db.fetch_all(
-            "SELECT d.number, a.side, a.text, a.posted_at FROM debate_arguments a "
-            "JOIN debates d ON d.id = a.debate_id WHERE d.guild_id = ? AND a.member_id = ? "
-            "ORDER BY a.posted_at, a.id",
-            (guild_id, member_id),
-        )
-        return [
-            {
-                "debate_number": int(r["number"]),
-                "side": "share" if int(r["side"]) > 0 else "safeguard",
-                "text": r["text"],
-                "at": from_timestamp(r["posted_at"]),
-            }
-            for r in rows
-        ]
-
-    async def member_upvotes(self, guild_id: int, member_id: int) -> list[dict[str, Any]]:
-        """The arguments the member upvoted in the community (for the export file)."""
-        rows = await self._db.fetch_all(
-            "SELECT d.number, a.text, u.upvoted_at FROM argument_upvotes u "
-            "JOIN debate_arguments a ON a.id = u.argument_id JOIN debates d ON d.id = a.debate_id "
-            "WHERE d.guild_id = ? AND u.member_id = ? ORDER BY u.upvoted_at, a.id",
-            (guild_id, member_id),
-        )
-        return [
-            {
-                "debate_number": int(r["number"]),
-                "argument": r["text"],
-                "at": from_timestamp(r["upvoted_at"]),
-            }
-            for r in rows
-        ]
 
     async def vote_triples(self, guild_id: int) -> tuple[npt.NDArray[np.int64], ...]:
         """Every vote on the community's active statements as three numpy columns
@@ -341,102 +253,55 @@ class StanceRepository:
             )
         )
 
-    # -- forgetting and purging -----------------------------------------------------------
+    # -- the core's data lifecycle ------------------------------------------------------
 
-    async def forget_member(self, guild_id: int, member_id: int) -> ForgetReport:
-        """Delete everything the stances feature keeps about one member in one community.
+    async def forget_preview(self, guild_id: int, member_id: int) -> ForgetReport:
+        """What :meth:`forget_member` would delete or unlink now, per kind (the counts
+        ``/stance forget`` reports; the core's forget itself only counts rows)."""
+        row = await self._db.fetch_one(
+            "SELECT (SELECT count(*) FROM stance_observations WHERE guild_id = ?1 "
+            "AND member_id = ?2), (SELECT count(*) FROM stance_statement_votes "
+            "WHERE guild_id = ?1 AND member_id = ?2), (SELECT count(*) FROM stance_statements "
+            "WHERE guild_id = ?1 AND author_id = ?2), (SELECT count(*) FROM stance_visibility "
+            "WHERE guild_id = ?1 AND member_id = ?2)",
+            (guild_id, member_id),
+        )
+        assert row is not None
+        return ForgetReport(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
-        In one transaction: every observation (declared and from debates or polls), every
+    async def forget_member(self, tx: Transaction, guild_id: int, member_id: int) -> ForgetReport:
+        """Delete everything the stances feature keeps about one member in one community,
+        inside the core's transaction: every observation (declared and from debates), every
         statement vote, the visibility choice; statements the member wrote keep their text
-        (others voted on them) but lose their author. In the same transaction the member is
-        unlinked from polls and debates (`bot.repositories.debates_data.DebatesData.forget_member`): closed
-        polls keep their published totals.
-        """
-        async with self._db.transaction() as tx:
-            observations = await tx.execute_rowcount(
-                "DELETE FROM stance_observations WHERE guild_id = ? AND member_id = ?",
-                (guild_id, member_id),
-            )
-            votes = await tx.execute_rowcount(
-                "DELETE FROM stance_statement_votes WHERE guild_id = ? AND member_id = ?",
-                (guild_id, member_id),
-            )
-            unlinked = await tx.execute_rowcount(
-                "UPDATE stance_statements SET author_id = NULL "
-                "WHERE guild_id = ? AND author_id = ?",
-                (guild_id, member_id),
-            )
-            visibility = await tx.execute_rowcount(
-                "DELETE FROM stance_visibility WHERE guild_id = ? AND member_id = ?",
-                (guild_id, member_id),
-            )
-            await DebatesData().forget_member(tx, guild_id, member_id)
+        (others voted on them) but lose their author."""
+        observations = await tx.execute_rowcount(
+            "DELETE FROM stance_observations WHERE guild_id = ? AND member_id = ?",
+            (guild_id, member_id),
+        )
+        votes = await tx.execute_rowcount(
+            "DELETE FROM stance_statement_votes WHERE guild_id = ? AND member_id = ?",
+            (guild_id, member_id),
+        )
+        unlinked = await tx.execute_rowcount(
+            "UPDATE stance_statements SET author_id = NULL WHERE guild_id = ? AND author_id = ?",
+            (guild_id, member_id),
+        )
+        visibility = await tx.execute_rowcount(
+            "DELETE FROM stance_visibility WHERE guild_id = ? AND member_id = ?",
+            (guild_id, member_id),
+        )
         return ForgetReport(observations, votes, unlinked, visibility)
 
-    async def community_tables(self) -> list[str]:
-        """Every table with a `guild_id` column (whichever feature created it), by name."""
-        rows = await self._db.fetch_all(
-            "SELECT m.name FROM sqlite_master m WHERE m.type = 'table' "
-            "AND m.name NOT LIKE 'sqlite_%' AND EXISTS "
-            "(SELECT 1 FROM pragma_table_info(m.name) p WHERE p.name = 'guild_id') "
-            "ORDER BY m.name"
-        )
-        return [str(r["name"]) for r in rows if r["name"] not in _NOT_COMMUNITY_TABLES]
-
-    async def dependent_tables(self, parents: list[str]) -> list[tuple[str, str, str, str]]:
-        """Tables *without* `guild_id` whose foreign keys point at one of `parents`:
-        (child, child column, parent, parent column); the purge deletes their rows first."""
-        rows = await self._db.fetch_all(
-            'SELECT m.name AS child, f."from" AS col, f."table" AS parent, '
-            "coalesce(f.\"to\", 'rowid') AS pcol "
-            "FROM sqlite_master m, pragma_foreign_key_list(m.name) f "
-            "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND NOT EXISTS "
-            "(SELECT 1 FROM pragma_table_info(m.name) p WHERE p.name = 'guild_id') "
-            "ORDER BY m.name"
-        )
-        wanted = set(parents)
-        return [
-            (str(r["child"]), str(r["col"]), str(r["parent"]), str(r["pcol"]))
-            for r in rows
-            if r["parent"] in wanted
-        ]
-
-    async def purge_community(self, guild_id: int, *, keep_settings: bool = False) -> int:
-        """Delete every row of the community, in every table with a `guild_id` column (tables
-        of releases and debates included, found by introspection), plus rows of tables that
-        reference those through a foreign key, in one transaction; returns the rows deleted.
-
-        `keep_settings` keeps the `guilds` row (the settings and the left/joined times): a
-        manager's immediate purge keeps the configuration; the retention purge removes it.
-        """
-        tables = await self.community_tables()
-        dependents = await self.dependent_tables(tables)
+    async def purge_community(self, tx: Transaction, guild_id: int) -> int:
+        """Delete every stance row of the community (votes before their statements), inside
+        the core's transaction; returns the rows deleted."""
         deleted = 0
-        async with self._db.transaction() as tx:
-            # Checked at COMMIT, when every related row is gone, whatever the deletion order.
-            await tx.execute("PRAGMA defer_foreign_keys = ON")
-            for child, column, parent, parent_column in dependents:
-                deleted += await tx.execute_rowcount(
-                    f"DELETE FROM {_quote(child)} WHERE {_quote(column)} IN "  # noqa: S608
-                    f"(SELECT {_quote(parent_column)} FROM {_quote(parent)} WHERE guild_id = ?)",
-                    (guild_id,),
-                )
-            for table in tables:
-                if keep_settings and table == "guilds":
-                    continue
-                deleted += await tx.execute_rowcount(
-                    f"DELETE FROM {_quote(table)} WHERE guild_id = ?",  # noqa: S608
-                    (guild_id,),
-                )
-        log.info("purged community %s: %d rows from %d tables", guild_id, deleted, len(tables))
+        for table in STANCE_TABLES:
+            deleted += await tx.execute_rowcount(
+                f"DELETE FROM {table} WHERE guild_id = ?",  # noqa: S608 (a constant name)
+                (guild_id,),
+            )
         return deleted
-
-    async def communities_left(self) -> list[tuple[int, str, str]]:
-        """Communities the bot has left: (guild id, left_at ISO time, settings JSON)."""
-        rows = await self._db.fetch_all(
-            "SELECT guild_id, left_at, settings FROM guilds WHERE left_at IS NOT NULL"
-        )
-        return [(int(r["guild_id"]), str(r["left_at"]), str(r["settings"])) for r in rows]
 
 
 def _read_only(path: Path) -> sqlite3.Connection:

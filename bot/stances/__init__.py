@@ -3,17 +3,21 @@
 Modules (import what you need; nothing is re-exported here, so importing the package does not
 pull in numpy-heavy or matplotlib code):
 
-- :mod:`bot.stances.models`: ``Observation``, ``Source``/``SourceKind``, ``StatementVote``,
-  ``Visibility``.
+- :mod:`bot.stances.models`: ``Observation``, ``Source``/``SourceKind``, ``Statement``,
+  ``StatementVote``, ``VoteWord``, ``Visibility``, ``ForgetReport``.
 - :mod:`bot.stances.text`: ``clean_statement`` for opinion-map statements.
 - :mod:`bot.stances.statistics`: ``distribution``, ``mean_position``, ``polarisation``,
   ``participation``, ``suppress_small``, ``summarise``.
 - :mod:`bot.stances.trend`: ``parse_period``, ``compute_trend`` (numpy columns), ``trend_sums``.
+- :mod:`bot.stances.community`: ``ObservationColumns``, ``community_picture`` (summary + trend).
 - :mod:`bot.stances.profile`: ``build_profile``, ``compare``.
-- :mod:`bot.stances.opinion_map`: ``build_opinion_map``.
-- :mod:`bot.stances.charts`: PNG renderers (call them with ``asyncio.to_thread``).
-- :mod:`bot.stances.export`: ``build_export``, ``export_bytes``.
-- :mod:`bot.stances.retention`: ``purge_due``.
+- :mod:`bot.stances.opinion_map`: ``build_opinion_map``, ``opinion_map_from_votes``.
+- :mod:`bot.stances.charts`: PNG renderers (render them with the bot's chart worker).
+- :mod:`bot.stances.export`: ``build_export``, ``declared_positions``, ``authored_statements``,
+  ``export_bytes``.
+
+When a community's data is deleted after the bot left it is the core's business
+(:mod:`bot.lifecycle`).
 
 Expected input mistakes raise :class:`bot.errors.UserFacingError`; programming mistakes raise
 ``ValueError``.

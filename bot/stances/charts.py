@@ -2,9 +2,10 @@
 
 Every function builds its own ``Figure`` on an Agg canvas and returns PNG bytes, so there is no
 global figure state; a module lock serialises rendering because matplotlib's text and font
-caches are not guaranteed thread-safe. Call them in a worker thread from the cog::
+caches are not guaranteed thread-safe. The service renders them in the bot's one chart worker
+process (:mod:`bot.charts`)::
 
-    png = await asyncio.to_thread(render_community_chart, summary.buckets, trend.points)
+    png = await charts.render(render_community_chart, summary.buckets, trend.points)
 
 Charts never show member names, and suppressed buckets are drawn without their height.
 """

@@ -11,11 +11,17 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.stances.models import Observation, StatementVote, Visibility, require_aware
+from bot.stances.models import (
+    Observation,
+    Statement,
+    StatementVote,
+    Visibility,
+    VoteWord,
+    require_aware,
+)
 
 EXPORT_FORMAT = "agora-stances-export"
 EXPORT_VERSION = 1
-_VOTE_WORDS = {1: "agree", -1: "disagree", 0: "pass"}
 
 
 def build_export(
@@ -55,13 +61,37 @@ def build_export(
             {
                 "statement_id": v.statement_id,
                 "statement": statements.get(v.statement_id),
-                "vote": _VOTE_WORDS[v.value],
+                "vote": VoteWord.of(v.value).value,
                 "value": v.value,
                 "at": None if v.at is None else _iso(v.at),
             }
             for v in votes
         ],
     }
+
+
+def declared_positions(observations: Iterable[Observation]) -> list[Observation]:
+    """The latest declared position per topic (the general question included), from a
+    member's observations oldest first; positions that came from debates are left out."""
+    latest: dict[str | None, Observation] = {}
+    for obs in observations:
+        if obs.source == "declared":
+            latest[obs.topic] = obs
+    return list(latest.values())
+
+
+def authored_statements(member_id: int, statements: Iterable[Statement]) -> list[dict[str, Any]]:
+    """The statements ``member_id`` wrote, for the file's ``statements_authored``."""
+    return [
+        {
+            "number": s.number,
+            "statement": s.text,
+            "removed": s.removed,
+            "at": s.created_at.isoformat(),
+        }
+        for s in statements
+        if s.author_id == member_id
+    ]
 
 
 def with_times_as_text(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

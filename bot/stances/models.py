@@ -1,4 +1,5 @@
-"""Value types shared by the stance modules: observations, their sources, statement votes.
+"""Value types shared by the stance modules: observations, their sources, statements and their
+votes, what forgetting a member removes.
 
 Times are timezone-aware ``datetime`` objects in UTC. Member, guild and statement ids are
 plain ``int`` (Discord snowflakes); nothing here knows about Discord objects.
@@ -108,6 +109,66 @@ class Visibility(StrEnum):
 
     PUBLIC = "public"
     PRIVATE = "private"
+
+
+class VoteWord(StrEnum):
+    """A vote on an opinion-map statement, as buttons and the export file name it."""
+
+    AGREE = "agree"
+    DISAGREE = "disagree"
+    PASS = "pass"
+
+    @property
+    def score(self) -> int:
+        """The stored value: +1 agree, -1 disagree, 0 pass."""
+        return _VOTE_SCORES[self]
+
+    @classmethod
+    def parse(cls, text: str) -> VoteWord | None:
+        """The word ``text`` names, or None (a forged or outdated button)."""
+        try:
+            return cls(text)
+        except ValueError:
+            return None
+
+    @classmethod
+    def of(cls, score: int) -> VoteWord:
+        """The word of a stored value (``ValueError`` outside -1, 0, +1)."""
+        for word, value in _VOTE_SCORES.items():
+            if value == score:
+                return word
+        raise ValueError(f"statement vote must be -1, 0 or +1, not {score!r}")
+
+
+_VOTE_SCORES = {VoteWord.AGREE: 1, VoteWord.DISAGREE: -1, VoteWord.PASS: 0}
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """An opinion-map statement. ``number`` is what members see (per community, from 1);
+    ``author_id`` is None once its author used ``/stance forget``."""
+
+    id: int
+    guild_id: int
+    number: int
+    author_id: int | None
+    text: str
+    created_at: datetime
+    removed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetReport:
+    """What ``/stance forget`` deletes (or unlinks) of one member in one community, per kind."""
+
+    observations: int
+    statement_votes: int
+    statements_unlinked: int
+    visibility: int
+
+    @property
+    def total(self) -> int:
+        return self.observations + self.statement_votes + self.statements_unlinked + self.visibility
 
 
 def require_aware(moment: datetime, what: str = "datetime") -> None:

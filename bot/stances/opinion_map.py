@@ -414,6 +414,20 @@ def build_opinion_map(
     )
 
 
+def opinion_map_from_votes(
+    members: IntArray, statements: IntArray, values: IntArray, statement_ids: Sequence[int]
+) -> OpinionMap:
+    """The map of a community from its votes as three columns (member id, statement id, value),
+    over the active ``statement_ids`` (sorted ascending; votes on others must be left out)."""
+    member_ids = np.unique(members)
+    columns = np.asarray(statement_ids, dtype=np.int64)
+    matrix = np.full((member_ids.size, columns.size), np.nan)
+    rows = np.searchsorted(member_ids, members)
+    cols = np.searchsorted(columns, statements)
+    matrix[rows, cols] = values
+    return build_opinion_map(matrix, member_ids.tolist(), list(statement_ids))
+
+
 def _order_labels(coords: FloatArray, labels: IntArray) -> IntArray:
     """Relabel 0..k-1 by decreasing size, then by centroid (x, y), for stable group names."""
     if labels.size == 0:

@@ -15,8 +15,11 @@ async def test_about_answers(agora: AgoraHarness) -> None:
     interaction = await agora.slash("about")
     text = response_text(interaction)
     assert not interaction.ephemeral
-    for label in ("Version", "Uptime", "Gateway latency", "Servers: 2", "Database"):
+    for label in ("Version", "Uptime", "Gateway latency", "Servers: 2", "Shards: 1", "Database"):
         assert label in text
+    loaded = agora.running_bot.registry.names()
+    assert {"admin", "stances"} <= set(loaded)  # every feature on the feature contract
+    assert f"Features: {', '.join(loaded)}" in text
 
 
 async def test_manager_changes_a_setting(agora: AgoraHarness) -> None:

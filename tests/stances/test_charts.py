@@ -86,7 +86,8 @@ def test_rendering_needs_neither_pyplot_nor_discord() -> None:
     code = (
         "import sys, datetime as d\n"
         "import bot.stances, bot.stances.charts as c\n"
-        "from bot.stances import export, opinion_map, profile, retention, statistics, text, trend\n"
+        "from bot.stances import community, export, models, opinion_map, profile, statistics, text\n"
+        "from bot.stances import trend\n"
         "c.render_member_history([(d.datetime(2024, 1, 1, tzinfo=d.UTC), 1)])\n"
         "assert 'matplotlib.pyplot' not in sys.modules\n"
         "assert 'discord' not in sys.modules\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
@@ -12,12 +12,12 @@ from bot.debates.oxford import oxford_schedule
 from bot.debates.poll import PollSpec
 from bot.debates.records import DebateFormat, DebateSource, PollKind
 from bot.repositories.debates import DebateRepository
+from bot.repositories.guilds import community_tables
 from bot.repositories.observations import ObservationRepository
 from bot.repositories.polls import PollRepository
 from bot.repositories.stances import StanceRepository
 from bot.stance_scale import Side, Stance
 from bot.stances.charts import PNG_MAGIC
-from cogs.stances._cog import StancesCog
 from tests.emulator import EmulatedInteraction
 from tests.harness import AgoraHarness, message_text, response_text
 
@@ -31,10 +31,32 @@ def repo(agora: AgoraHarness) -> StanceRepository:
     return StanceRepository(agora.running_bot.db)
 
 
-def cog(agora: AgoraHarness) -> StancesCog:
-    found = agora.running_bot.get_cog("StancesCog")
-    assert found is not None  # (a fresh import per bot: isinstance would not match)
-    return cast(StancesCog, found)
+async def press(
+    agora: AgoraHarness, user: int, message: dict[str, Any] | None, custom_id: str
+) -> EmulatedInteraction:
+    """Click the button ``custom_id`` of ``message`` (in the first community) and wait for
+    the bot's answer."""
+    assert message is not None
+    clicked = await agora.emu.click(agora.guild.id, user, message["id"], custom_id)
+    await clicked.response(timeout=10)
+    return clicked
+
+
+def custom_ids(message: dict[str, Any]) -> list[str]:
+    return [c["custom_id"] for row in message.get("components") or [] for c in row["components"]]
+
+
+def as_posted_before(message: dict[str, Any]) -> list[str]:
+    """Rewrite the buttons of a message the bot just posted (``agora:stances:<kind>:…``) to the
+    custom ids the version before the one-scheme components posted (``stance:<kind>:…``): a
+    message already in a channel when the bot is upgraded. Returns those old ids."""
+    old = []
+    for row in message["components"]:
+        for component in row["components"]:
+            assert component["custom_id"].startswith("agora:stances:"), component
+            component["custom_id"] = component["custom_id"].replace("agora:stances:", "stance:")
+            old.append(component["custom_id"])
+    return old
 
 
 async def test_set_then_me_is_ephemeral_with_a_chart(agora: AgoraHarness) -> None:
@@ -176,10 +198,8 @@ async def test_statements_dealt_voted_and_mapped(agora: AgoraHarness) -> None:
             assert message is not None
             statement = int(message["embeds"][0]["title"].split("#")[1])
             vote = "agree" if (statement % 2 == 0) == (index < 4) else "disagree"
-            button = f"stance:vote:{await _statement_id(agora, statement)}:{vote}"
-            click = await agora.emu.click(agora.guild.id, member, message["id"], button)
-            await click.response(timeout=10)
-            dealt = click
+            button = f"agora:stances:vote:{await _statement_id(agora, statement)}:{vote}"
+            dealt = await press(agora, member, message, button)
         final = message_text(dealt.message or {})
         assert "Nothing left to vote on" in final
 
@@ -213,18 +233,17 @@ async def test_statement_removal_is_for_managers(agora: AgoraHarness) -> None:
     assert "Nothing left to vote on" in response_text(dealt)
 
 
-async def test_export_file_holds_the_members_data(agora: AgoraHarness) -> None:
+async def _member_activity(agora: AgoraHarness) -> tuple[int, int]:
+    """The member's activity in every feature: a declared position, a statement (written and
+    voted on), public visibility, a poll vote, a debate vote, an argument and an upvote.
+    Returns the numbers of the poll and of the debate's poll."""
     await agora.slash("stance set", {"position": -1})
     await agora.slash("stance statement add", {"text": "Exported statement text."})
     dealt = await agora.slash("stance vote")
     assert dealt.message is not None
     statement_id = await _statement_id(agora, 1)
-    click = await agora.emu.click(
-        agora.guild.id, agora.member, dealt.message["id"], f"stance:vote:{statement_id}:pass"
-    )
-    await click.response()
+    await press(agora, agora.member, dealt.message, f"agora:stances:vote:{statement_id}:pass")
     await agora.slash("stance visibility", {"visibility": "public"})
-    # Poll and debate activity: a poll vote, a debate vote, an argument and an upvote.
     debates = DebateRepository(agora.running_bot.db)
     polls = PollRepository(agora.running_bot.db)
     now = datetime.now(UTC)
@@ -248,23 +267,40 @@ async def test_export_file_holds_the_members_data(agora: AgoraHarness) -> None:
     theirs = await debates.add_argument(debate.id, other, Side.SHARE, "Theirs.", now=now)
     await debates.toggle_upvote(theirs, agora.member, now=now, allowed=lambda _a: None)
     await debates.toggle_upvote(mine, other, now=now, allowed=lambda _a: None)
+    return poll.number, stance_poll.number
 
+
+async def _exported(agora: AgoraHarness) -> dict[str, Any]:
     interaction = await agora.slash("stance export")
     assert interaction.ephemeral
     message = await deferred(agora, interaction)
     assert message["attachments"][0]["filename"] == "stances.json"
-    data = json.loads(agora.emu.attachment_bytes(message))
+    data: dict[str, Any] = json.loads(agora.emu.attachment_bytes(message))
+    return data
+
+
+async def test_export_file_holds_the_members_stance_data(agora: AgoraHarness) -> None:
+    await _member_activity(agora)
+    data = await _exported(agora)
     assert data["member_id"] == str(agora.member) and data["guild_id"] == str(agora.guild.id)
+    assert data["format"] == "agora-stances-export" and data["version"] == 1
     assert data["visibility"] == "public"
     assert [(h["value"], h["source"]) for h in data["history"]] == [
         (-1, "declared"),
         (2, "debate:1"),
     ]
+    assert [(d["value"], d["source"]) for d in data["declared_positions"]] == [(-1, "declared")]
     assert data["statement_votes"][0]["vote"] == "pass"
     assert data["statement_votes"][0]["statement"] == "Exported statement text."
     assert data["statements_authored"][0]["number"] == 1
+
+
+async def test_export_file_holds_the_members_poll_and_debate_data(agora: AgoraHarness) -> None:
+    """The debates feature's part of the export (its data hook), merged in at the top level."""
+    poll, stance_poll = await _member_activity(agora)
+    data = await _exported(agora)
     votes = [(v["poll_number"], v["option_label"], v["debate_number"]) for v in data["poll_votes"]]
-    assert votes == [(poll.number, "coffee", None), (stance_poll.number, "Strongly share", 1)]
+    assert votes == [(poll, "coffee", None), (stance_poll, "Strongly share", 1)]
     assert data["poll_votes"][0]["question"] == "Tea or coffee?"
     assert data["poll_votes"][0]["at"].endswith("Z")
     assert [(a["debate_number"], a["side"], a["text"]) for a in data["debate_arguments"]] == [
@@ -280,19 +316,17 @@ async def test_forget_after_confirmation(agora: AgoraHarness) -> None:
     await agora.slash("stance visibility", {"visibility": "public"})
     asked = await agora.slash("stance forget")
     assert asked.ephemeral and asked.message is not None
-    cancel = await agora.emu.click(
-        agora.guild.id, agora.member, asked.message["id"], f"stance:forget:{agora.member}:no"
+    cancel = await press(
+        agora, agora.member, asked.message, f"agora:stances:forget:{agora.member}:no"
     )
-    await cancel.response()
     assert "Nothing was deleted" in response_text(cancel)
     assert len(await repo(agora).member_observations(agora.guild.id, agora.member)) == 1
 
     asked = await agora.slash("stance forget")
     assert asked.message is not None
-    confirm = await agora.emu.click(
-        agora.guild.id, agora.member, asked.message["id"], f"stance:forget:{agora.member}:yes"
+    confirm = await press(
+        agora, agora.member, asked.message, f"agora:stances:forget:{agora.member}:yes"
     )
-    await confirm.response()
     assert "was deleted" in response_text(confirm)
     assert await repo(agora).member_observations(agora.guild.id, agora.member) == []
     assert (await repo(agora).get_visibility(agora.guild.id, agora.member)).value == "private"
@@ -305,33 +339,137 @@ async def test_purge_needs_a_manager_and_a_confirmation(agora: AgoraHarness) -> 
 
     asked = await agora.slash("stance purge", user=agora.manager)
     assert asked.ephemeral and asked.message is not None
-    confirm = await agora.emu.click(
-        agora.guild.id, agora.manager, asked.message["id"], f"stance:purge:{agora.guild.id}:yes"
+    confirm = await press(
+        agora, agora.manager, asked.message, f"agora:stances:purge:{agora.guild.id}:yes"
     )
-    await confirm.response()
     assert "Deleted all of this server's Agora data" in response_text(confirm)
     assert await repo(agora).member_observations(agora.guild.id, agora.member) == []
 
 
-async def test_retention_purges_communities_left_long_ago(agora: AgoraHarness) -> None:
+async def test_purge_deletes_every_features_data_even_with_one_unloaded(
+    agora: AgoraHarness,
+) -> None:
+    await _member_activity(agora)
+    await agora.running_bot.unload_extension("cogs.debates")
+    asked = await agora.slash("stance purge", user=agora.manager)
+    assert asked.message is not None
+    confirm = await press(
+        agora, agora.manager, asked.message, f"agora:stances:purge:{agora.guild.id}:yes"
+    )
+    assert "Deleted all of this server's Agora data" in response_text(confirm)
     db = agora.running_bot.db
-    observations = ObservationRepository(db)
+    tables = await community_tables(db)
+    assert {"polls", "debates", "stance_observations", "stance_statements"} <= set(tables)
+    for table in tables:
+        left = await db.fetch_value(
+            f'SELECT count(*) FROM "{table}" WHERE guild_id = ?',  # noqa: S608
+            (agora.guild.id,),
+        )
+        assert left == (1 if table == "guilds" else 0), table  # the settings are kept
+    assert await db.fetch_value("SELECT count(*) FROM votes") == 0
+    assert await db.fetch_value("SELECT count(*) FROM debate_arguments") == 0
+
+
+async def test_buttons_posted_before_the_one_scheme_keep_working(agora: AgoraHarness) -> None:
+    """A statement-vote message and forget and purge confirmations posted by the version
+    before `agora:stances:…` (custom ids `stance:vote:<statement>:<vote>`,
+    `stance:forget:<member>:<yes|no>`, `stance:purge:<community>:<yes|no>`) still work."""
+    guild, member = agora.guild.id, agora.member
+    await agora.slash("stance set", {"position": 2})
+    await agora.slash("stance statement add", {"text": "Voted on a message posted long ago."})
+    statement = await _statement_id(agora, 1)
+    dealt = await agora.slash("stance vote")
+    assert dealt.message is not None
+    assert custom_ids(dealt.message) == [
+        f"agora:stances:vote:{statement}:{vote}" for vote in ("agree", "disagree", "pass")
+    ]
+    assert as_posted_before(dealt.message) == [
+        f"stance:vote:{statement}:{vote}" for vote in ("agree", "disagree", "pass")
+    ]
+    voted = await press(agora, member, dealt.message, f"stance:vote:{statement}:agree")
+    assert voted.message is not None
+    note = voted.message["embeds"][0]["author"]["name"]
+    assert note == "Your vote on #1 was recorded: **agree**."
+    assert [(v.statement_id, v.value) for v in await repo(agora).member_votes(guild, member)] == [
+        (statement, 1)
+    ]
+
+    asked = await agora.slash("stance forget")
+    assert asked.message is not None
+    assert custom_ids(asked.message) == [
+        f"agora:stances:forget:{member}:yes",
+        f"agora:stances:forget:{member}:no",
+    ]
+    as_posted_before(asked.message)
+    cancel = await press(agora, member, asked.message, f"stance:forget:{member}:no")
+    assert response_text(cancel) == "Nothing was deleted."
+    asked = await agora.slash("stance forget")
+    assert asked.message is not None
+    as_posted_before(asked.message)
+    confirm = await press(agora, member, asked.message, f"stance:forget:{member}:yes")
+    assert response_text(confirm).startswith(
+        "Your stance data in this server was deleted: 1 recorded position(s), 1 statement "
+        "vote(s), your visibility choice. 1 statement(s) you wrote keep their text"
+    )
+    assert await repo(agora).member_observations(guild, member) == []
+    assert await repo(agora).member_votes(guild, member) == []
+
+    await agora.slash("stance set", {"position": -1})
+    asked = await agora.slash("stance purge", user=agora.manager)
+    assert asked.message is not None
+    assert custom_ids(asked.message) == [
+        f"agora:stances:purge:{guild}:yes",
+        f"agora:stances:purge:{guild}:no",
+    ]
+    as_posted_before(asked.message)
+    confirm = await press(agora, agora.manager, asked.message, f"stance:purge:{guild}:yes")
+    assert "Deleted all of this server's Agora data" in response_text(confirm)
+    assert await repo(agora).member_observations(guild, member) == []
+    assert await repo(agora).active_statements(guild) == []
+
+
+async def test_a_vote_button_with_an_unknown_vote_changes_nothing(agora: AgoraHarness) -> None:
+    await agora.slash("stance statement add", {"text": "A statement nobody votes on."})
+    statement = await _statement_id(agora, 1)
+    for custom_id in (f"stance:vote:{statement}:maybe", f"agora:stances:vote:{statement}:maybe"):
+        carrier = agora.emu.user_message(
+            agora.guild.general_id,
+            agora.member,
+            "a message carrying a forged custom id",
+            components=[
+                {
+                    "type": 1,
+                    "components": [{"type": 2, "style": 2, "label": "?", "custom_id": custom_id}],
+                }
+            ],
+        )
+        click = await press(agora, agora.member, carrier, custom_id)
+        assert click.ephemeral
+        assert "out of date" in response_text(click)
+    assert await repo(agora).member_votes(agora.guild.id, agora.member) == []
+
+
+async def test_retention_purges_communities_left_long_ago(agora: AgoraHarness) -> None:
+    bot = agora.running_bot
+    observations = ObservationRepository(bot.db)
     gone, kept = 990_001, 990_002
     for guild in (gone, kept):
-        await agora.running_bot.guild_repo.ensure(guild)
-        await agora.running_bot.guild_repo.mark_left(guild)
+        await bot.guild_repo.ensure(guild)
+        await bot.guild_repo.mark_left(guild)
         await observations.record(guild, agora.member, Stance.LEAN_SHARE, "declared")
     await observations.record(agora.guild.id, agora.member, Stance.LEAN_SHARE, "declared")
-    await db.execute(
+    await bot.db.execute(
         "UPDATE guilds SET left_at = ? WHERE guild_id = ?",
         ((datetime.now(UTC) - timedelta(days=31)).isoformat(), gone),
     )
-    purged = await cog(agora).purge_due_communities()
-    assert purged == [gone]
-    assert await db.fetch_value("SELECT count(*) FROM guilds WHERE guild_id = ?", (gone,)) == 0
+    assert await bot.lifecycle.purge_due_communities() == [gone]
+    assert await bot.db.fetch_value("SELECT count(*) FROM guilds WHERE guild_id = ?", (gone,)) == 0
+    assert await repo(agora).member_observations(gone, agora.member) == []
     assert len(await repo(agora).member_observations(kept, agora.member)) == 1
     assert len(await repo(agora).member_observations(agora.guild.id, agora.member)) == 1
-    assert cog(agora).retention_loop.is_running()
+    # The core runs the same purge as a background job, whichever features are loaded.
+    await agora.wait_for(lambda: bot.jobs.status["retention"].runs >= 1)
+    assert bot.jobs.status["retention"].failures == 0
 
 
 @pytest.mark.parametrize("command", ["stance me", "stance export", "stance vote"])

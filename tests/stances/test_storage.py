@@ -1,24 +1,21 @@
-"""Stance storage on a real SQLite file with every migration applied: forget, export, purge."""
+"""Stance storage on a real SQLite file with every migration applied: statements, votes,
+observations, what an export reads and what a forget counts (the lifecycle itself, forget and
+purge through the core, is tested in tests/core/test_lifecycle.py)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bot.database import Database, bundled_migrations
-from bot.repositories.guilds import GuildRepository
 from bot.repositories.observations import ObservationRepository
 from bot.repositories.stances import StanceRepository
 from bot.stance_scale import Stance
-from bot.stances.models import Visibility
-
-GUILD, OTHER_GUILD = 100, 200
-ALICE, BOB = 1, 2
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
+from tests.stances.helpers import ALICE, BOB, GUILD, OTHER_GUILD, T0, populate
 
 
 @pytest.fixture
@@ -27,25 +24,6 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await database.migrate()
     yield database
     await database.close()
-
-
-async def _populate(db: Database) -> StanceRepository:
-    """Two members in two communities, with positions, statements, votes and visibility."""
-    repo = StanceRepository(db)
-    obs = ObservationRepository(db)
-    for guild in (GUILD, OTHER_GUILD):
-        await GuildRepository(db).ensure(guild)
-        for member, value in ((ALICE, Stance.LEAN_SHARE), (BOB, Stance.STRONGLY_SAFEGUARD)):
-            await obs.record(guild, member, value, "declared", at=T0)
-            await obs.record(guild, member, Stance.UNDECIDED, "debate:7", at=T0 + timedelta(days=1))
-            await obs.record(guild, member, value, "declared", topic="t1", at=T0)
-        by_alice = await repo.add_statement(guild, ALICE, "Open weights build trust in models.")
-        by_bob = await repo.add_statement(guild, BOB, "Release only after a red-team review.")
-        for member in (ALICE, BOB):
-            await repo.record_vote(by_alice, member, 1)
-            await repo.record_vote(by_bob, member, -1 if member == ALICE else 0)
-        await repo.set_visibility(guild, ALICE, Visibility.PUBLIC)
-    return repo
 
 
 async def test_migration_is_numbered_0005_and_indexes_exist(db: Database) -> None:
@@ -105,58 +83,8 @@ async def test_observation_columns_in_time_order(db: Database) -> None:
     assert len(await repo.observation_columns(GUILD, "unknown")) == 0
 
 
-async def test_forget_leaves_nothing_of_the_member(db: Database) -> None:
-    repo = await _populate(db)
-    # Polls of the debates feature: one closed (its totals were published), one still open.
-    for poll_id, closed_at in ((7, 1000.0), (8, None)):
-        await db.execute(
-            "INSERT INTO polls (id, guild_id, number, channel_id, creator_id, kind, question, "
-            "options, max_choices, created_at, closed_at) "
-            "VALUES (?, ?, ?, 1, 1, 'custom', 'q', '[\"a\",\"b\"]', 2, 0, ?)",
-            (poll_id, GUILD, poll_id, closed_at),
-        )
-    votes = [(7, ALICE, 0), (7, ALICE, 1), (7, BOB, 0), (8, ALICE, 1), (8, BOB, 1)]
-    for poll_id, member, option in votes:
-        await db.execute(
-            "INSERT INTO votes (poll_id, member_id, option, voted_at) VALUES (?, ?, ?, 0)",
-            (poll_id, member, option),
-        )
-    totals_sql = (
-        "SELECT option, count(*), count(DISTINCT member_id) FROM votes WHERE poll_id = ? "
-        "GROUP BY option ORDER BY option"
-    )
-    before = [tuple(r) for r in await db.fetch_all(totals_sql, (7,))]
-    report = await repo.forget_member(GUILD, ALICE)
-    assert [tuple(r) for r in await db.fetch_all(totals_sql, (7,))] == before
-    turnout = "SELECT count(DISTINCT member_id) FROM votes WHERE poll_id = ?"
-    assert await db.fetch_value(turnout, (7,)) == 2
-    assert await db.fetch_value("SELECT count(*) FROM votes WHERE member_id = ?", (ALICE,)) == 0
-    assert await db.fetch_value("SELECT count(*) FROM votes WHERE poll_id = 8") == 1
-    assert (report.observations, report.statement_votes, report.statements_unlinked) == (3, 2, 1)
-    assert report.visibility == 1
-    for table, column in (
-        ("stance_observations", "member_id"),
-        ("stance_statement_votes", "member_id"),
-        ("stance_visibility", "member_id"),
-        ("stance_statements", "author_id"),
-    ):
-        left = await db.fetch_value(
-            f"SELECT count(*) FROM {table} WHERE guild_id = ? AND {column} = ?",  # noqa: S608
-            (GUILD, ALICE),
-        )
-        assert left == 0, table
-    assert await repo.get_visibility(GUILD, ALICE) is Visibility.PRIVATE
-    # The statement's text stays (Bob voted on it), without its author.
-    kept = await repo.statement_by_number(GUILD, 1)
-    assert kept is not None and kept.author_id is None and "Open weights" in kept.text
-    # Bob, and Alice in the other community, are untouched.
-    assert len(await repo.member_observations(GUILD, BOB)) == 3
-    assert len(await repo.member_observations(OTHER_GUILD, ALICE)) == 3
-    assert await repo.get_visibility(OTHER_GUILD, ALICE) is Visibility.PUBLIC
-
-
 async def test_export_reads_everything_of_the_member(db: Database) -> None:
-    repo = await _populate(db)
+    repo = await populate(db)
     observations = await repo.member_observations(GUILD, ALICE)
     assert [(o.source, o.topic) for o in observations] == [
         ("declared", None),
@@ -168,58 +96,12 @@ async def test_export_reads_everything_of_the_member(db: Database) -> None:
     assert [v.value for v in await repo.member_votes(GUILD, ALICE)] == [1, -1]
 
 
-async def test_purge_deletes_every_table_with_a_guild_id(db: Database) -> None:
-    repo = await _populate(db)
-    # Tables of other features (releases, debates) found by introspection, one with a child
-    # table that only references it through a foreign key.
-    await db.execute(
-        "CREATE TABLE dummy_debates (id INTEGER PRIMARY KEY, guild_id INTEGER, motion TEXT)"
-    )
-    await db.execute(
-        "CREATE TABLE dummy_debate_votes (debate_id INTEGER NOT NULL "
-        "REFERENCES dummy_debates (id), member_id INTEGER, side INTEGER)"
-    )
-    for guild in (GUILD, OTHER_GUILD):
-        debate = await db.execute(
-            "INSERT INTO dummy_debates (guild_id, motion) VALUES (?, 'x')", (guild,)
-        )
-        await db.execute("INSERT INTO dummy_debate_votes VALUES (?, ?, 1)", (debate, ALICE))
-    tables = await repo.community_tables()
-    assert {"guilds", "stance_observations", "stance_statements", "dummy_debates"} <= set(tables)
-
-    deleted = await repo.purge_community(GUILD)
-    assert deleted > 0
-    for table in tables:
-        left = await db.fetch_value(
-            f'SELECT count(*) FROM "{table}" WHERE guild_id = ?',  # noqa: S608
-            (GUILD,),
-        )
-        assert left == 0, table
-    assert await db.fetch_value("SELECT count(*) FROM dummy_debate_votes") == 1
-    # The other community is untouched.
-    assert len(await repo.member_observations(OTHER_GUILD, ALICE)) == 3
-    assert len(await repo.active_statements(OTHER_GUILD)) == 2
-    assert await db.fetch_value("SELECT count(*) FROM guilds WHERE guild_id = ?", (OTHER_GUILD,))
-
-
-async def test_manager_purge_keeps_settings(db: Database) -> None:
-    repo = await _populate(db)
-    await repo.purge_community(GUILD, keep_settings=True)
-    assert await db.fetch_value("SELECT count(*) FROM guilds WHERE guild_id = ?", (GUILD,)) == 1
-    assert (
-        await db.fetch_value(
-            "SELECT count(*) FROM stance_observations WHERE guild_id = ?", (GUILD,)
-        )
-        == 0
-    )
-
-
-async def test_communities_left(db: Database) -> None:
-    guilds = GuildRepository(db)
-    repo = StanceRepository(db)
-    await guilds.ensure(GUILD)
-    await guilds.ensure(OTHER_GUILD)
-    await guilds.mark_left(GUILD)
-    left = await repo.communities_left()
-    assert [g for g, _, _ in left] == [GUILD]
-    assert datetime.fromisoformat(left[0][1]).tzinfo is not None
+async def test_forget_preview_counts_what_forget_removes(db: Database) -> None:
+    repo = await populate(db)
+    preview = await repo.forget_preview(GUILD, ALICE)
+    assert (preview.observations, preview.statement_votes) == (3, 2)
+    assert (preview.statements_unlinked, preview.visibility) == (1, 1)
+    async with db.transaction() as tx:
+        assert await repo.forget_member(tx, GUILD, ALICE) == preview
+    assert (await repo.forget_preview(GUILD, ALICE)).total == 0
+    assert (await repo.forget_preview(OTHER_GUILD, ALICE)).total == 7

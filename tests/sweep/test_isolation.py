@@ -303,9 +303,9 @@ async def test_forged_custom_ids_from_a_change_nothing(world: World) -> None:
         "agora:debates:withdraw:",
         "agora:debates:argument:",
         "agora:debates:upvote:",
-        "stance:vote:",
-        "stance:forget:",
-        "stance:purge:",
+        "agora:stances:vote:",
+        "agora:stances:forget:",
+        "agora:stances:purge:",
         "agora:releases:discuss:",
         "agora:releases:debate:",
     ):

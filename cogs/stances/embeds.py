@@ -1,4 +1,4 @@
-"""Embeds and texts of the stances feature (no database, no I/O)."""
+"""Embeds and texts of the stances feature (no database, no I/O): the words members read."""
 
 from __future__ import annotations
 
@@ -7,20 +7,16 @@ from collections.abc import Mapping, Sequence
 import discord
 
 from bot.debates.topics import default_topics
-from bot.repositories.stances import ForgetReport, Statement
+from bot.limits import AUTHOR_NAME, EMBED_TITLE, FIELD_VALUE
 from bot.stance_scale import Stance
-from bot.stances.models import Observation, SourceKind
+from bot.stances.models import ForgetReport, Observation, SourceKind, Statement, VoteWord
 from bot.stances.opinion_map import MIN_GROUP_SIZE, OpinionMap
 from bot.stances.profile import MemberProfile
 from bot.stances.statistics import CommunitySummary
 from bot.stances.trend import Trend
+from bot.text import cut
 
-FIELD_LIMIT = 1024
 COLOUR = discord.Colour.from_rgb(0, 114, 178)
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def topic_title(topic: str | None) -> str:
@@ -28,7 +24,7 @@ def topic_title(topic: str | None) -> str:
         return "the general question (sharing versus safeguarding)"
     for item in default_topics():
         if item.id == topic:
-            return clip(item.motion, 200)
+            return cut(item.motion, 200)
     return topic
 
 
@@ -56,12 +52,12 @@ def topic_positions(observations: Sequence[Observation]) -> dict[str, Observatio
 
 def topics_field(latest: Mapping[str, Observation], limit: int = 10) -> str:
     lines = [
-        f"• {clip(topic_title(topic), 80)}: {position_text(int(obs.value))}"
+        f"• {cut(topic_title(topic), 80)}: {position_text(int(obs.value))}"
         for topic, obs in sorted(latest.items(), key=lambda kv: kv[1].at, reverse=True)[:limit]
     ]
     if len(latest) > limit:
         lines.append(f"… and {len(latest) - limit} more (see `/stance export`)")
-    return clip("\n".join(lines), FIELD_LIMIT)
+    return cut("\n".join(lines), FIELD_VALUE)
 
 
 def profile_embed(
@@ -88,7 +84,7 @@ def profile_embed(
 def public_profile_embed(
     name: str, profile: MemberProfile, topics: Mapping[str, Observation]
 ) -> discord.Embed:
-    embed = discord.Embed(title=clip(f"{name}'s stance", 256), colour=COLOUR)
+    embed = discord.Embed(title=cut(f"{name}'s stance", EMBED_TITLE), colour=COLOUR)
     if profile.current is None or profile.current_since is None:
         embed.description = "This member has no position yet."
     else:
@@ -143,19 +139,32 @@ def community_embed(
     return embed
 
 
-def statement_embed(statement: Statement) -> discord.Embed:
-    return discord.Embed(
-        title=f"Statement #{statement.number}",
-        description=statement.text,
-        colour=COLOUR,
-    ).set_footer(
-        text="Do you agree? Your vote is private; only the opinion map's groups are shown."
-    )
+def statement_embed(statement: Statement | None, note: str) -> discord.Embed:
+    """The statement dealt to a member (or "nothing left"), under the outcome of their last
+    vote (``note``, may be empty)."""
+    if statement is None:
+        embed = discord.Embed(
+            title="Nothing left to vote on",
+            description="You have voted on every statement. Add one with "
+            "`/stance statement add`, or see the result with `/stance map`.",
+            colour=discord.Colour.green(),
+        )
+    else:
+        embed = discord.Embed(
+            title=f"Statement #{statement.number}",
+            description=statement.text,
+            colour=COLOUR,
+        ).set_footer(
+            text="Do you agree? Your vote is private; only the opinion map's groups are shown."
+        )
+    if note:
+        embed.set_author(name=cut(note, AUTHOR_NAME))
+    return embed
 
 
 def _statement_line(number: int | None, text: str, detail: str, limit: int = 140) -> str:
     label = f"#{number}" if number is not None else "#?"
-    return f"{label} {clip(text, limit)} — {detail}"
+    return f"{label} {cut(text, limit)} — {detail}"
 
 
 def map_embed(opinion_map: OpinionMap, statements: Mapping[int, Statement]) -> discord.Embed:
@@ -187,7 +196,7 @@ def map_embed(opinion_map: OpinionMap, statements: Mapping[int, Statement]) -> d
             )
         embed.add_field(
             name=f"Group {group.name} ({group.size} members)",
-            value=clip("\n".join(lines) or "No statement sets this group apart yet.", FIELD_LIMIT),
+            value=cut("\n".join(lines) or "No statement sets this group apart yet.", FIELD_VALUE),
             inline=False,
         )
     consensus = []
@@ -200,8 +209,8 @@ def map_embed(opinion_map: OpinionMap, statements: Mapping[int, Statement]) -> d
         )
     embed.add_field(
         name="Consensus (every group tends to agree)",
-        value=clip(
-            "\n".join(consensus) or "No statement has every group's agreement yet.", FIELD_LIMIT
+        value=cut(
+            "\n".join(consensus) or "No statement has every group's agreement yet.", FIELD_VALUE
         ),
         inline=False,
     )
@@ -210,6 +219,33 @@ def map_embed(opinion_map: OpinionMap, statements: Mapping[int, Statement]) -> d
         "(agrees + 1) / (votes + 2)."
     )
     return embed
+
+
+def vote_note(statement: Statement, kept: bool, word: VoteWord) -> str:
+    """What became of a member's click on a statement's vote button."""
+    if not kept:
+        return f"Statement #{statement.number} was removed by a manager; your vote was not kept."
+    return f"Your vote on #{statement.number} was recorded: **{word.value}**."
+
+
+FORGET_PROMPT = (
+    "This deletes your recorded positions (declared and from debates), your statement "
+    "votes and your visibility choice in this server. Statements you wrote stay, without "
+    "your name. Closed polls keep their published totals. This cannot be undone."
+)
+PURGE_PROMPT = (
+    "This deletes **all** of this server's Agora data now: stances, statements and votes, "
+    "and the data of every other feature (polls, debates, release subscriptions). "
+    "The server's settings are kept. This cannot be undone."
+)
+NOTHING_DELETED = "Nothing was deleted."
+
+
+def purge_done_text(records: int) -> str:
+    return (
+        f"Deleted all of this server's Agora data ({records} records). "
+        "The server's settings were kept."
+    )
 
 
 def forget_done_text(report: ForgetReport) -> str:

@@ -1,0 +1,275 @@
+"""`/stance`: members' positions, the community's picture, the opinion map, data lifecycle.
+
+Thin by design: options in, a call to :class:`cogs.stances.service.StanceService`, the answer
+out (embeds and texts in :mod:`cogs.stances.embeds`, buttons in :mod:`cogs.stances.components`).
+"""
+
+from __future__ import annotations
+
+import io
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.choices import topic_choices
+from bot.limits import CHOICE_NAME, CHOICES
+from bot.stance_scale import SCALE, Stance
+from bot.stances.models import Visibility
+from bot.stances.trend import PERIOD_CHOICES, parse_period
+from cogs.stances.components import (
+    NO,
+    YES,
+    ForgetButton,
+    PurgeButton,
+    confirm_view,
+    vote_message,
+)
+from cogs.stances.embeds import (
+    FORGET_PROMPT,
+    PURGE_PROMPT,
+    community_embed,
+    map_embed,
+    position_text,
+    profile_embed,
+    public_profile_embed,
+    topic_positions,
+)
+from cogs.stances.service import StanceService
+
+POSITION_CHOICES = [app_commands.Choice(name=f"{int(s):+d} {s.label}", value=int(s)) for s in SCALE]
+
+
+def png_file(data: bytes, name: str) -> discord.File:
+    return discord.File(io.BytesIO(data), filename=name)
+
+
+class StancesCog(commands.Cog):
+    stance = app_commands.Group(
+        name="stance",
+        description="Where members stand on sharing versus safeguarding",
+        guild_only=True,
+    )
+    statement = app_commands.Group(
+        name="statement", description="Statements of the opinion map", parent=stance
+    )
+
+    def __init__(self, service: StanceService) -> None:
+        self.service = service
+
+    # -- a member's own stance ------------------------------------------------------------
+
+    @stance.command(
+        name="set", description="Declare your position (+2 strongly share … -2 strongly safeguard)"
+    )
+    @app_commands.describe(
+        position="Your position", topic="A topic of the bank (default: the general question)"
+    )
+    @app_commands.choices(position=POSITION_CHOICES)
+    async def set_position(
+        self,
+        interaction: discord.Interaction,
+        position: int,
+        topic: app_commands.Range[str, 1, 100] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        topic_id = self.service.topic_id(topic)
+        value = Stance(position)
+        await self.service.declare(interaction.guild_id, interaction.user.id, value, topic_id)
+        where = "the general question" if topic_id is None else f"topic `{topic_id}`"
+        await interaction.response.send_message(
+            f"Recorded: **{position_text(int(value))}** on {where}. "
+            "See your profile with `/stance me`.",
+            ephemeral=True,
+        )
+
+    @set_position.autocomplete("topic")
+    async def _topic_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return topic_choices(current)
+
+    @stance.command(
+        name="me", description="Your stance: position, how it formed, history, comparison"
+    )
+    async def me(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        mine = await self.service.member_stance(interaction.guild_id, interaction.user.id)
+        embed = profile_embed(
+            mine.profile, topic_positions(mine.observations), mine.visibility.value
+        )
+        embed.set_image(url="attachment://stance-history.png")
+        await interaction.followup.send(
+            embed=embed, file=png_file(mine.chart, "stance-history.png"), ephemeral=True
+        )
+
+    @stance.command(name="user", description="Another member's stance, if they made it public")
+    @app_commands.describe(member="The member")
+    async def user(self, interaction: discord.Interaction, member: discord.Member) -> None:
+        assert interaction.guild_id is not None
+        shown = await self.service.public_stance(
+            interaction.guild_id, member.id, interaction.user.id
+        )
+        if shown is None:
+            await interaction.response.send_message(
+                f"{member.mention} keeps their stance private.", ephemeral=True
+            )
+            return
+        profile, observations = shown
+        embed = public_profile_embed(member.display_name, profile, topic_positions(observations))
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @stance.command(name="visibility", description="Whether other members may see your stance")
+    @app_commands.describe(
+        visibility="public: anyone here can see it with /stance user; private: nobody"
+    )
+    @app_commands.choices(
+        visibility=[app_commands.Choice(name=v.value, value=v.value) for v in Visibility]
+    )
+    async def visibility(self, interaction: discord.Interaction, visibility: str) -> None:
+        assert interaction.guild_id is not None
+        chosen = Visibility(visibility)
+        await self.service.set_visibility(interaction.guild_id, interaction.user.id, chosen)
+        text = (
+            "Your stance is now **public**: members can see it with `/stance user`."
+            if chosen is Visibility.PUBLIC
+            else "Your stance is now **private**: only you can see it."
+        )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @stance.command(
+        name="export", description="All your stance data in this server, as a JSON file"
+    )
+    async def export(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        data = await self.service.export_file(interaction.guild_id, interaction.user.id)
+        await interaction.followup.send(
+            "Everything Agora keeps about your stance in this server.",
+            file=discord.File(io.BytesIO(data), filename="stances.json"),
+            ephemeral=True,
+        )
+
+    @stance.command(name="forget", description="Delete all your stance data in this server")
+    async def forget(self, interaction: discord.Interaction) -> None:
+        member_id = interaction.user.id
+        await interaction.response.send_message(
+            FORGET_PROMPT,
+            view=confirm_view(ForgetButton(member_id, YES), ForgetButton(member_id, NO)),
+            ephemeral=True,
+        )
+
+    # -- the community --------------------------------------------------------------------
+
+    @stance.command(name="community", description="Where the community stands, and how it moves")
+    @app_commands.describe(
+        topic="A topic of the bank (default: the general question)",
+        period="The trend's period: 7d, 30d, 90d, 365d, all (also 2w, 1y…); default 30d",
+    )
+    async def community(
+        self,
+        interaction: discord.Interaction,
+        topic: app_commands.Range[str, 1, 100] | None = None,
+        period: app_commands.Range[str, 1, 20] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None and interaction.guild is not None
+        topic_id = self.service.topic_id(topic)
+        parsed = parse_period(period)  # bad input answered before the public defer
+        await interaction.response.defer(thinking=True)
+        view = await self.service.community(
+            interaction.guild_id, interaction.guild.member_count or 0, topic_id, parsed.text
+        )
+        embed = community_embed(view.picture.summary, view.picture.trend, view.topic, view.period)
+        embed.set_image(url="attachment://community.png")
+        await interaction.followup.send(embed=embed, file=png_file(view.chart, "community.png"))
+
+    @community.autocomplete("topic")
+    async def _community_topic(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return topic_choices(current)
+
+    @community.autocomplete("period")
+    async def _community_period(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=p, value=p) for p in PERIOD_CHOICES if current.lower() in p
+        ]
+
+    # -- the opinion map ------------------------------------------------------------------
+
+    @statement.command(name="add", description="Add a statement for members to vote on")
+    @app_commands.describe(text="One short sentence, 10–200 characters")
+    async def statement_add(
+        self, interaction: discord.Interaction, text: app_commands.Range[str, 1, 1000]
+    ) -> None:
+        assert interaction.guild_id is not None
+        added = await self.service.add_statement(interaction.guild_id, interaction.user.id, text)
+        await interaction.response.send_message(
+            f"Statement **#{added.number}** added: {added.text}\n"
+            "Members get it with `/stance vote`.",
+            ephemeral=True,
+        )
+
+    @statement.command(
+        name="remove", description="Remove a statement from the opinion map (managers)"
+    )
+    @app_commands.describe(statement="The statement's number")
+    async def statement_remove(
+        self, interaction: discord.Interaction, statement: app_commands.Range[int, 1, 1_000_000]
+    ) -> None:
+        assert interaction.guild_id is not None
+        await self.service.require_manager(interaction)
+        await self.service.remove_statement(interaction.guild_id, statement)
+        await interaction.response.send_message(
+            f"Statement #{statement} was removed; it is no longer dealt nor on the map.",
+            ephemeral=True,
+        )
+
+    @statement_remove.autocomplete("statement")
+    async def _statement_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[int]]:
+        if interaction.guild_id is None:
+            return []
+        found = await self.service.find_statements(interaction.guild_id, current)
+        return [
+            app_commands.Choice(name=f"#{s.number} {s.text}"[:CHOICE_NAME], value=s.number)
+            for s in found[:CHOICES]
+        ]
+
+    @stance.command(name="vote", description="Vote on the opinion map's statements, one at a time")
+    async def vote(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        statement = await self.service.next_statement(interaction.guild_id, interaction.user.id)
+        embed, view = vote_message(statement, "")
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+
+    @stance.command(
+        name="map", description="The opinion groups, what sets them apart, and consensus"
+    )
+    async def opinion_map(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        statements = await self.service.map_statements(interaction.guild_id)
+        await interaction.response.defer(thinking=True)
+        view = await self.service.opinion_map(interaction.guild_id, statements)
+        embed = map_embed(view.opinion_map, view.statements)
+        embed.set_image(url="attachment://opinion-map.png")
+        await interaction.followup.send(embed=embed, file=png_file(view.chart, "opinion-map.png"))
+
+    # -- a community's data ---------------------------------------------------------------
+
+    @stance.command(
+        name="purge", description="Delete all of this server's Agora data now (managers)"
+    )
+    async def purge(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        await self.service.require_manager(interaction)
+        guild_id = interaction.guild_id
+        await interaction.response.send_message(
+            PURGE_PROMPT,
+            view=confirm_view(PurgeButton(guild_id, YES), PurgeButton(guild_id, NO)),
+            ephemeral=True,
+        )

@@ -1,0 +1,246 @@
+"""What `/stance` does: members' positions, the community's picture, the opinion map, and a
+member's or a community's data through the core's lifecycle.
+
+Built from explicit collaborators (the stances repository, the shared observations, the
+communities' settings, the chart worker, the core's lifecycle), never from the cog. Statistics,
+trend, profile, opinion map and charts are in `bot.stances`. Heavy numpy (a million
+observations, the opinion map's SVD and k-means) runs in a worker thread, charts in the bot's
+one chart worker process: the event loop stays free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import discord
+
+from bot.charts import ChartWorker
+from bot.checks import require_manager
+from bot.debates.topics import find_topic
+from bot.errors import UserFacingError, ensure_same_community
+from bot.lifecycle import Lifecycle, PurgeReport
+from bot.repositories.guilds import GuildRepository
+from bot.repositories.observations import ObservationRepository
+from bot.repositories.stances import StanceRepository
+from bot.stance_scale import Stance
+from bot.stances.charts import render_community_chart, render_member_history, render_opinion_map
+from bot.stances.community import CommunityPicture, community_picture, community_positions
+from bot.stances.export import export_bytes
+from bot.stances.models import ForgetReport, Observation, Statement, Visibility, VoteWord
+from bot.stances.opinion_map import OpinionMap, opinion_map_from_votes
+from bot.stances.profile import MemberProfile, build_profile
+from bot.stances.text import clean_statement
+from cogs.stances.data import FEATURE
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberStance:
+    """A member's own view (`/stance me`): profile, every observation, visibility, chart."""
+
+    profile: MemberProfile
+    observations: list[Observation]
+    visibility: Visibility
+    chart: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityView:
+    """`/stance community`: the picture and its chart, for one topic and period."""
+
+    picture: CommunityPicture
+    topic: str | None
+    period: str
+    chart: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class MapView:
+    """`/stance map`: the map, the statements it names, its chart."""
+
+    opinion_map: OpinionMap
+    statements: dict[int, Statement]
+    chart: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class VoteOutcome:
+    """A click on a statement's vote button: the statement, whether the vote was kept (not
+    when a manager removed the statement meanwhile), and the member's next statement."""
+
+    statement: Statement
+    kept: bool
+    next: Statement | None
+
+
+class StanceService:
+    def __init__(
+        self,
+        stances: StanceRepository,
+        observations: ObservationRepository,
+        guilds: GuildRepository,
+        charts: ChartWorker,
+        lifecycle: Lifecycle,
+    ) -> None:
+        self._stances = stances
+        self._observations = observations
+        self._guilds = guilds
+        self._charts = charts
+        self._lifecycle = lifecycle
+
+    async def require_manager(self, interaction: discord.Interaction) -> None:
+        """Refuse unless the member may manage Agora in the interaction's community."""
+        assert interaction.guild_id is not None
+        require_manager(interaction, await self._guilds.get_settings(interaction.guild_id))
+
+    # -- a member's own stance ------------------------------------------------------------
+
+    @staticmethod
+    def topic_id(topic: str | None) -> str | None:
+        """The bank topic a `topic` option names (None: the general question)."""
+        if topic is None:
+            return None
+        found = find_topic(topic)
+        if found is None:
+            raise UserFacingError(
+                f"`{topic[:100]}` is not a topic of the bank: pick one of the suggestions, "
+                "or leave `topic` empty for the general question."
+            )
+        return found.id
+
+    async def declare(
+        self, guild_id: int, member_id: int, value: Stance, topic: str | None
+    ) -> None:
+        """Record a declared position (``topic``: a bank topic id, None: the general question)."""
+        await self._observations.record(guild_id, member_id, value, "declared", topic=topic)
+
+    async def member_stance(self, guild_id: int, member_id: int) -> MemberStance:
+        observations = await self._stances.member_observations(guild_id, member_id)
+        columns = await self._stances.observation_columns(guild_id, None)
+        visibility = await self._stances.get_visibility(guild_id, member_id)
+        general = [o for o in observations if o.topic is None]
+
+        def compute() -> MemberProfile:
+            return build_profile(member_id, general, community_positions(columns))
+
+        profile = await asyncio.to_thread(compute)
+        chart = await self._charts.render(
+            render_member_history,
+            [(p.at, int(p.value)) for p in profile.history],
+            now=datetime.now(UTC),
+            community_mean=profile.comparison.community_mean if profile.comparison else None,
+        )
+        return MemberStance(profile, observations, visibility, chart)
+
+    async def public_stance(
+        self, guild_id: int, member_id: int, viewer_id: int
+    ) -> tuple[MemberProfile, list[Observation]] | None:
+        """Another member's stance as `/stance user` shows it; None when they keep it private
+        (members always see their own)."""
+        visibility = await self._stances.get_visibility(guild_id, member_id)
+        if visibility is not Visibility.PUBLIC and member_id != viewer_id:
+            return None
+        observations = await self._stances.member_observations(guild_id, member_id)
+        profile = build_profile(member_id, [o for o in observations if o.topic is None], {})
+        return profile, observations
+
+    async def set_visibility(self, guild_id: int, member_id: int, visibility: Visibility) -> None:
+        await self._stances.set_visibility(guild_id, member_id, visibility)
+
+    # -- a member's data, a community's data ----------------------------------------------
+
+    async def export_file(self, guild_id: int, member_id: int) -> bytes:
+        """The member's data file: the stances part at the top level, every other feature's
+        part merged in beside it (``poll_votes``, ``release_subscriptions``…)."""
+        parts = await self._lifecycle.export_member(guild_id, member_id)
+        data: dict[str, Any] = dict(parts.pop(FEATURE, {}))
+        for name, part in sorted(parts.items()):
+            clashing = data.keys() & part.keys()
+            if clashing:  # a feature's bug; keep what was there, say so to the operator
+                log.warning("export: %s repeats the keys %s; they are left out", name, clashing)
+            data.update({key: value for key, value in part.items() if key not in clashing})
+        return export_bytes(data)
+
+    async def forget(self, guild_id: int, member_id: int) -> ForgetReport:
+        """Forget the member in every loaded feature; returns what the stances part removed
+        (counted just before, in the words of the confirmation)."""
+        report = await self._stances.forget_preview(guild_id, member_id)
+        await self._lifecycle.forget_member(guild_id, member_id)
+        return report
+
+    async def purge(self, guild_id: int, *, by: int) -> PurgeReport:
+        """Delete every feature's data of the community now; its settings are kept."""
+        report = await self._lifecycle.purge_community(guild_id, keep_settings=True)
+        log.info("manager %s purged community %s", by, guild_id)
+        return report
+
+    # -- the community --------------------------------------------------------------------
+
+    async def community(
+        self, guild_id: int, member_count: int, topic: str | None, period: str
+    ) -> CommunityView:
+        """Where the community stands on ``topic`` and how it moved over ``period``."""
+        columns = await self._stances.observation_columns(guild_id, topic)
+        known = max(member_count, await self._stances.known_members(guild_id))
+        picture = await asyncio.to_thread(
+            community_picture, columns, known, period, datetime.now(UTC)
+        )
+        chart = await self._charts.render(
+            render_community_chart, picture.summary.buckets, picture.chart_trend
+        )
+        return CommunityView(picture, topic, period, chart)
+
+    # -- the opinion map ------------------------------------------------------------------
+
+    async def add_statement(self, guild_id: int, author_id: int, text: str) -> Statement:
+        return await self._stances.add_statement(guild_id, author_id, clean_statement(text))
+
+    async def remove_statement(self, guild_id: int, number: int) -> None:
+        found = await self._stances.statement_by_number(guild_id, number)
+        if found is None:
+            raise UserFacingError(f"There is no statement #{number} in this server.")
+        if not await self._stances.remove_statement(found.id):
+            raise UserFacingError(f"Statement #{number} was already removed.")
+
+    async def find_statements(self, guild_id: int, typed: str) -> list[Statement]:
+        """Active statements matching what a member typed (autocomplete)."""
+        return await self._stances.find_statements(guild_id, typed.strip()[:100])
+
+    async def next_statement(self, guild_id: int, member_id: int) -> Statement | None:
+        return await self._stances.next_statement(guild_id, member_id)
+
+    async def vote(
+        self, guild_id: int, member_id: int, statement_id: int, word: VoteWord
+    ) -> VoteOutcome:
+        """Record the member's vote (acknowledged only once committed) and deal the next."""
+        statement = await self._stances.statement_by_id(statement_id)
+        if statement is None:
+            raise UserFacingError("This statement no longer exists. Use `/stance vote` again.")
+        ensure_same_community(statement.guild_id, guild_id)
+        if not statement.removed:
+            await self._stances.record_vote(statement, member_id, word.score)
+        following = await self._stances.next_statement(guild_id, member_id)
+        return VoteOutcome(statement, not statement.removed, following)
+
+    async def map_statements(self, guild_id: int) -> list[Statement]:
+        """The statements the map is about; refused when there is none (before any defer)."""
+        statements = await self._stances.active_statements(guild_id)
+        if not statements:
+            raise UserFacingError(
+                "There are no statements yet: add one with `/stance statement add`."
+            )
+        return statements
+
+    async def opinion_map(self, guild_id: int, statements: list[Statement]) -> MapView:
+        members, statement_ids, values = await self._stances.vote_triples(guild_id)
+        ids = [s.id for s in statements]
+        result = await asyncio.to_thread(
+            opinion_map_from_votes, members, statement_ids, values, ids
+        )
+        chart = await self._charts.render(render_opinion_map, result)
+        return MapView(result, {s.id: s for s in statements}, chart)
