@@ -57,19 +57,6 @@ class DebatesCog(commands.Cog, name="Debates"):
         except Exception as exc:
             await reply_with_error(interaction, exc)
 
-    # -- for the release radar of this branch -------------------------------------------------
-
-    async def start_release_debate(
-        self, interaction: discord.Interaction, title: str, url: str | None
-    ) -> None:
-        """Transitional: the release radar in this branch still looks this method up by
-        name; the debates feature offers it as :class:`bot.interfaces.ReleaseDebates` in its
-        ``provides``. Delete once the radar asks the registry."""
-        try:
-            await self._debates.start_release_debate(interaction, title, url)
-        except Exception as exc:
-            await reply_with_error(interaction, exc)
-
     # -- /poll ------------------------------------------------------------------------------
 
     @poll.command(name="create", description="Start a poll with buttons")
