@@ -72,6 +72,7 @@ class AgoraBot(commands.AutoShardedBot):
         self.jobs = JobRunner(self.wait_until_ready)
         #: The one worker process that renders every feature's charts.
         self.charts = ChartWorker()
+        self._features_closed = False
         self.lifecycle = Lifecycle(db, self.registry, self.guild_repo, self._present_guild_ids)
 
     def _present_guild_ids(self) -> set[int]:
@@ -145,12 +146,17 @@ class AgoraBot(commands.AutoShardedBot):
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     async def close(self) -> None:
-        """Stop every background job, close the features and the chart worker, disconnect."""
-        await self.jobs.stop_all()
-        for feature in self.registry:
-            if feature.close is not None:
-                await feature.close()
-        await self.charts.close()
+        """Stop every background job, close the features and the chart worker, disconnect.
+
+        Runs its own part once: SIGTERM closes the bot, and leaving ``async with`` closes again.
+        """
+        if not self._features_closed:
+            self._features_closed = True
+            await self.jobs.stop_all()
+            for feature in self.registry:
+                if feature.close is not None:
+                    await feature.close()
+            await self.charts.close()
         await super().close()
 
     @property
