@@ -121,6 +121,17 @@ class FeedServer(LocalServer):
         return response
 
 
+def feed_entry(n: int, title: str | None = None, updated: str | None = None) -> dict[str, str]:
+    """Entry ``n`` of a test feed (for :func:`atom_feed`), updated on 2024-05-``n`` unless
+    ``updated`` says otherwise."""
+    return {
+        "id": f"urn:post:{n}",
+        "title": title or f"Post {n}",
+        "link": f"https://example.org/{n}",
+        "updated": updated or f"2024-05-{n:02d}T00:00:00Z",
+    }
+
+
 def atom_feed(entries: list[dict[str, str]], title: str = "Test feed") -> str:
     """An Atom document; each entry dict may have id, title, link, updated, summary, author."""
     parts = [
