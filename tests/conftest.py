@@ -1,4 +1,5 @@
-"""Shared fixtures: `agora` is the real bot against the local Discord emulator."""
+"""Shared fixtures: `agora` is the real bot against the local Discord emulator; `db` is a real
+SQLite file with every migration applied."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import AgoraHarness
+from bot.database import Database
+from tests.harness import AgoraHarness, serving
 
 
 @pytest.fixture
@@ -15,8 +17,15 @@ async def agora(tmp_path: Path) -> AsyncIterator[AgoraHarness]:
     harness = AgoraHarness(tmp_path)
     await harness.start_emulator()
     await harness.start_bot()
-    try:
+    async with serving(harness):
         yield harness
-        harness.check_alive()
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "agora.db")
+    await database.migrate()
+    try:
+        yield database
     finally:
-        await harness.close()  # fails on errors, unknown routes, refused request bodies
+        await database.close()

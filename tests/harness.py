@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar, cast
 
 import discord
 import yarl
@@ -24,19 +25,11 @@ from bot.client import AgoraBot
 from bot.database import Database
 from bot.settings import Settings
 from tests.emulator import DiscordEmulator, EmulatedInteraction, Guild
+from tests.emulator.logs import ErrorRecords
+
+T = TypeVar("T")
 
 TEST_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789AB"
-
-
-class ErrorRecords(logging.Handler):
-    """Collects ERROR records from every logger."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
 
 
 class AgoraHarness:
@@ -224,3 +217,50 @@ def message_text(message: dict[str, Any]) -> str:
             parts.append(f"{field.get('name')}: {field.get('value')}")
         parts.append((embed.get("footer") or {}).get("text") or "")
     return "\n".join(p for p in parts if p)
+
+
+class Server(Protocol):
+    """A fake upstream server a test runs beside the bot (a hub, a feed server)."""
+
+    async def stop(self) -> None: ...
+
+
+@contextlib.asynccontextmanager
+async def serving(agora: AgoraHarness, *servers: Server) -> AsyncIterator[AgoraHarness]:
+    """Run a test's world: once the body is done, fail on a dead bot task; whatever happened,
+    close the harness (failing on errors, unknown routes, refused request bodies), then stop
+    ``servers``."""
+    try:
+        yield agora
+        agora.check_alive()
+    finally:
+        try:
+            await agora.close()
+        finally:
+            for server in servers:
+                await server.stop()
+
+
+def provided(bot: AgoraBot, cls: type[T]) -> T:
+    """``bot.registry.require(cls)`` for a class defined in a feature package.
+
+    discord.py un-imports an extension when it unloads it, so each start of a bot imports the
+    package again and registers new class objects: look ``cls`` up in its module as loaded now.
+    """
+    current = getattr(importlib.import_module(cls.__module__), cls.__qualname__)
+    return cast(T, bot.registry.require(current))
+
+
+async def wait_stored(agora: AgoraHarness, within: float = 15.0) -> None:
+    """Wait until the bot stored the message of every poll and debate it posted (it does so
+    right after answering, so a test that ends at the answer would close the database under it)."""
+    db = agora.running_bot.db
+
+    async def stored() -> bool:
+        pending = await db.fetch_value(
+            "SELECT (SELECT count(*) FROM polls WHERE message_id IS NULL) + "
+            "(SELECT count(*) FROM debates WHERE message_id IS NULL)"
+        )
+        return not pending
+
+    await agora.wait_for(stored, within=within)

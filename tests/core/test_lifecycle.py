@@ -5,9 +5,8 @@ with every migration applied, with the stances feature's data hooks loaded (or n
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Collection
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -46,14 +45,6 @@ def test_rejects_naive_datetimes_and_negative_retention() -> None:
 
 
 # -- through Lifecycle, on a real database ------------------------------------------------
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "lifecycle.db")
-    await database.migrate()
-    yield database
-    await database.close()
 
 
 def lifecycle(db: Database, *, stances: bool = True, present: Collection[int] = ()) -> Lifecycle:

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from bot.database import Database
 from bot.repositories.observations import ObservationRepository
 from bot.stance_scale import Stance
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "a.db")
-    await database.migrate()
-    yield database
-    await database.close()
 
 
 async def test_record_stores_one_row_per_observation(db: Database) -> None:

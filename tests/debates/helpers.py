@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from tests.emulator import EmulatedInteraction
 from tests.emulator.messages import walk_components
-from tests.harness import AgoraHarness, message_text
+from tests.harness import AgoraHarness, message_text, reply_text
 
 JSON = dict[str, Any]
 T = TypeVar("T")
@@ -21,15 +20,6 @@ WITHDRAW = "agora:debates:withdraw:"
 ARGUMENT = "agora:debates:argument:"
 UPVOTE = "agora:debates:upvote:"
 ARGUMENT_FORM = "agora:debates:argument-form:"
-
-
-def provided(agora: AgoraHarness, cls: type[T]) -> T:
-    """The running bot's instance of ``cls``, a service the debates feature provides.
-
-    discord.py un-imports an extension's modules when it unloads it (every bot stop), so each
-    start registers new class objects: ``cls`` is looked up in its module as loaded now."""
-    current = getattr(importlib.import_module(cls.__module__), cls.__qualname__)
-    return cast(T, agora.running_bot.registry.require(current))
 
 
 def custom_ids(message: JSON) -> list[str]:
@@ -61,24 +51,11 @@ async def click(
     return interaction
 
 
-def reply(interaction: EmulatedInteraction) -> str:
-    """The text of an interaction's answer (callback message or first follow-up)."""
-    callback = interaction.callback or {}
-    data = callback.get("data") or {}
-    if data.get("content") or data.get("embeds"):
-        return message_text(data)
-    message = interaction.message
-    if message is not None and message_text(message):
-        return message_text(message)
-    followups = interaction.followups
-    return message_text(followups[0]) if followups else ""
-
-
 async def answer(interaction: EmulatedInteraction) -> str:
     """Wait for a deferred interaction's follow-up and return its text."""
     if interaction.response_type == 5:
         await interaction.wait_followup(timeout=15)
-    return reply(interaction)
+    return reply_text(interaction)
 
 
 def channel_messages(agora: AgoraHarness, channel_id: int | None = None) -> list[JSON]:
@@ -112,18 +89,3 @@ async def wait_until(
         if loop.time() >= deadline:
             raise AssertionError(f"timed out after {within} s waiting for {what}")
         await asyncio.sleep(0.01)
-
-
-async def wait_stored(agora: AgoraHarness) -> None:
-    """Wait until the bot stored the message of every poll and debate it posted (it does so
-    right after answering, so a test that ends at the answer would close the database under it)."""
-    db = agora.running_bot.db
-
-    async def stored() -> bool:
-        pending = await db.fetch_value(
-            "SELECT (SELECT count(*) FROM polls WHERE message_id IS NULL) + "
-            "(SELECT count(*) FROM debates WHERE message_id IS NULL)"
-        )
-        return not pending
-
-    await wait_until(stored, what="the bot to store its poll and debate messages")

@@ -139,12 +139,19 @@ async def test_callback_errors_are_logged_and_later_updates_still_run(
     await edits.aclose()
 
 
-async def test_aclose_flushes_pending_without_waiting_the_interval() -> None:
-    clock, record = ManualClock(), Recorder()
-    edits = coalescer(record, clock)
+async def one_sent_one_pending() -> tuple[Recorder, Coalescer[str, int]]:
+    """A coalescer (on a clock that never moves) that ran ("poll", 1) at once and holds
+    ("poll", 2) for the end of the interval."""
+    record = Recorder()
+    edits = coalescer(record, ManualClock())
     edits.submit("poll", 1)
     await asyncio.sleep(0)
     edits.submit("poll", 2)
+    return record, edits
+
+
+async def test_aclose_flushes_pending_without_waiting_the_interval() -> None:
+    record, edits = await one_sent_one_pending()
     await asyncio.wait_for(edits.aclose(), timeout=5)  # the clock never moves
     assert record.calls == [("poll", 1), ("poll", 2)]
     with pytest.raises(RuntimeError):
@@ -152,11 +159,7 @@ async def test_aclose_flushes_pending_without_waiting_the_interval() -> None:
 
 
 async def test_aclose_without_flush_drops_pending() -> None:
-    clock, record = ManualClock(), Recorder()
-    edits = coalescer(record, clock)
-    edits.submit("poll", 1)
-    await asyncio.sleep(0)
-    edits.submit("poll", 2)
+    record, edits = await one_sent_one_pending()
     await asyncio.wait_for(edits.aclose(flush=False), timeout=5)
     assert record.calls == [("poll", 1)]
 

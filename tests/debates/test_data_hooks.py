@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.database import Database
-from bot.debates.oxford import oxford_schedule
 from bot.debates.poll import PollSpec
-from bot.debates.records import DebateFormat, DebateSource, Decide, PollKind
+from bot.debates.records import Decide, PollKind
 from bot.debates.tally import Tally
 from bot.features import Feature, FeatureRegistry
 from bot.lifecycle import Lifecycle
@@ -18,6 +17,7 @@ from bot.repositories.debates_data import FORMER_MEMBER, DebatesData
 from bot.repositories.guilds import GuildRepository
 from bot.repositories.polls import PollRepository
 from bot.stance_scale import Side
+from tests.debates.records import manual_debate
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 GUILD, OTHER_GUILD = 10, 11
@@ -56,16 +56,8 @@ async def activity(db: Database, guild_id: int = GUILD) -> Activity:
         await polls.vote(poll.id, MEMBER, choose(1), now=NOW)
         await polls.vote(poll.id, OTHER, choose(0), now=NOW + timedelta(seconds=1))
     await polls.close_poll(closed_poll.id, now=NOW + timedelta(minutes=1))
-    debate, stance_poll = await debates.create_debate(
-        guild_id,
-        CHANNEL,
-        OTHER,
-        format=DebateFormat.QUICK,
-        topic=None,
-        motion="This house believes in exports.",
-        source=DebateSource.MANUAL,
-        schedule=oxford_schedule(NOW, timedelta(hours=4)),
-        now=NOW,
+    debate, stance_poll = await manual_debate(
+        debates, guild_id, CHANNEL, OTHER, "This house believes in exports.", now=NOW
     )
     await polls.vote(stance_poll.id, MEMBER, choose(0), now=NOW + timedelta(seconds=2))
     mine = await debates.add_argument(debate.id, MEMBER, Side.SAFEGUARD, "Mine.", now=NOW)

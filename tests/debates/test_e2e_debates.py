@@ -22,30 +22,27 @@ from tests.debates.helpers import (
     click,
     custom_ids,
     option_id,
-    provided,
-    reply,
     wait_message,
-    wait_stored,
 )
-from tests.harness import AgoraHarness, message_text
+from tests.harness import AgoraHarness, message_text, provided, reply_text, wait_stored
 
 TOPIC = default_topics()[0]
 
 
 def debate_service(agora: AgoraHarness) -> DebateService:
-    return provided(agora, DebateService)
+    return provided(agora.running_bot, DebateService)
 
 
 async def run_due(agora: AgoraHarness) -> None:
     """One pass of the debates feature's deadline job, now."""
-    await provided(agora, DeadlineService).run_due()
+    await provided(agora.running_bot, DeadlineService).run_due()
 
 
 async def start(agora: AgoraHarness, **options: object) -> dict:
     values: dict[str, object] = {"topic": TOPIC.id}
     values.update(options)
     interaction = await agora.slash("debate start", values)
-    assert interaction.message is not None, reply(interaction)
+    assert interaction.message is not None, reply_text(interaction)
     return interaction.message
 
 
@@ -62,7 +59,7 @@ async def test_quick_debate_vote_close_and_result(agora: AgoraHarness) -> None:
     voters = [agora.emu.add_member(agora.guild.id, f"d{n}") for n in range(4)]
     for n, member in enumerate(voters):
         ack = await click(agora, member, message, option_id(message, n % 5))
-        assert ack.ephemeral and reply(ack).startswith("Your vote: ")
+        assert ack.ephemeral and reply_text(ack).startswith("Your vote: ")
     assert [o[:3] for o in await observations(agora)] == [
         (voters[0], 2, "debate:1"),
         (voters[1], 1, "debate:1"),
@@ -71,7 +68,7 @@ async def test_quick_debate_vote_close_and_result(agora: AgoraHarness) -> None:
     ]
     assert all(o[3] == TOPIC.id for o in await observations(agora))
     refused = await agora.slash("debate close", {"debate": 1}, user=voters[0])
-    assert "creator or a manager" in reply(refused)
+    assert "creator or a manager" in reply_text(refused)
     closed = await agora.slash("debate close", {"debate": 1})
     assert "closed" in await answer(closed)
     result = await wait_message(agora, "Result of debate #1")
@@ -107,16 +104,16 @@ async def test_oxford_debate_from_pre_vote_to_winner(agora: AgoraHarness) -> Non
         {"side": ["safeguard"], "text": "Open weights let anyone strip the safety tuning."},
     )
     await submitted.response()
-    assert submitted.ephemeral and "posted" in reply(submitted)
+    assert submitted.ephemeral and "posted" in reply_text(submitted)
     argument = await wait_message(agora, "strip the safety tuning", channel_id=thread_id)
     assert "Argument for safeguard" in message_text(argument)
     own = await click(agora, a, argument, f"{UPVOTE}1")
-    assert "your own argument" in reply(own)
+    assert "your own argument" in reply_text(own)
     for member in (b, c):
         up = await click(agora, member, argument, f"{UPVOTE}1")
-        assert "You upvoted" in reply(up)
+        assert "You upvoted" in reply_text(up)
     back = await click(agora, c, argument, f"{UPVOTE}1")
-    assert "taken back (1 upvotes)" in reply(back)
+    assert "taken back (1 upvotes)" in reply_text(back)
     await click(agora, d, argument, f"{UPVOTE}1")
     await agora.wait_for(
         lambda: (
@@ -130,7 +127,7 @@ async def test_oxford_debate_from_pre_vote_to_winner(agora: AgoraHarness) -> Non
         agora.guild.id, b, f"{ARGUMENT_FORM}1", {"side": ["share"], "text": "yes"}
     )
     await too_short.response()
-    assert "at least 10 characters" in reply(too_short)
+    assert "at least 10 characters" in reply_text(too_short)
 
     moved = await agora.slash("debate next", {"debate": 1})
     assert "closing vote" in (await answer(moved)).lower()
@@ -138,7 +135,7 @@ async def test_oxford_debate_from_pre_vote_to_winner(agora: AgoraHarness) -> Non
     # Closing vote: c and d move to share (2 changed their mind), b stays, a moves within share.
     for member, option in ((a, 1), (b, 1), (c, 0), (d, 1)):
         ack = await click(agora, member, closing, option_id(closing, option))
-        assert reply(ack).startswith("Your vote")
+        assert reply_text(ack).startswith("Your vote")
     late = await click(agora, a, message, f"{ARGUMENT}1")
     assert late.modal is not None  # arguments stay open until the result
 
@@ -153,7 +150,7 @@ async def test_oxford_debate_from_pre_vote_to_winner(agora: AgoraHarness) -> Non
     assert agora.emu.attachment_bytes(result).startswith(PNG_MAGIC)
     assert custom_ids(agora.emu.get_message(int(closing["id"])) or {}) == []
     ended = await agora.slash("debate next", {"debate": 1})
-    assert "already ended" in reply(ended)
+    assert "already ended" in reply_text(ended)
     assert len(await observations(agora)) == 8
 
 
@@ -187,7 +184,7 @@ async def test_restart_mid_debate_keeps_buttons(agora: AgoraHarness) -> None:
     await click(agora, agora.member, message, option_id(message, 0))
     await agora.restart()
     ack = await click(agora, agora.manager, message, option_id(message, 3))
-    assert reply(ack) == "Your vote: Lean safeguard"
+    assert reply_text(ack) == "Your vote: Lean safeguard"
     votes = await agora.running_bot.db.fetch_all(
         "SELECT member_id, option FROM votes ORDER BY member_id"
     )
@@ -200,7 +197,7 @@ async def test_free_text_motion_topics_and_random(agora: AgoraHarness) -> None:
     message = await start(agora, topic="This house believes <@123> should open-source everything")
     assert "<@123>" in message_text(message) and message["mentions"] == []
     topics = await agora.slash("debate topics")
-    assert topics.ephemeral and TOPIC.id in reply(topics)
+    assert topics.ephemeral and TOPIC.id in reply_text(topics)
     random_debate = await agora.slash("debate random")
     assert random_debate.message is not None and "Debate #2" in message_text(random_debate.message)
     choices = await (
@@ -233,22 +230,22 @@ async def test_bad_debate_input_is_refused(
     agora: AgoraHarness, options: dict[str, object], expected: str
 ) -> None:
     interaction = await agora.slash("debate start", options)
-    assert interaction.ephemeral and expected in reply(interaction)
+    assert interaction.ephemeral and expected in reply_text(interaction)
     assert await agora.running_bot.db.fetch_value("SELECT count(*) FROM debates") == 0
 
 
 async def test_debate_role_and_quick_next_refused(agora: AgoraHarness) -> None:
     await start(agora)
     quick = await agora.slash("debate next", {"debate": 1})
-    assert "single vote" in reply(quick)
+    assert "single vote" in reply_text(quick)
     role = agora.emu.add_role(agora.guild.id, "Debaters")
     await agora.slash(
         "agora settings", {"setting": "debate_role", "value": str(role)}, user=agora.manager
     )
     refused = await agora.slash("debate start", {"topic": TOPIC.id})
-    assert refused.ephemeral and "role can start" in reply(refused)
+    assert refused.ephemeral and "role can start" in reply_text(refused)
     refused_random = await agora.slash("debate random")
-    assert "role can start" in reply(refused_random)
+    assert "role can start" in reply_text(refused_random)
     allowed = await agora.slash("debate start", {"topic": TOPIC.id}, user=agora.manager)
     assert allowed.message is not None
     await wait_stored(agora)
@@ -269,7 +266,7 @@ async def test_start_release_debate(agora: AgoraHarness) -> None:
     row = await bot.db.fetch_one("SELECT format, source, motion FROM debates WHERE id = 1")
     assert row is not None and (row[0], row[1]) == ("quick", "release")
     ack = await click(agora, agora.member, message, option_id(message, 1))
-    assert reply(ack) == "Your vote: Lean share"
+    assert reply_text(ack) == "Your vote: Lean share"
     long = await agora.slash("release-debate", {"title": "x" * 400})
     assert long.message is not None and "…" in message_text(long.message)
     await wait_stored(agora)
@@ -325,7 +322,7 @@ async def test_failed_closing_vote_post_is_posted_again_once(agora: AgoraHarness
     closings = [m for m in channel_messages(agora) if "closing vote" in message_text(m)]
     assert len(closings) == 1
     ack = await click(agora, agora.member, closing, option_id(closing, 0))
-    assert reply(ack) == "Your vote: Strongly share"
+    assert reply_text(ack) == "Your vote: Strongly share"
     closed = await agora.slash("debate close", {"debate": 1})
     assert "closed" in await answer(closed)
     result = await wait_message(agora, "Result of debate #1")
@@ -343,7 +340,7 @@ async def test_stance_me_names_the_servers_own_debate_number(agora: AgoraHarness
     assert message is not None and "Debate #1" in message_text(message)
     vote = await agora.emu.click(second.id, member, int(message["id"]), option_id(message, 1))
     await vote.response(timeout=10)
-    assert reply(vote) == "Your vote: Lean share"
+    assert reply_text(vote) == "Your vote: Lean share"
     me = await agora.slash("stance me", guild=second, user=member)
     text = message_text(await me.wait_followup(timeout=20))
     assert "your vote in debate #1" in text
@@ -389,7 +386,7 @@ async def test_debate_vote_after_its_deadline_is_refused(agora: AgoraHarness) ->
     db = agora.running_bot.db
     await db.execute("UPDATE polls SET deadline = deadline - 90000 WHERE debate_id = 1")
     late = await click(agora, agora.member, message, option_id(message, 0))
-    assert late.ephemeral and "closed" in reply(late)
+    assert late.ephemeral and "closed" in reply_text(late)
     assert await db.fetch_value("SELECT count(*) FROM votes") == 0
     assert await observations(agora) == []
 
@@ -410,7 +407,7 @@ async def test_forgotten_authors_show_as_former_members(agora: AgoraHarness) -> 
         await DebatesData().forget_member(tx, agora.guild.id, agora.member)
     # Forgotten, the member is no longer the debate's creator either: a manager closes it.
     refused = await agora.slash("debate close", {"debate": 1})
-    assert "creator or a manager" in reply(refused)
+    assert "creator or a manager" in reply_text(refused)
     closed = await agora.slash("debate close", {"debate": 1}, user=agora.manager)
     assert "closed" in await answer(closed)
     result = message_text(await wait_message(agora, "Result of debate #1"))
@@ -431,7 +428,7 @@ async def test_argument_modal_submitted_after_a_restart(agora: AgoraHarness) -> 
         {"side": ["share"], "text": "Openness helps research."},
     )
     await first.response(timeout=10)
-    assert "posted" in reply(first)
+    assert "posted" in reply_text(first)
     await agora.restart()
     submitted = await agora.emu.submit_modal(
         agora.guild.id,
@@ -440,7 +437,7 @@ async def test_argument_modal_submitted_after_a_restart(agora: AgoraHarness) -> 
         {"side": ["safeguard"], "text": "Misuse cannot be recalled once weights are out."},
     )
     await submitted.response(timeout=10)
-    assert submitted.ephemeral and "posted" in reply(submitted)
+    assert submitted.ephemeral and "posted" in reply_text(submitted)
     argument = await wait_message(agora, "cannot be recalled")
     assert "Argument for safeguard" in message_text(argument)
     count = await agora.running_bot.db.fetch_value("SELECT count(*) FROM debate_arguments")

@@ -22,12 +22,10 @@ from tests.debates.helpers import (
     WITHDRAW,
     click,
     custom_ids,
-    reply,
     wait_message,
-    wait_stored,
 )
 from tests.emulator.messages import walk_components
-from tests.harness import AgoraHarness, message_text
+from tests.harness import AgoraHarness, message_text, reply_text, wait_stored
 
 #: Today's prefix -> the prefix the earlier version posted.
 LEGACY = {
@@ -65,9 +63,9 @@ async def test_poll_buttons_posted_with_the_earlier_ids_still_vote(agora: AgoraH
     await wait_stored(agora)
     await agora.restart()
     voted = await click(agora, agora.member, poll, "agora:pv:1:1")
-    assert voted.ephemeral and reply(voted) == "Your vote: Apache-2.0"
+    assert voted.ephemeral and reply_text(voted) == "Your vote: Apache-2.0"
     moved = await click(agora, agora.member, poll, "agora:pv:1:2")
-    assert reply(moved) == "Your vote: GPL-3.0"
+    assert reply_text(moved) == "Your vote: GPL-3.0"
     rows = await agora.running_bot.db.fetch_all("SELECT member_id, option FROM votes")
     assert [tuple(r) for r in rows] == [(agora.member, 2)]
     await agora.wait_for(
@@ -90,9 +88,9 @@ async def test_select_poll_posted_with_the_earlier_ids_still_votes(agora: AgoraH
         agora.guild.id, agora.member, int(poll["id"]), "agora:ps:1", ["3", "21"]
     )
     await picked.response(timeout=10)
-    assert reply(picked) == "Your votes: option 3, option 21"
+    assert reply_text(picked) == "Your votes: option 3, option 21"
     withdrawn = await click(agora, agora.member, poll, "agora:pw:1")
-    assert reply(withdrawn) == "Your vote was withdrawn."
+    assert reply_text(withdrawn) == "Your vote was withdrawn."
     assert await agora.running_bot.db.fetch_value("SELECT count(*) FROM votes") == 0
 
 
@@ -109,7 +107,7 @@ async def test_debate_posted_with_the_earlier_ids_still_votes_argues_and_upvotes
     await agora.restart()
 
     voted = await click(agora, agora.member, debate, "agora:pv:1:1")
-    assert reply(voted) == "Your vote: Lean share"
+    assert reply_text(voted) == "Your vote: Lean share"
     # The form opened through the earlier button; the earlier version named it agora:am:1.
     opened = await click(agora, agora.member, debate, "agora:aa:1")
     assert opened.modal is not None and opened.modal["custom_id"] == f"{ARGUMENT_FORM}1"
@@ -119,12 +117,12 @@ async def test_debate_posted_with_the_earlier_ids_still_votes_argues_and_upvotes
         agora.guild.id, agora.member, "agora:am:1", {"side": ["share"], "text": text}
     )
     await submitted.response(timeout=10)
-    assert submitted.ephemeral and "posted" in reply(submitted)
+    assert submitted.ephemeral and "posted" in reply_text(submitted)
 
     argument = as_posted_before(agora, await wait_message(agora, text))
     assert custom_ids(argument) == ["agora:au:1"]
     upvoted = await click(agora, agora.manager, argument, "agora:au:1")
-    assert reply(upvoted) == "You upvoted this argument (1 upvotes)."
+    assert reply_text(upvoted) == "You upvoted this argument (1 upvotes)."
     # The live count is redrawn with today's ids.
     await agora.wait_for(
         lambda: custom_ids(agora.emu.get_message(int(argument["id"])) or {}) == [f"{UPVOTE}1"],
@@ -153,5 +151,5 @@ async def test_earlier_ids_naming_another_servers_poll_are_refused(agora: AgoraH
         )
         forged = await agora.emu.click(other.id, member, int(carrier["id"]), custom_id)
         await forged.response(timeout=10)
-        assert forged.ephemeral and reply(forged) == FOREIGN_COMMUNITY
+        assert forged.ephemeral and reply_text(forged) == FOREIGN_COMMUNITY
     assert await agora.running_bot.db.fetch_value("SELECT count(*) FROM votes") == 0

@@ -21,18 +21,15 @@ from tests.debates.helpers import (
     custom_ids,
     option_id,
     poll_id_of,
-    provided,
-    reply,
     wait_message,
-    wait_stored,
     wait_until,
 )
-from tests.harness import AgoraHarness, message_text
+from tests.harness import AgoraHarness, message_text, provided, reply_text, wait_stored
 
 
 async def run_due(agora: AgoraHarness) -> None:
     """One pass of the debates feature's deadline job, now."""
-    await provided(agora, DeadlineService).run_due()
+    await provided(agora.running_bot, DeadlineService).run_due()
 
 
 async def stored_votes(agora: AgoraHarness, poll_id: int) -> list[tuple[int, int]]:
@@ -52,7 +49,7 @@ async def create_poll(agora: AgoraHarness, **options: object) -> dict:
     user = options.get("user")
     created = await agora.slash("poll create", values, user=user if isinstance(user, int) else None)
     message = created.message
-    assert message is not None, reply(created)
+    assert message is not None, reply_text(created)
     return message
 
 
@@ -68,7 +65,7 @@ async def test_fifty_members_vote_concurrently(agora: AgoraHarness) -> None:
     labels = ("MIT", "Apache-2.0", "GPL-3.0")
     for member, interaction in zip(members, interactions, strict=True):
         assert interaction.ephemeral
-        assert reply(interaction) == f"Your vote: {labels[choices[member]]}"
+        assert reply_text(interaction) == f"Your vote: {labels[choices[member]]}"
     stored = await stored_votes(agora, poll_id)
     assert stored == sorted(choices.items())
     counts = [list(choices.values()).count(i) for i in range(3)]
@@ -92,12 +89,12 @@ async def test_change_and_withdraw_a_vote(agora: AgoraHarness) -> None:
     message = await create_poll(agora)
     poll_id = poll_id_of(message)
     first = await click(agora, agora.member, message, option_id(message, 0))
-    assert reply(first) == "Your vote: MIT"
+    assert reply_text(first) == "Your vote: MIT"
     moved = await click(agora, agora.member, message, option_id(message, 2))
-    assert reply(moved) == "Your vote: GPL-3.0"
+    assert reply_text(moved) == "Your vote: GPL-3.0"
     assert await stored_votes(agora, poll_id) == [(agora.member, 2)]
     withdrawn = await click(agora, agora.member, message, option_id(message, 2))
-    assert reply(withdrawn) == "Your vote was withdrawn."
+    assert reply_text(withdrawn) == "Your vote was withdrawn."
     assert await stored_votes(agora, poll_id) == []
 
 
@@ -106,9 +103,9 @@ async def test_multiple_choice(agora: AgoraHarness) -> None:
     poll_id = poll_id_of(message)
     await click(agora, agora.member, message, option_id(message, 0))
     both = await click(agora, agora.member, message, option_id(message, 3))
-    assert reply(both) == "Your votes: a, d"
+    assert reply_text(both) == "Your votes: a, d"
     refused = await click(agora, agora.member, message, option_id(message, 1))
-    assert refused.ephemeral and "at most 2" in reply(refused)
+    assert refused.ephemeral and "at most 2" in reply_text(refused)
     assert await stored_votes(agora, poll_id) == [(agora.member, 0), (agora.member, 3)]
 
 
@@ -122,9 +119,9 @@ async def test_select_menu_for_many_options(agora: AgoraHarness) -> None:
         agora.guild.id, agora.member, int(message["id"]), select_id, ["1", "21"]
     )
     await picked.response()
-    assert reply(picked) == "Your votes: option 1, option 21"
+    assert reply_text(picked) == "Your votes: option 1, option 21"
     withdraw = await click(agora, agora.member, message, f"{WITHDRAW}{poll_id}")
-    assert reply(withdraw) == "Your vote was withdrawn."
+    assert reply_text(withdraw) == "Your vote was withdrawn."
     assert await stored_votes(agora, poll_id) == []
 
 
@@ -134,9 +131,9 @@ async def test_role_restricted_poll(agora: AgoraHarness) -> None:
     message = await create_poll(agora, role=role)
     poll_id = poll_id_of(message)
     refused = await click(agora, agora.member, message, option_id(message, 0))
-    assert refused.ephemeral and "Only members with" in reply(refused)
+    assert refused.ephemeral and "Only members with" in reply_text(refused)
     accepted = await click(agora, insider, message, option_id(message, 1))
-    assert reply(accepted) == "Your vote: Apache-2.0"
+    assert reply_text(accepted) == "Your vote: Apache-2.0"
     assert await stored_votes(agora, poll_id) == [(insider, 1)]
 
 
@@ -146,7 +143,7 @@ async def test_close_posts_result_with_chart(agora: AgoraHarness) -> None:
     for n, member in enumerate(voters):
         await click(agora, member, message, option_id(message, min(n, 1)))
     other = await agora.slash("poll close", {"poll": 1}, user=voters[0])
-    assert other.ephemeral and "creator or a manager" in reply(other)
+    assert other.ephemeral and "creator or a manager" in reply_text(other)
     closed = await agora.slash("poll close", {"poll": 1})
     assert "closed" in await answer(closed)
     result = await wait_message(agora, "Result of poll #1")
@@ -158,9 +155,9 @@ async def test_close_posts_result_with_chart(agora: AgoraHarness) -> None:
     final = agora.emu.get_message(int(message["id"])) or {}
     assert custom_ids(final) == [] and "Closed" in message_text(final)
     again = await agora.slash("poll close", {"poll": 1})
-    assert "already closed" in reply(again)
+    assert "already closed" in reply_text(again)
     results = await agora.slash("poll results", {"poll": 1})
-    assert results.ephemeral and "3 voters" in reply(results)
+    assert results.ephemeral and "3 voters" in reply_text(results)
     exported = await agora.slash("poll export", {"poll": 1})
     assert exported.ephemeral
     assert exported.message is not None and exported.message["attachments"]
@@ -190,13 +187,13 @@ async def test_restart_keeps_votes_and_buttons_work(agora: AgoraHarness) -> None
     acknowledged = await asyncio.gather(
         *(click(agora, m, message, option_id(message, n % 3)) for n, m in enumerate(members))
     )
-    assert all(reply(i).startswith("Your vote") for i in acknowledged)
+    assert all(reply_text(i).startswith("Your vote") for i in acknowledged)
     await agora.restart()
     assert await stored_votes(agora, poll_id) == sorted((m, n % 3) for n, m in enumerate(members))
     after = await click(agora, agora.member, message, option_id(message, 1))
-    assert reply(after) == "Your vote: Apache-2.0"
+    assert reply_text(after) == "Your vote: Apache-2.0"
     changed = await click(agora, members[0], message, option_id(message, 2))
-    assert reply(changed) == "Your vote: GPL-3.0"
+    assert reply_text(changed) == "Your vote: GPL-3.0"
     stored = dict(await stored_votes(agora, poll_id))
     assert len(stored) == 11 and stored[agora.member] == 1 and stored[members[0]] == 2
 
@@ -267,7 +264,7 @@ async def test_bad_poll_input_is_refused(
 ) -> None:
     interaction = await agora.slash("poll create", options)
     assert interaction.ephemeral
-    assert expected in reply(interaction)
+    assert expected in reply_text(interaction)
     assert await agora.running_bot.db.fetch_value("SELECT count(*) FROM polls") == 0
 
 
@@ -279,7 +276,7 @@ async def test_bad_native_input_is_refused(agora: AgoraHarness) -> None:
         ({"question": "Q?", "options": "a | " + "b" * 56}, "limit is 55"),
     ):
         interaction = await agora.slash("poll native", options)
-        assert interaction.ephemeral and expected in reply(interaction)
+        assert interaction.ephemeral and expected in reply_text(interaction)
 
 
 async def test_mentions_in_user_text_never_ping(agora: AgoraHarness) -> None:
@@ -297,7 +294,7 @@ async def test_debate_role_restricts_poll_creation(agora: AgoraHarness) -> None:
         "agora settings", {"setting": "debate_role", "value": str(role)}, user=agora.manager
     )
     refused = await agora.slash("poll create", {"question": "Q?", "options": "a | b"})
-    assert refused.ephemeral and "role can start polls" in reply(refused)
+    assert refused.ephemeral and "role can start polls" in reply_text(refused)
     allowed = agora.emu.add_member(agora.guild.id, "mod", roles=[role])
     created = await agora.slash("poll create", {"question": "Q?", "options": "a | b"}, user=allowed)
     assert created.message is not None and not created.ephemeral
@@ -306,7 +303,7 @@ async def test_debate_role_restricts_poll_creation(agora: AgoraHarness) -> None:
 
 async def test_unknown_poll_and_autocomplete(agora: AgoraHarness) -> None:
     missing = await agora.slash("poll close", {"poll": 7})
-    assert "no poll #7" in reply(missing)
+    assert "no poll #7" in reply_text(missing)
     for n in range(27):
         await create_poll(agora, question=f"Question {n}?")
     choices = await (
@@ -321,14 +318,21 @@ async def test_unknown_poll_and_autocomplete(agora: AgoraHarness) -> None:
     assert {c["value"] for c in narrowed} == {4}
 
 
-async def test_native_votes_cast_while_the_bot_was_down_count(agora: AgoraHarness) -> None:
+async def native_poll_voted(agora: AgoraHarness, answer_id: int) -> int:
+    """Post a two-hour native poll (yes | no), wait until it is stored, let the member vote for
+    the answer ``answer_id``; the poll message's id."""
     created = await agora.slash(
         "poll native", {"question": "Open weights?", "options": "yes | no", "duration": "2h"}
     )
     assert created.message is not None
     message_id = int(created.message["id"])
     await wait_stored(agora)
-    await agora.emu.poll_vote(agora.guild.id, agora.member, message_id, 1)
+    await agora.emu.poll_vote(agora.guild.id, agora.member, message_id, answer_id)
+    return message_id
+
+
+async def test_native_votes_cast_while_the_bot_was_down_count(agora: AgoraHarness) -> None:
+    message_id = await native_poll_voted(agora, 1)
     poll_id = int(
         await agora.running_bot.db.fetch_value(
             "SELECT id FROM polls WHERE message_id = ?", (message_id,)
@@ -348,13 +352,7 @@ async def test_native_votes_cast_while_the_bot_was_down_count(agora: AgoraHarnes
 
 
 async def test_native_result_falls_back_to_stored_votes(agora: AgoraHarness) -> None:
-    created = await agora.slash(
-        "poll native", {"question": "Open weights?", "options": "yes | no", "duration": "2h"}
-    )
-    assert created.message is not None
-    message_id = int(created.message["id"])
-    await wait_stored(agora)
-    await agora.emu.poll_vote(agora.guild.id, agora.member, message_id, 2)
+    message_id = await native_poll_voted(agora, 2)
     db = agora.running_bot.db
     await wait_until(lambda: db.fetch_value("SELECT count(*) FROM votes"), what="the vote")
     channel = agora.guild.general_id

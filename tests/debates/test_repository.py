@@ -11,13 +11,14 @@ from bot.database import Database
 from bot.debates.arguments import Argument, can_upvote
 from bot.debates.debate import STANCE_OPTIONS
 from bot.debates.errors import ArgumentNotFound, DebateEnded, PollNotFound
-from bot.debates.oxford import Phase, oxford_schedule
+from bot.debates.oxford import Phase
 from bot.debates.poll import PollSpec, apply_vote
-from bot.debates.records import DebateFormat, DebateSource, PollKind, PollRecord
+from bot.debates.records import DebateFormat, DebateRecord, DebateSource, PollKind, PollRecord
 from bot.errors import UserFacingError
 from bot.repositories.debates import DebateRepository
 from bot.repositories.polls import PollRepository
 from bot.stance_scale import Side, Stance
+from tests.debates.records import manual_debate
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 GUILD = 10
@@ -118,21 +119,19 @@ async def test_native_votes(db: Database) -> None:
     assert await repo.votes(poll.id) == []
 
 
+async def oxford_debate(
+    repo: DebateRepository, motion: str, topic: str | None = None
+) -> tuple[DebateRecord, PollRecord]:
+    """An Oxford debate started by hand by member 1 in ``CHANNEL`` of ``GUILD`` at ``NOW``."""
+    return await manual_debate(
+        repo, GUILD, CHANNEL, 1, motion, now=NOW, format=DebateFormat.OXFORD, topic=topic
+    )
+
+
 async def test_debate_votes_are_stance_observations(db: Database) -> None:
     repo = DebateRepository(db)
     polls = PollRepository(db)
-    schedule = oxford_schedule(NOW, timedelta(hours=4))
-    debate, poll = await repo.create_debate(
-        GUILD,
-        CHANNEL,
-        1,
-        format=DebateFormat.OXFORD,
-        topic="open-weights-build-trust",
-        motion="This house believes X.",
-        source=DebateSource.MANUAL,
-        schedule=schedule,
-        now=NOW,
-    )
+    debate, poll = await oxford_debate(repo, "This house believes X.", "open-weights-build-trust")
     assert debate.number == 1 and debate.phase is Phase.PRE_VOTE and debate.pre_poll_id == poll.id
     assert debate.format is DebateFormat.OXFORD and debate.source is DebateSource.MANUAL
     assert poll.options == STANCE_OPTIONS and poll.kind is PollKind.DEBATE
@@ -153,18 +152,7 @@ async def test_debate_votes_are_stance_observations(db: Database) -> None:
 async def test_phase_changes_are_compare_and_set(db: Database) -> None:
     repo = DebateRepository(db)
     polls = PollRepository(db)
-    schedule = oxford_schedule(NOW, timedelta(hours=4))
-    debate, pre = await repo.create_debate(
-        GUILD,
-        CHANNEL,
-        1,
-        format=DebateFormat.OXFORD,
-        topic=None,
-        motion="This house believes Y.",
-        source=DebateSource.MANUAL,
-        schedule=schedule,
-        now=NOW,
-    )
+    debate, pre = await oxford_debate(repo, "This house believes Y.")
     assert [d.id for d in await repo.due_debates(NOW + timedelta(hours=1, seconds=1))] == [
         debate.id
     ]
@@ -185,18 +173,7 @@ async def test_phase_changes_are_compare_and_set(db: Database) -> None:
 
 async def test_arguments_and_upvotes(db: Database) -> None:
     repo = DebateRepository(db)
-    schedule = oxford_schedule(NOW, timedelta(hours=4))
-    debate, _ = await repo.create_debate(
-        GUILD,
-        CHANNEL,
-        1,
-        format=DebateFormat.QUICK,
-        topic=None,
-        motion="This house believes Z.",
-        source=DebateSource.MANUAL,
-        schedule=schedule,
-        now=NOW,
-    )
+    debate, _ = await manual_debate(repo, GUILD, CHANNEL, 1, "This house believes Z.", now=NOW)
     argument_id = await repo.add_argument(debate.id, 5, Side.SHARE, "Openness helps.", now=NOW)
 
     def allowed_for(member: int):

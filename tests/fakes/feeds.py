@@ -121,46 +121,60 @@ class FeedServer(LocalServer):
         return response
 
 
+def feed_entry(n: int, title: str | None = None, updated: str | None = None) -> dict[str, str]:
+    """Entry ``n`` of a test feed (for :func:`atom_feed`), updated on 2024-05-``n`` unless
+    ``updated`` says otherwise."""
+    return {
+        "id": f"urn:post:{n}",
+        "title": title or f"Post {n}",
+        "link": f"https://example.org/{n}",
+        "updated": updated or f"2024-05-{n:02d}T00:00:00Z",
+    }
+
+
 def atom_feed(entries: list[dict[str, str]], title: str = "Test feed") -> str:
     """An Atom document; each entry dict may have id, title, link, updated, summary, author."""
-    parts = [
-        '<?xml version="1.0" encoding="utf-8"?>',
+    head = [
         '<feed xmlns="http://www.w3.org/2005/Atom">',
         f"<title>{escape(title)}</title>",
         "<id>urn:test:feed</id>",
         "<updated>2024-05-01T12:00:00Z</updated>",
     ]
-    for e in entries:
-        parts.append("<entry>")
-        if "id" in e:
-            parts.append(f"<id>{escape(e['id'])}</id>")
-        parts.append(f"<title>{escape(e.get('title', ''))}</title>")
-        if "link" in e:
-            parts.append(f'<link rel="alternate" href="{escape(e["link"])}"/>')
-        if "updated" in e:
-            parts.append(f"<updated>{e['updated']}</updated>")
-        if "summary" in e:
-            parts.append(f'<content type="html">{escape(e["summary"])}</content>')
-        if "author" in e:
-            parts.append(f"<author><name>{escape(e['author'])}</name></author>")
-        parts.append("</entry>")
-    parts.append("</feed>")
-    return "\n".join(parts)
+    return _document(head, "entry", [_atom_entry(e) for e in entries], "</feed>")
+
+
+def _atom_entry(e: dict[str, str]) -> list[str]:
+    parts = []
+    if "id" in e:
+        parts.append(f"<id>{escape(e['id'])}</id>")
+    parts.append(f"<title>{escape(e.get('title', ''))}</title>")
+    if "link" in e:
+        parts.append(f'<link rel="alternate" href="{escape(e["link"])}"/>')
+    if "updated" in e:
+        parts.append(f"<updated>{e['updated']}</updated>")
+    if "summary" in e:
+        parts.append(f'<content type="html">{escape(e["summary"])}</content>')
+    if "author" in e:
+        parts.append(f"<author><name>{escape(e['author'])}</name></author>")
+    return parts
 
 
 def rss_feed(entries: list[dict[str, str]], title: str = "Test RSS") -> str:
     """An RSS 2.0 document; each item dict may have guid, title, link, pubDate, description."""
-    parts = [
-        '<?xml version="1.0" encoding="utf-8"?>',
+    head = [
         '<rss version="2.0"><channel>',
         f"<title>{escape(title)}</title><link>https://example.org/</link>",
         "<description>test</description>",
     ]
-    for e in entries:
-        parts.append("<item>")
-        for key in ("guid", "title", "link", "pubDate", "description"):
-            if key in e:
-                parts.append(f"<{key}>{escape(e[key])}</{key}>")
-        parts.append("</item>")
-    parts.append("</channel></rss>")
+    keys = ("guid", "title", "link", "pubDate", "description")
+    items = [[f"<{k}>{escape(e[k])}</{k}>" for k in keys if k in e] for e in entries]
+    return _document(head, "item", items, "</channel></rss>")
+
+
+def _document(head: list[str], tag: str, entries: list[list[str]], tail: str) -> str:
+    """An XML document: ``head``, then each entry's lines wrapped in ``tag``, then ``tail``."""
+    parts = ['<?xml version="1.0" encoding="utf-8"?>', *head]
+    for lines in entries:
+        parts += [f"<{tag}>", *lines, f"</{tag}>"]
+    parts.append(tail)
     return "\n".join(parts)

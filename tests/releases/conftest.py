@@ -36,13 +36,14 @@ def model_item(
     published: datetime | None = datetime(2024, 5, 1, tzinfo=UTC),
     **facts: object,
 ) -> ReleaseItem:
-    return ReleaseItem(
+    """A model of the Hub source ``hf:org``, with ``facts``."""
+    return entry_item(
+        item_id,
+        item_id,
+        published,
         source_key="hf:org",
-        item_id=item_id,
         kind="model",
-        title=item_id,
         url=f"https://huggingface.co/{item_id}",
-        published=published,
         author=item_id.split("/")[0],
         facts=ModelFacts(**facts),
     )
@@ -51,11 +52,9 @@ def model_item(
 def entry_item(
     item_id: str, title: str = "Entry", published: datetime | None = None, **extra: object
 ) -> ReleaseItem:
-    return ReleaseItem(
-        source_key="feed:https://example.org/feed",
-        item_id=item_id,
-        kind="entry",
-        title=title,
-        published=published,
-        **extra,
+    """An entry of a feed source; ``extra`` sets the item's other fields (or replaces the feed's
+    source and kind)."""
+    fields = {"source_key": "feed:https://example.org/feed", "kind": "entry", **extra}
+    return ReleaseItem.model_validate(
+        {"item_id": item_id, "title": title, "published": published, **fields}
     )

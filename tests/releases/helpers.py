@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TypeVar, cast
-
 from bot.client import AgoraBot
 from cogs.releases.delivery import RADAR_JOB, ReleaseDelivery
 from cogs.releases.service import ReleaseService
-
-T = TypeVar("T")
-
-
-def provided(bot: AgoraBot, cls: type[T]) -> T:
-    """``bot.registry.require(cls)`` for a class defined in a feature package.
-
-    discord.py un-imports an extension when it unloads it, so each start of a bot imports the
-    package again and registers new class objects: look ``cls`` up in its module as loaded now.
-    """
-    current = getattr(importlib.import_module(cls.__module__), cls.__qualname__)
-    return cast(T, bot.registry.require(current))
+from tests.harness import provided
 
 
 def radar_of(bot: AgoraBot) -> ReleaseDelivery:

@@ -3,9 +3,7 @@ through the core's lifecycle."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -37,9 +35,7 @@ class World:
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    db = await Database.open(tmp_path / "agora.db")
-    await db.migrate()
+async def world(db: Database) -> World:
     registry = FeatureRegistry()
     hooks = ReleaseData()
     registry.add(Feature(name="releases", data=hooks))
@@ -61,10 +57,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         await outbox.record_success(
             key, baseline, next_attempt_at=0, announce=announce, baselined=[]
         )
-    try:
-        yield World(db, subs, outbox, hooks, lifecycle)
-    finally:
-        await db.close()
+    return World(db, subs, outbox, hooks, lifecycle)
 
 
 async def count(db: Database, sql: str, *params: object) -> int:

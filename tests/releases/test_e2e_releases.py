@@ -17,9 +17,9 @@ from bot.releases import RadarConfig, announcement_nonce
 from bot.settings import Settings
 from cogs.releases.delivery import ReleaseDelivery
 from tests.emulator import EmulatedInteraction, Guild
-from tests.fakes.feeds import FeedServer, atom_feed
+from tests.fakes.feeds import FeedServer, atom_feed, feed_entry
 from tests.fakes.hub import FakeHub
-from tests.harness import AgoraHarness, message_text, response_text
+from tests.harness import AgoraHarness, message_text, response_text, serving
 from tests.releases.helpers import radar_of, radar_runs
 
 ZWSP = "\u200b"
@@ -89,23 +89,13 @@ async def make_env(
     }
     settings.update(overrides)
     h = AgoraHarness(tmp_path, **settings)
-    try:
+    async with serving(h, hub, feeds):
         await h.start_emulator(guild_count=3)
         channels = {g.id: h.emu.add_channel(g.id, "releases") for g in h.guilds}
         await h.start_bot()
         bot = h.running_bot
         await h.wait_for(lambda: all(bot.get_channel(c) for c in channels.values()))
         yield Env(h, hub, feeds, channels)
-        h.check_alive()
-    finally:
-        try:
-            await h.close()
-        finally:
-            await hub.stop()
-            await feeds.stop()
-    assert not h.emu.unknown_routes, f"unknown routes: {h.emu.unknown_routes}"
-    errors = h.unexpected_errors()
-    assert not errors, f"the bot logged errors: {errors}"
 
 
 @pytest.fixture
@@ -122,15 +112,6 @@ def buttons(message: dict[str, Any]) -> dict[str, str]:
             if component.get("type") == 2:
                 out[component["label"]] = component["custom_id"]
     return out
-
-
-def feed_entry(n: int, title: str | None = None) -> dict[str, str]:
-    return {
-        "id": f"urn:post:{n}",
-        "title": title or f"Post {n}",
-        "link": f"https://example.org/{n}",
-        "updated": f"2024-05-{n:02d}T00:00:00Z",
-    }
 
 
 # -- follow, baseline, exactly once ---------------------------------------------------------

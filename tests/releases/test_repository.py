@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -29,13 +27,8 @@ class Repos:
 
 
 @pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[Repos]:
-    db = await Database.open(tmp_path / "agora.db")
-    await db.migrate()
-    try:
-        yield Repos(SubscriptionRepository(db), OutboxRepository(db))
-    finally:
-        await db.close()
+def repo(db: Database) -> Repos:
+    return Repos(SubscriptionRepository(db), OutboxRepository(db))
 
 
 async def follow(repo: Repos, guild: int = G1, channel: int = C1, key: str = KEY):

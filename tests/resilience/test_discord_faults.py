@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.debates.helpers import channel_messages, option_id, poll_id_of, reply, wait_message
+from tests.debates.helpers import channel_messages, option_id, poll_id_of, wait_message
 from tests.emulator import EmulatedInteraction
-from tests.harness import AgoraHarness, message_text
+from tests.harness import AgoraHarness, message_text, reply_text
 from tests.releases.test_e2e_releases import Env, make_env
 
 CALLBACK = r"^/interactions/\d+/[^/]+/callback$"
@@ -32,7 +32,7 @@ async def create_poll(agora: AgoraHarness, options: int, *, multiple: int = 1) -
             "multiple": multiple,
         },
     )
-    assert created.message is not None, reply(created)
+    assert created.message is not None, reply_text(created)
     poll_id = poll_id_of(created.message)
     db = agora.running_bot.db
     # The bot stores the message id right after answering.
@@ -96,10 +96,10 @@ async def test_gateway_dropped_mid_burst_loses_no_vote(agora: AgoraHarness) -> N
     assert during_outage > 0, "no vote was sent while the gateway was down"
     assert agora.emu.resume_count == 1 and agora.emu.identify_count == 1
     for (_, option), interaction in sent:
-        assert interaction.ephemeral and reply(interaction).startswith("Your vote"), reply(
-            interaction
+        assert interaction.ephemeral and reply_text(interaction).startswith("Your vote"), (
+            reply_text(interaction)
         )
-        assert f"o{option}" in reply(interaction)
+        assert f"o{option}" in reply_text(interaction)
     stored = await stored_votes(agora, poll_id)
     assert stored == sorted(clicks), "a vote was lost or doubled"
     await wait_tally(agora, message, stored, options)
@@ -172,7 +172,7 @@ async def test_vote_acknowledged_once_after_a_5xx_on_its_callback(
     )
     await click.response(timeout=10)
     assert fault.injected == 1
-    assert reply(click) == "Your vote: o1"
+    assert reply_text(click) == "Your vote: o1"
     callbacks = [r for r in agora.emu.requests if re.match(CALLBACK, r.path)]
     assert [r.status for r in callbacks[-2:]] == [status, 200]
     assert await stored_votes(agora, poll_id) == [(agora.member, 1)]
@@ -195,7 +195,7 @@ async def test_failed_tally_edit_is_repaired(agora: AgoraHarness, status: int) -
             agora.guild.id, member, int(message["id"]), option_id(message, n)
         )
         await click.response()
-        assert reply(click) == f"Your vote: o{n}"
+        assert reply_text(click) == f"Your vote: o{n}"
     stored = await stored_votes(agora, poll_id)
     assert len(stored) == 3
     # No further vote comes: the bot itself must bring the message up to date.

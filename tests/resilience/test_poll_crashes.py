@@ -11,16 +11,8 @@ import pytest
 
 from cogs.debates.polls import PollService
 from cogs.debates.service import DEADLINE_JOB, DeadlineService, utcnow
-from tests.debates.helpers import (
-    channel_messages,
-    click,
-    option_id,
-    poll_id_of,
-    provided,
-    reply,
-    wait_until,
-)
-from tests.harness import AgoraHarness, message_text
+from tests.debates.helpers import channel_messages, click, option_id, poll_id_of, wait_until
+from tests.harness import AgoraHarness, message_text, provided, reply_text
 from tests.resilience.test_radar_crashes import Killed
 
 
@@ -39,12 +31,12 @@ async def test_crash_while_closing_a_poll(
         "poll create", {"question": "Open weights?", "options": "yes | no", "duration": "1h"}
     )
     message = created.message
-    assert message is not None, reply(created)
+    assert message is not None, reply_text(created)
     poll_id = poll_id_of(message)
     voters = [agora.emu.add_member(agora.guild.id, f"v{n}") for n in range(3)]
     for n, member in enumerate(voters):
         await click(agora, member, message, option_id(message, n % 2))
-    polls = provided(agora, PollService)
+    polls = provided(agora.running_bot, PollService)
     # This process's deadline job stays out of it; the restarted one recovers.
     await agora.running_bot.jobs.stop(DEADLINE_JOB)
     repo = polls.repo
@@ -69,11 +61,11 @@ async def test_crash_while_closing_a_poll(
     await agora.start_bot()  # its deadline job posts what a crash left unposted
 
     async def recorded() -> bool:
-        poll = await provided(agora, PollService).repo.get_poll(poll_id)
+        poll = await provided(agora.running_bot, PollService).repo.get_poll(poll_id)
         return poll is not None and poll.result_message_id is not None
 
     await wait_until(recorded, what="the result to be recorded")
-    await provided(agora, DeadlineService).run_due()
+    await provided(agora.running_bot, DeadlineService).run_due()
     results = [m for m in channel_messages(agora) if "Result of poll #1" in message_text(m)]
     assert len(results) == 1 and "2 votes · 67%" in message_text(results[0])
     assert agora.emu.nonce_hits == (1 if point == "before recording the result" else 0)

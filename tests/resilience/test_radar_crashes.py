@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.feeds import atom_feed
+from tests.fakes.feeds import atom_feed, feed_entry
 from tests.harness import AgoraHarness
 from tests.releases.helpers import radar_runs
 from tests.releases.test_e2e_releases import Env, make_env
@@ -41,12 +41,7 @@ async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[
 
 
 def entry(n: int) -> dict[str, str]:
-    return {
-        "id": f"urn:post:{n}",
-        "title": f"Post {n}",
-        "link": f"https://example.org/{n}",
-        "updated": f"2024-{1 + n // 28:02d}-{1 + n % 28:02d}T00:00:00Z",
-    }
+    return feed_entry(n, updated=f"2024-{1 + n // 28:02d}-{1 + n % 28:02d}T00:00:00Z")
 
 
 def model_created(n: int) -> str:

@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.debates.oxford import oxford_schedule
 from bot.debates.poll import PollSpec
-from bot.debates.records import DebateFormat, DebateSource, PollKind
+from bot.debates.records import PollKind
 from bot.repositories.debates import DebateRepository
 from bot.repositories.guilds import community_tables
 from bot.repositories.observations import ObservationRepository
@@ -18,6 +17,7 @@ from bot.repositories.polls import PollRepository
 from bot.repositories.stances import StanceRepository
 from bot.stance_scale import Side, Stance
 from bot.stances.charts import PNG_MAGIC
+from tests.debates.records import manual_debate
 from tests.emulator import EmulatedInteraction
 from tests.harness import AgoraHarness, message_text, response_text
 
@@ -251,16 +251,8 @@ async def _member_activity(agora: AgoraHarness) -> tuple[int, int]:
     spec = PollSpec(question="Tea or coffee?", options=("tea", "coffee"), max_choices=1)
     poll = await polls.create_poll(agora.guild.id, 1, other, PollKind.CUSTOM, spec, now=now)
     await polls.vote(poll.id, agora.member, lambda _p, _c: frozenset({1}), now=now)
-    debate, stance_poll = await debates.create_debate(
-        agora.guild.id,
-        1,
-        other,
-        format=DebateFormat.QUICK,
-        topic=None,
-        motion="This house believes in exports.",
-        source=DebateSource.MANUAL,
-        schedule=oxford_schedule(now, timedelta(hours=4)),
-        now=now,
+    debate, stance_poll = await manual_debate(
+        debates, agora.guild.id, 1, other, "This house believes in exports.", now=now
     )
     await polls.vote(stance_poll.id, agora.member, lambda _p, _c: frozenset({0}), now=now)
     mine = await debates.add_argument(debate.id, agora.member, Side.SAFEGUARD, "Mine.", now=now)

@@ -4,26 +4,15 @@ purge through the core, is tested in tests/core/test_lifecycle.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import numpy as np
-import pytest
 
 from bot.database import Database, bundled_migrations
 from bot.repositories.observations import ObservationRepository
 from bot.repositories.stances import StanceRepository
 from bot.stance_scale import Stance
 from tests.stances.helpers import ALICE, BOB, GUILD, OTHER_GUILD, T0, populate
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "stances.db")
-    await database.migrate()
-    yield database
-    await database.close()
 
 
 async def test_migration_is_numbered_0005_and_indexes_exist(db: Database) -> None:

@@ -108,20 +108,6 @@ async def settled(h: AgoraHarness, interaction: EmulatedInteraction) -> None:
     await h.wait_for(lambda: not interaction.loading, within=15)
 
 
-async def wait_stored(h: AgoraHarness) -> None:
-    """Polls and debates the bot posted have their message ids stored (done after replying)."""
-    db = h.running_bot.db
-
-    async def stored() -> bool:
-        pending = await db.fetch_value(
-            "SELECT (SELECT count(*) FROM polls WHERE message_id IS NULL) + "
-            "(SELECT count(*) FROM debates WHERE message_id IS NULL)"
-        )
-        return not pending
-
-    await h.wait_for(stored, within=10)
-
-
 async def stop_background_work(bot: AgoraBot) -> None:
     """Stop every background job and loop, whichever feature runs it: in a sweep, only what
     the members do may change data."""

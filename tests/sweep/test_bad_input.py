@@ -31,7 +31,7 @@ from bot.community import GuildSettings
 from bot.settings import Settings
 from tests.fakes.feeds import FeedServer
 from tests.fakes.hub import FakeHub
-from tests.harness import AgoraHarness, reply_text
+from tests.harness import AgoraHarness, reply_text, wait_stored
 from tests.sweep.inputs import (
     Leaf,
     Targets,
@@ -49,7 +49,6 @@ from tests.sweep.support import (
     short_radar_limits,
     snapshot,
     stop_background_work,
-    wait_stored,
 )
 
 #: Examples per command (as manager or member, chosen by hypothesis) and per autocomplete.

@@ -23,18 +23,10 @@ from bot.settings import Settings
 from tests.emulator import Guild
 from tests.emulator.messages import walk_components
 from tests.fakes.hub import FakeHub
-from tests.harness import AgoraHarness, message_text, reply_text
+from tests.harness import AgoraHarness, message_text, reply_text, serving, wait_stored
 from tests.releases.helpers import radar_of
 from tests.sweep.inputs import leaves_of
-from tests.sweep.support import (
-    JSON,
-    forge_click,
-    pinging,
-    settled,
-    short_radar_limits,
-    snapshot,
-    wait_stored,
-)
+from tests.sweep.support import JSON, forge_click, pinging, settled, short_radar_limits, snapshot
 
 SECRET = "SECRET-B"
 SECRET_SOURCE = "hf:secretb"
@@ -97,7 +89,7 @@ async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
     hub = FakeHub()
     await hub.start()
     h = AgoraHarness(tmp_path, hf_endpoint=hub.url, agora_release_poll_seconds=3600)
-    try:
+    async with serving(h, hub):
         await h.start_emulator(guild_count=2)
         a, b = h.guilds
         channels = {g.id: h.emu.add_channel(g.id, "releases") for g in h.guilds}
@@ -153,12 +145,6 @@ async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
             channels[a.id],
             channels[b.id],
         )
-        h.check_alive()
-    finally:
-        try:
-            await h.close()  # fails on errors, unknown routes, refused request bodies
-        finally:
-            await hub.stop()
 
 
 def leaks(texts: list[str]) -> list[str]:

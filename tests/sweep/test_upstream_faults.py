@@ -19,9 +19,9 @@ from aiohttp import web
 
 from bot.settings import Settings
 from cogs.releases.delivery import ReleaseDelivery
-from tests.fakes.feeds import Fault, FeedServer, atom_feed
+from tests.fakes.feeds import Fault, FeedServer, atom_feed, feed_entry
 from tests.fakes.hub import FakeHub
-from tests.harness import AgoraHarness, message_text
+from tests.harness import AgoraHarness, message_text, serving
 from tests.releases.helpers import radar_of
 from tests.sweep.support import pinging, settled, short_radar_limits
 
@@ -63,15 +63,6 @@ class Env:
         ]
 
 
-def entry(n: int) -> dict[str, str]:
-    return {
-        "id": f"urn:post:{n}",
-        "title": f"Post {n}",
-        "link": f"https://example.org/{n}",
-        "updated": f"2024-05-{n:02d}T00:00:00Z",
-    }
-
-
 @pytest.fixture
 async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Env]:
     monkeypatch.setattr(Settings, "radar_config", short_radar_limits(Settings.radar_config))
@@ -81,19 +72,12 @@ async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[
     h = AgoraHarness(
         tmp_path, hf_endpoint=hub.url, agora_github_base=feeds.url, agora_release_poll_seconds=3600
     )
-    try:
+    async with serving(h, hub, feeds):
         await h.start_emulator(guild_count=1)
         channel = h.emu.add_channel(h.guild.id, "releases")
         bot = await h.start_bot()
         await h.wait_for(lambda: bot.get_channel(channel) is not None)
         yield Env(h, hub, feeds, channel)
-        h.check_alive()
-    finally:
-        try:
-            await h.close()  # fails on errors, unknown routes, refused request bodies
-        finally:
-            await hub.stop()
-            await feeds.stop()
 
 
 async def commands_while(env: Env, cycle: asyncio.Task[Any]) -> int:
@@ -122,7 +106,7 @@ async def test_feed_and_hub_faults_during_a_cycle(env: Env) -> None:
         sources[kind] = f"feed:{feeds.url}/{kind}.atom"
     for key, source in sources.items():
         if source.startswith("feed:"):
-            feeds.set_feed(f"/{key}.atom", atom_feed([entry(1)]))
+            feeds.set_feed(f"/{key}.atom", atom_feed([feed_entry(1)]))
         follow = await h.slash(
             "releases follow", {"source": source, "channel": env.channel}, user=h.manager
         )
@@ -132,7 +116,7 @@ async def test_feed_and_hub_faults_during_a_cycle(env: Env) -> None:
     assert sorted(baseline.fetched) == sorted(sources.values()) and baseline.queued == 0
 
     # Faults everywhere but /ok.atom, which has a new entry; the Hub hangs.
-    feeds.set_feed("/ok.atom", atom_feed([entry(1), entry(2)]))
+    feeds.set_feed("/ok.atom", atom_feed([feed_entry(1), feed_entry(2)]))
     for kind in FEED_FAULTS:
         feeds.fault(f"/{kind}.atom", kind)
     hub.hang(5)
@@ -191,7 +175,7 @@ async def test_feed_and_hub_faults_during_a_cycle(env: Env) -> None:
 
     # Healthy again: the Hub's new model is announced once, the feeds' new entries too.
     for kind in FEED_FAULTS:
-        feeds.set_feed(f"/{kind}.atom", atom_feed([entry(1), entry(3)]))
+        feeds.set_feed(f"/{kind}.atom", atom_feed([feed_entry(1), feed_entry(3)]))
     recovered = await env.radar.run_cycle_once(ignore_backoff=True)
     assert not recovered.failed, recovered.failed
     titles = [message_text(p).splitlines()[0] for p in env.posts()]

@@ -25,6 +25,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from tests.emulator import DiscordEmulator, EmulatedInteraction, Guild
+from tests.emulator.logs import ErrorRecords
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -152,15 +153,6 @@ class MiniBot(commands.AutoShardedBot):
 
 
 # -- harness ------------------------------------------------------------------------------------
-class ErrorRecords(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @dataclass
 class Harness:
     emu: DiscordEmulator
