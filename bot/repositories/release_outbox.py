@@ -9,45 +9,29 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 
 from bot.releases import ReleaseItem, SourceState, announcement_nonce
-from bot.releases.records import Delivery, DeliveryStatus, PendingDelivery, SourceStatus
+from bot.releases.records import Delivery, PendingDelivery, SourceStatus
 from bot.repositories import (
     Repository,
     fetch_record,
     fetch_records,
     now,
-    optional_float,
-    optional_int,
+    record_from_row,
 )
 
 
 def source_status_from_row(row: sqlite3.Row) -> SourceStatus:
     raw = row["state"]
-    return SourceStatus(
-        source_key=str(row["source_key"]),
+    return record_from_row(
+        SourceStatus,
+        row,
         state=SourceState.from_json(raw) if raw else None,
         failures=int(row["failures"] or 0),
         next_attempt_at=float(row["next_attempt_at"] or 0),
-        paused=bool(row["paused"]),
-        last_error=row["last_error"],
-        last_success_at=optional_float(row["last_success_at"]),
     )
 
 
 def delivery_from_row(row: sqlite3.Row) -> Delivery:
-    return Delivery(
-        id=int(row["id"]),
-        subscription_id=int(row["subscription_id"]),
-        item_id=str(row["item_id"]),
-        nonce=str(row["nonce"]),
-        title=str(row["title"]),
-        url=row["url"],
-        status=DeliveryStatus(row["status"]),
-        message_id=optional_int(row["message_id"]),
-        posted_at=optional_float(row["posted_at"]),
-        guild_id=int(row["guild_id"]),
-        channel_id=int(row["channel_id"]),
-        source_key=str(row["source_key"]),
-    )
+    return record_from_row(Delivery, row)
 
 
 def _pending_from_row(row: sqlite3.Row) -> PendingDelivery:
@@ -57,20 +41,7 @@ def _pending_from_row(row: sqlite3.Row) -> PendingDelivery:
             item = ReleaseItem.model_validate_json(row["item"])
         except ValueError:
             item = None
-    return PendingDelivery(
-        id=int(row["id"]),
-        subscription_id=int(row["subscription_id"]),
-        item_id=str(row["item_id"]),
-        nonce=str(row["nonce"]),
-        item=item,
-        title=str(row["title"]),
-        url=row["url"],
-        attempts=int(row["attempts"]),
-        guild_id=int(row["guild_id"]),
-        channel_id=int(row["channel_id"]),
-        mention_role=optional_int(row["mention_role"]),
-        source_key=str(row["source_key"]),
-    )
+    return record_from_row(PendingDelivery, row, item=item)
 
 
 class OutboxRepository(Repository):

@@ -19,23 +19,13 @@ from bot.repositories import (
     fetch_record,
     fetch_records,
     now,
-    optional_int,
+    record_from_row,
 )
 from bot.repositories.release_outbox import source_status_from_row
 
 
 def subscription_from_row(row: sqlite3.Row) -> Subscription:
-    return Subscription(
-        id=int(row["id"]),
-        guild_id=int(row["guild_id"]),
-        channel_id=int(row["channel_id"]),
-        source_key=str(row["source_key"]),
-        mention_role=optional_int(row["mention_role"]),
-        filter_text=str(row["filter"]),
-        baselined=bool(row["baselined"]),
-        created_by=int(row["created_by"]),
-        created_at=float(row["created_at"]),
-    )
+    return record_from_row(Subscription, row, filter_text=str(row["filter"]))
 
 
 async def _forget_orphan_sources(tx: Transaction, source_keys: list[str]) -> int:

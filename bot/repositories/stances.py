@@ -28,7 +28,7 @@ from bot.repositories import (
     Repository,
     fetch_records,
     now,
-    optional_int,
+    record_from_row,
 )
 from bot.stance_scale import Stance
 from bot.stances.community import ObservationColumns
@@ -53,15 +53,7 @@ STANCE_TABLES = (
 
 
 def _statement(row: sqlite3.Row) -> Statement:
-    return Statement(
-        id=int(row["id"]),
-        guild_id=int(row["guild_id"]),
-        number=int(row["number"]),
-        author_id=optional_int(row["author_id"]),
-        text=str(row["text"]),
-        created_at=from_timestamp(row["created_at"]),
-        removed=bool(row["removed"]),
-    )
+    return record_from_row(Statement, row, created_at=from_timestamp(row["created_at"]))
 
 
 class StanceRepository(Repository):
