@@ -18,6 +18,14 @@ from bot.repositories import (
     record_from_row,
 )
 
+#: The start of every query that reads whole deliveries: the columns `delivery_from_row` reads.
+_SELECT_DELIVERIES = (
+    "SELECT "
+    "d.id, d.subscription_id, d.item_id, d.nonce, d.title, d.url, d.status, d.message_id, "
+    "d.posted_at, s.guild_id, s.channel_id, s.source_key FROM release_deliveries d "
+    "JOIN release_subscriptions s ON s.id = d.subscription_id "
+)
+
 
 def source_status_from_row(row: sqlite3.Row) -> SourceStatus:
     raw = row["state"]
@@ -189,11 +197,7 @@ class OutboxRepository(Repository):
         return await fetch_records(
             self._db,
             delivery_from_row,
-            "SELECT "
-            "d.id, d.subscription_id, d.item_id, d.nonce, d.title, d.url, d.status, d.message_id, "
-            "d.posted_at, s.guild_id, s.channel_id, s.source_key FROM release_deliveries d "
-            "JOIN release_subscriptions s ON s.id = d.subscription_id "
-            "WHERE d.thread_pending = 1 ORDER BY d.id LIMIT ?",
+            _SELECT_DELIVERIES + "WHERE d.thread_pending = 1 ORDER BY d.id LIMIT ?",
             (limit,),
         )
 
@@ -218,10 +222,7 @@ class OutboxRepository(Repository):
         return await fetch_record(
             self._db,
             delivery_from_row,
-            "SELECT "
-            "d.id, d.subscription_id, d.item_id, d.nonce, d.title, d.url, d.status, d.message_id, "
-            "d.posted_at, s.guild_id, s.channel_id, s.source_key FROM release_deliveries d "
-            "JOIN release_subscriptions s ON s.id = d.subscription_id WHERE d.id = ?",
+            _SELECT_DELIVERIES + "WHERE d.id = ?",
             (delivery_id,),
         )
 
@@ -230,11 +231,7 @@ class OutboxRepository(Repository):
         return await fetch_records(
             self._db,
             delivery_from_row,
-            "SELECT "
-            "d.id, d.subscription_id, d.item_id, d.nonce, d.title, d.url, d.status, d.message_id, "
-            "d.posted_at, s.guild_id, s.channel_id, s.source_key FROM release_deliveries d "
-            "JOIN release_subscriptions s ON s.id = d.subscription_id "
-            "WHERE s.guild_id = ? AND d.status = 'posted' "
+            _SELECT_DELIVERIES + "WHERE s.guild_id = ? AND d.status = 'posted' "
             "ORDER BY d.posted_at DESC, d.id DESC LIMIT ?",
             (guild_id, count),
         )
@@ -244,10 +241,6 @@ class OutboxRepository(Repository):
         return await fetch_records(
             self._db,
             delivery_from_row,
-            "SELECT "
-            "d.id, d.subscription_id, d.item_id, d.nonce, d.title, d.url, d.status, d.message_id, "
-            "d.posted_at, s.guild_id, s.channel_id, s.source_key FROM release_deliveries d "
-            "JOIN release_subscriptions s ON s.id = d.subscription_id "
-            "WHERE d.subscription_id = ? ORDER BY d.id",
+            _SELECT_DELIVERIES + "WHERE d.subscription_id = ? ORDER BY d.id",
             (subscription_id,),
         )
