@@ -14,6 +14,7 @@ import ipaddress
 import socket
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Self
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -151,7 +152,29 @@ class HttpResponse:
         return self.status == 304
 
 
-class HttpFetcher:
+class Resource:
+    """Something opened with ``start`` and released with ``close``; ``async with`` does both."""
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+
+class HttpFetcher(Resource):
     """The radar's HTTP client for feeds. Owns an aiohttp session; use ``async with``.
 
     ``get`` follows at most ``config.max_redirects`` redirects (each hop checked), sends
@@ -168,18 +191,6 @@ class HttpFetcher:
         self._config = config
         self._session: aiohttp.ClientSession | None = None
         self._trusted_session: aiohttp.ClientSession | None = None
-
-    async def __aenter__(self) -> HttpFetcher:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     def _new_session(self, guarded: bool) -> aiohttp.ClientSession:
         resolver = GuardedResolver(self._config.allow_private_urls) if guarded else None

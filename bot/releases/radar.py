@@ -20,7 +20,6 @@ import asyncio
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
 
 from bot.errors import UserFacingError
 from bot.releases.card import AnnouncementCard, build_card
@@ -28,7 +27,7 @@ from bot.releases.config import RadarConfig
 from bot.releases.errors import SourceError
 from bot.releases.filters import ReleaseFilter
 from bot.releases.models import FetchResult, ReleaseItem, SourceState
-from bot.releases.net import HttpFetcher, validate_feed_url
+from bot.releases.net import HttpFetcher, Resource, validate_feed_url
 from bot.releases.sources import Source, make_source
 from bot.releases.sources.keys import parse_source_ref
 
@@ -44,25 +43,13 @@ class SourceOutcome:
     error: SourceError | None = None
 
 
-class Radar:
+class Radar(Resource):
     """Fetches release sources. Owns the feed HTTP session: use ``async with`` (or
     ``start``/``close``). One instance serves the whole bot."""
 
     def __init__(self, config: RadarConfig) -> None:
         self.config = config
         self.fetcher = HttpFetcher(config)
-
-    async def __aenter__(self) -> Radar:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def start(self) -> None:
         await self.fetcher.start()

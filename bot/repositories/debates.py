@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bot.database import Database, Reader
+from bot.database import Reader
 from bot.debates.arguments import Argument
 from bot.debates.debate import stance_poll_spec
 from bot.debates.errors import ArgumentNotFound, DebateEnded
@@ -26,6 +26,11 @@ from bot.debates.records import (
     PollKind,
     PollRecord,
     StoredArgument,
+)
+from bot.repositories import (
+    Repository,
+    fetch_record,
+    fetch_records,
 )
 from bot.repositories.polls import (
     from_timestamp,
@@ -88,14 +93,10 @@ def _argument(row: sqlite3.Row) -> Argument:
 
 
 async def _read_debate(reader: Reader, debate_id: int) -> DebateRecord | None:
-    row = await reader.fetch_one(_SELECT_DEBATES + "WHERE id = ?", (debate_id,))
-    return _debate(row) if row else None
+    return await fetch_record(reader, _debate, _SELECT_DEBATES + "WHERE id = ?", (debate_id,))
 
 
-class DebateRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class DebateRepository(Repository):
     # -- debates ----------------------------------------------------------------------------
 
     async def create_debate(
@@ -162,22 +163,24 @@ class DebateRepository:
 
     async def debate_by_number(self, guild_id: int, number: int) -> DebateRecord | None:
         """A community's debate by the number shown in its footer."""
-        row = await self._db.fetch_one(
+        return await fetch_record(
+            self._db,
+            _debate,
             _SELECT_DEBATES + "WHERE guild_id = ? AND number = ?",
             (guild_id, number),
         )
-        return _debate(row) if row else None
 
     async def search_debates(self, guild_id: int, text: str, limit: int) -> list[DebateRecord]:
         """A community's debates whose motion contains ``text`` (or whose number is
         ``text``), running ones first, newest first, for autocomplete."""
-        rows = await self._db.fetch_all(
+        return await fetch_records(
+            self._db,
+            _debate,
             _SELECT_DEBATES + "WHERE guild_id = ? "
             "AND (motion LIKE '%' || ? || '%' ESCAPE '\\' OR CAST(number AS TEXT) = ?) "
             "ORDER BY phase = ?, number DESC LIMIT ?",
             (guild_id, like_pattern(text), text.strip().lstrip("#"), Phase.RESULT.value, limit),
         )
-        return [_debate(row) for row in rows]
 
     async def recent_topics(self, guild_id: int, limit: int = 10) -> list[str]:
         """Topic ids of a community's latest debates (so a random pick avoids repeats)."""
@@ -242,20 +245,22 @@ class DebateRepository:
 
     async def due_debates(self, now: datetime) -> list[DebateRecord]:
         """Running debates whose current phase has ended."""
-        rows = await self._db.fetch_all(
+        return await fetch_records(
+            self._db,
+            _debate,
             _SELECT_DEBATES + "WHERE phase <> 'result' "
             "AND CASE phase WHEN 'pre_vote' THEN pre_vote_end WHEN 'discussion' "
             "THEN discussion_end ELSE post_vote_end END <= ? ORDER BY id",
             (to_timestamp(now),),
         )
-        return [_debate(row) for row in rows]
 
     async def unposted_debates(self) -> list[DebateRecord]:
         """Finished debates whose result was not posted (a crash in between)."""
-        rows = await self._db.fetch_all(
+        return await fetch_records(
+            self._db,
+            _debate,
             _SELECT_DEBATES + "WHERE phase = 'result' AND result_message_id IS NULL ORDER BY id",
         )
-        return [_debate(row) for row in rows]
 
     async def unposted_closing_votes(self) -> list[tuple[DebateRecord, PollRecord]]:
         """Debates in their closing vote whose closing poll has no message (its post failed)."""
@@ -314,13 +319,14 @@ class DebateRepository:
 
     async def arguments(self, debate_id: int) -> list[Argument]:
         """A debate's arguments with their upvotes, oldest first."""
-        rows = await self._db.fetch_all(
+        return await fetch_records(
+            self._db,
+            _argument,
             "SELECT a.id, a.member_id, a.side, a.text, a.posted_at, count(u.member_id) AS upvotes "
             "FROM debate_arguments a LEFT JOIN argument_upvotes u ON u.argument_id = a.id "
             "WHERE a.debate_id = ? GROUP BY a.id ORDER BY a.posted_at, a.id",
             (debate_id,),
         )
-        return [_argument(row) for row in rows]
 
     async def toggle_upvote(
         self,

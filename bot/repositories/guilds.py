@@ -6,17 +6,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bot.community import GuildSettings
-from bot.database import Database, Reader
+from bot.database import Reader
+from bot.repositories import (
+    Repository,
+)
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-class GuildRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class GuildRepository(Repository):
     async def ensure(self, guild_id: int) -> None:
         """Record that the bot is in `guild_id` (again): clears any pending purge."""
         await self._db.execute(
@@ -88,11 +88,8 @@ class GuildRepository:
         return int(await self._db.fetch_value("SELECT count(*) FROM guilds WHERE left_at IS NULL"))
 
 
-class MetaRepository:
+class MetaRepository(Repository):
     """Small key/value facts about this installation (e.g. the synced commands' hash)."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
 
     async def get(self, key: str) -> str | None:
         value = await self._db.fetch_value("SELECT value FROM meta WHERE key = ?", (key,))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.database import Database, Transaction
+from bot.database import Transaction
+from bot.repositories import (
+    Repository,
+)
 from bot.stance_scale import Stance
 
 
-class ObservationRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class ObservationRepository(Repository):
     async def record(
         self,
         guild_id: int,

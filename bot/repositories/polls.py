@@ -18,6 +18,11 @@ from bot.debates.errors import PollNotFound
 from bot.debates.poll import PollSpec
 from bot.debates.records import Decide, PollKind, PollRecord, VoteChange
 from bot.debates.tally import Vote
+from bot.repositories import (
+    Repository,
+    fetch_record,
+    fetch_records,
+)
 from bot.repositories.observations import ObservationRepository
 from bot.stance_scale import SCALE, Stance
 
@@ -70,8 +75,7 @@ def poll_from_row(row: sqlite3.Row) -> PollRecord:
 
 async def read_poll(reader: Reader, poll_id: int) -> PollRecord | None:
     """A poll by its id, read through ``reader`` (the database or an open transaction)."""
-    row = await reader.fetch_one(_SELECT_POLLS + "WHERE id = ?", (poll_id,))
-    return poll_from_row(row) if row else None
+    return await fetch_record(reader, poll_from_row, _SELECT_POLLS + "WHERE id = ?", (poll_id,))
 
 
 async def insert_poll(
@@ -115,9 +119,9 @@ async def insert_poll(
     return poll
 
 
-class PollRepository:
+class PollRepository(Repository):
     def __init__(self, db: Database) -> None:
-        self._db = db
+        super().__init__(db)
         self._observations = ObservationRepository(db)
 
     async def create_poll(
@@ -146,22 +150,24 @@ class PollRepository:
 
     async def poll_by_number(self, guild_id: int, number: int) -> PollRecord | None:
         """A community's poll by the number shown in its footer."""
-        row = await self._db.fetch_one(
+        return await fetch_record(
+            self._db,
+            poll_from_row,
             _SELECT_POLLS + "WHERE guild_id = ? AND number = ?",
             (guild_id, number),
         )
-        return poll_from_row(row) if row else None
 
     async def search_polls(self, guild_id: int, text: str, limit: int) -> list[PollRecord]:
         """A community's polls whose question contains ``text`` (or whose number is ``text``),
         newest first, for autocomplete."""
-        rows = await self._db.fetch_all(
+        return await fetch_records(
+            self._db,
+            poll_from_row,
             _SELECT_POLLS + "WHERE guild_id = ? "
             "AND (question LIKE '%' || ? || '%' ESCAPE '\\' OR CAST(number AS TEXT) = ?) "
             "ORDER BY number DESC LIMIT ?",
             (guild_id, like_pattern(text), text.strip().lstrip("#"), limit),
         )
-        return [poll_from_row(row) for row in rows]
 
     async def vote(
         self, poll_id: int, member_id: int, decide: Decide, *, now: datetime
@@ -267,21 +273,23 @@ class PollRepository:
 
     async def due_polls(self, now: datetime) -> list[PollRecord]:
         """Open custom and native polls whose deadline has passed."""
-        rows = await self._db.fetch_all(
+        return await fetch_records(
+            self._db,
+            poll_from_row,
             _SELECT_POLLS + "WHERE closed_at IS NULL AND deadline <= ? "
             "AND kind <> ? ORDER BY deadline",
             (to_timestamp(now), PollKind.DEBATE.value),
         )
-        return [poll_from_row(row) for row in rows]
 
     async def unposted_polls(self) -> list[PollRecord]:
         """Closed custom and native polls whose result was not posted (a crash in between)."""
-        rows = await self._db.fetch_all(
+        return await fetch_records(
+            self._db,
+            poll_from_row,
             _SELECT_POLLS + "WHERE result_message_id IS NULL "
             "AND closed_at IS NOT NULL AND kind <> ? ORDER BY closed_at",
             (PollKind.DEBATE.value,),
         )
-        return [poll_from_row(row) for row in rows]
 
     async def set_poll_result_message(self, poll_id: int, message_id: int) -> None:
         """Remember the message that posted a poll's result (so it is posted once)."""

@@ -10,25 +10,22 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.database import Database, Reader, Transaction
+from bot.database import Reader, Transaction
 from bot.releases import SourceState
 from bot.releases.errors import SubscriptionLimitReached
 from bot.releases.records import FORMER_MEMBER, SourceStatus, Subscription
-from bot.repositories.release_outbox import now, source_status_from_row
+from bot.repositories import (
+    Repository,
+    fetch_record,
+    fetch_records,
+    now,
+    record_from_row,
+)
+from bot.repositories.release_outbox import source_status_from_row
 
 
 def subscription_from_row(row: sqlite3.Row) -> Subscription:
-    return Subscription(
-        id=int(row["id"]),
-        guild_id=int(row["guild_id"]),
-        channel_id=int(row["channel_id"]),
-        source_key=str(row["source_key"]),
-        mention_role=None if row["mention_role"] is None else int(row["mention_role"]),
-        filter_text=str(row["filter"]),
-        baselined=bool(row["baselined"]),
-        created_by=int(row["created_by"]),
-        created_at=float(row["created_at"]),
-    )
+    return record_from_row(Subscription, row, filter_text=str(row["filter"]))
 
 
 async def _forget_orphan_sources(tx: Transaction, source_keys: list[str]) -> int:
@@ -46,11 +43,8 @@ async def _forget_orphan_sources(tx: Transaction, source_keys: list[str]) -> int
     )
 
 
-class SubscriptionRepository:
+class SubscriptionRepository(Repository):
     """Which channel of which community follows which source."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
 
     async def follow(
         self,
@@ -147,24 +141,26 @@ class SubscriptionRepository:
 
     async def for_source(self, source_key: str) -> list[Subscription]:
         """Every subscription to one source, oldest first (the fan-out of a cycle)."""
-        rows = await self._db.fetch_all(
+        return await fetch_records(
+            self._db,
+            subscription_from_row,
             "SELECT "
             "s.id, s.guild_id, s.channel_id, s.source_key, s.mention_role, s.filter, s.baselined, "
             "s.created_by, s.created_at FROM release_subscriptions s "
             "WHERE s.source_key = ? ORDER BY s.id",
             (source_key,),
         )
-        return [subscription_from_row(row) for row in rows]
 
     async def get(self, subscription_id: int) -> Subscription | None:
         """One subscription by id."""
-        row = await self._db.fetch_one(
+        return await fetch_record(
+            self._db,
+            subscription_from_row,
             "SELECT "
             "s.id, s.guild_id, s.channel_id, s.source_key, s.mention_role, s.filter, s.baselined, "
             "s.created_by, s.created_at FROM release_subscriptions s WHERE s.id = ?",
             (subscription_id,),
         )
-        return subscription_from_row(row) if row else None
 
     async def guild_source_keys(self, guild_id: int, contains: str, limit: int = 25) -> list[str]:
         """Distinct sources a community follows whose key contains `contains` (autocomplete)."""

@@ -18,13 +18,18 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from bot.database import Database, Reader, Transaction
+from bot.database import Reader, Transaction
+from bot.repositories import (
+    Repository,
+    fetch_records,
+    now,
+    record_from_row,
+)
 from bot.stance_scale import Stance
 from bot.stances.community import ObservationColumns
 from bot.stances.models import (
@@ -47,26 +52,11 @@ STANCE_TABLES = (
 )
 
 
-def _now() -> float:
-    return datetime.now(UTC).timestamp()
-
-
 def _statement(row: sqlite3.Row) -> Statement:
-    return Statement(
-        id=int(row["id"]),
-        guild_id=int(row["guild_id"]),
-        number=int(row["number"]),
-        author_id=None if row["author_id"] is None else int(row["author_id"]),
-        text=str(row["text"]),
-        created_at=from_timestamp(row["created_at"]),
-        removed=bool(row["removed"]),
-    )
+    return record_from_row(Statement, row, created_at=from_timestamp(row["created_at"]))
 
 
-class StanceRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class StanceRepository(Repository):
     # -- visibility -----------------------------------------------------------------------
 
     async def get_visibility(
@@ -86,7 +76,7 @@ class StanceRepository:
             "INSERT INTO stance_visibility (guild_id, member_id, visibility, updated_at) "
             "VALUES (?, ?, ?, ?) ON CONFLICT (guild_id, member_id) DO UPDATE SET "
             "visibility = excluded.visibility, updated_at = excluded.updated_at",
-            (guild_id, member_id, Visibility(visibility).value, _now()),
+            (guild_id, member_id, Visibility(visibility).value, now()),
         )
 
     # -- observations ---------------------------------------------------------------------
@@ -121,7 +111,7 @@ class StanceRepository:
 
     async def add_statement(self, guild_id: int, author_id: int, text: str) -> Statement:
         """Store a statement under the community's next number (1, 2, 3… never reused)."""
-        now = _now()
+        moment = now()
         async with self._db.transaction() as tx:
             number = await tx.fetch_one(
                 "SELECT coalesce(max(number), 0) + 1 FROM stance_statements WHERE guild_id = ?",
@@ -131,10 +121,10 @@ class StanceRepository:
             rowid = await tx.execute(
                 "INSERT INTO stance_statements (guild_id, number, author_id, text, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (guild_id, int(number[0]), author_id, text, now),
+                (guild_id, int(number[0]), author_id, text, moment),
             )
         return Statement(
-            rowid, guild_id, int(number[0]), author_id, text, from_timestamp(now), False
+            rowid, guild_id, int(number[0]), author_id, text, from_timestamp(moment), False
         )
 
     async def statement_by_number(self, guild_id: int, number: int) -> Statement | None:
@@ -155,21 +145,23 @@ class StanceRepository:
     async def find_statements(self, guild_id: int, text: str, limit: int = 25) -> list[Statement]:
         """Active statements whose number or text contains `text`, newest first (autocomplete)."""
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = await self._db.fetch_all(
+        return await fetch_records(
+            self._db,
+            _statement,
             "SELECT * FROM stance_statements WHERE guild_id = ? AND removed = 0 AND "
             "(CAST(number AS TEXT) LIKE ? ESCAPE '\\' OR text LIKE ? ESCAPE '\\') "
             "ORDER BY number DESC LIMIT ?",
             (guild_id, pattern, pattern, limit),
         )
-        return [_statement(r) for r in rows]
 
     async def active_statements(self, guild_id: int) -> list[Statement]:
         """The community's statements that are not removed, by number."""
-        rows = await self._db.fetch_all(
+        return await fetch_records(
+            self._db,
+            _statement,
             "SELECT * FROM stance_statements WHERE guild_id = ? AND removed = 0 ORDER BY number",
             (guild_id,),
         )
-        return [_statement(r) for r in rows]
 
     async def remove_statement(self, statement_id: int) -> bool:
         """Hide a statement from dealing and from the map; False if it was already removed."""
@@ -203,7 +195,7 @@ class StanceRepository:
             "(statement_id, guild_id, member_id, value, voted_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (statement_id, member_id) DO UPDATE SET "
             "value = excluded.value, voted_at = excluded.voted_at",
-            (statement.id, statement.guild_id, member_id, value, _now()),
+            (statement.id, statement.guild_id, member_id, value, now()),
         )
 
     async def member_votes(
@@ -229,13 +221,14 @@ class StanceRepository:
         self, guild_id: int, member_id: int, *, db: Reader | None = None
     ) -> list[Statement]:
         """Statements the member wrote or voted on in one community (for the export file)."""
-        rows = await (db or self._db).fetch_all(
+        return await fetch_records(
+            (db or self._db),
+            _statement,
             "SELECT * FROM stance_statements WHERE guild_id = ? AND (author_id = ? OR id IN "
             "(SELECT statement_id FROM stance_statement_votes WHERE guild_id = ? "
             "AND member_id = ?)) ORDER BY number",
             (guild_id, member_id, guild_id, member_id),
         )
-        return [_statement(r) for r in rows]
 
     async def vote_triples(self, guild_id: int) -> tuple[npt.NDArray[np.int64], ...]:
         """Every vote on the community's active statements as three numpy columns
