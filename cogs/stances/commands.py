@@ -17,14 +17,7 @@ from bot.limits import CHOICE_NAME, CHOICES
 from bot.stance_scale import SCALE, Stance
 from bot.stances.models import Visibility
 from bot.stances.trend import PERIOD_CHOICES, parse_period
-from cogs.stances.components import (
-    NO,
-    YES,
-    ForgetButton,
-    PurgeButton,
-    confirm_view,
-    vote_message,
-)
+from cogs.stances.components import ForgetButton, PurgeButton, vote_message
 from cogs.stances.embeds import (
     FORGET_PROMPT,
     PURGE_PROMPT,
@@ -153,12 +146,8 @@ class StancesCog(commands.Cog):
 
     @stance.command(name="forget", description="Delete all your stance data in this server")
     async def forget(self, interaction: discord.Interaction) -> None:
-        member_id = interaction.user.id
-        await interaction.response.send_message(
-            FORGET_PROMPT,
-            view=confirm_view(ForgetButton(member_id, YES), ForgetButton(member_id, NO)),
-            ephemeral=True,
-        )
+        view = ForgetButton.prompt_view(interaction.user.id)
+        await interaction.response.send_message(FORGET_PROMPT, view=view, ephemeral=True)
 
     # -- the community --------------------------------------------------------------------
 
@@ -267,9 +256,5 @@ class StancesCog(commands.Cog):
     async def purge(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         await self.service.require_manager(interaction)
-        guild_id = interaction.guild_id
-        await interaction.response.send_message(
-            PURGE_PROMPT,
-            view=confirm_view(PurgeButton(guild_id, YES), PurgeButton(guild_id, NO)),
-            ephemeral=True,
-        )
+        view = PurgeButton.prompt_view(interaction.guild_id)
+        await interaction.response.send_message(PURGE_PROMPT, view=view, ephemeral=True)
