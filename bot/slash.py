@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 
 from bot import limits
+from bot.choices import topic_choices
 from bot.text import cut
 
 #: An autocomplete callback: the interaction, its server and what the member typed so far.
@@ -85,3 +86,14 @@ class Suggested(app_commands.Transformer):
         if interaction.guild_id is None:
             return []
         return await self._suggest(interaction, interaction.guild_id, str(value))
+
+
+async def _bank_topics(
+    interaction: discord.Interaction, guild_id: int, typed: str
+) -> list[app_commands.Choice[Any]]:
+    return topic_choices(typed)
+
+
+def bank_topic(max_length: int) -> Suggested:
+    """A ``topic`` option: a topic of the bank (suggested), or text up to ``max_length``."""
+    return Suggested(str, _bank_topics, min_value=1, max_value=max_length)

@@ -11,12 +11,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import limits
-from bot.choices import topic_choices
 from bot.components import service
 from bot.debates.options import MAX_MOTION_LENGTH, MAX_OPTIONS
 from bot.debates.records import DebateFormat
 from bot.error_handler import reply_with_error
-from bot.slash import Suggested
+from bot.slash import Suggested, bank_topic
 from cogs.debates.components import argument_submission
 from cogs.debates.debates import DebateService
 from cogs.debates.embeds import topics_embed
@@ -150,17 +149,11 @@ class DebatesCog(commands.Cog, name="Debates"):
     async def debate_start(
         self,
         interaction: discord.Interaction,
-        topic: app_commands.Range[str, 1, MAX_MOTION_LENGTH * 2],
+        topic: app_commands.Transform[str, bank_topic(MAX_MOTION_LENGTH * 2)],
         duration: Duration | None = None,
         format: str | None = None,
     ) -> None:
         await self._services.debates.start_from_command(interaction, topic, duration, format)
-
-    @debate_start.autocomplete("topic")
-    async def _topic_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return topic_choices(current)
 
     @debate.command(name="next", description="Move an Oxford debate to its next phase now")
     @app_commands.describe(debate=DEBATE_NUMBER)
