@@ -17,6 +17,9 @@ tree-level error handler (its wording, its error code)::
         async def run(self, interaction: discord.Interaction) -> None:
             await service(interaction, PollService).click(interaction, self.poll_id, self.option)
 
+A button acting on one row whose look never changes only declares it
+(:class:`AgoraButton`); a yes/cancel confirmation is a :class:`ConfirmButton`.
+
 ``legacy`` lists the prefixes of earlier schemes (same ids, same order), so buttons on messages
 posted by an earlier version keep working. The constructor's first positional parameters must be
 the ids, in the order of ``fields``.
@@ -66,13 +69,18 @@ class AgoraItem(discord.ui.DynamicItem[ItemT], template=r"(?!)"):
     def __init_subclass__(
         cls,
         *,
-        feature: str,
-        kind: str,
-        fields: Sequence[Callable[[str], Any]],
+        feature: str | None = None,
+        kind: str | None = None,
+        fields: Sequence[Callable[[str], Any]] | None = None,
         legacy: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
-        cls.feature, cls.kind, cls.fields = feature, kind, tuple(fields)
+        if fields is not None:
+            cls.fields = tuple(fields)
+        if feature is None or kind is None:  # a shared base (AgoraButton): matches nothing
+            super().__init_subclass__(template=r"(?!)", **kwargs)
+            return
+        cls.feature, cls.kind = feature, kind
         prefixes = "|".join(re.escape(p) for p in (f"{SCHEME_PREFIX}:{feature}:{kind}", *legacy))
         ids = ":".join(f"({_FIELD_PATTERNS.get(f, _FIELD_PATTERNS[str])})" for f in cls.fields)
         super().__init_subclass__(template=f"(?:{prefixes}):{ids}", **kwargs)
@@ -111,3 +119,85 @@ def registry_of(client: discord.Client) -> FeatureRegistry:
 def service(interaction: discord.Interaction, interface: type[T]) -> T:
     """The loaded feature's implementation of ``interface`` (its service) for a component."""
     return registry_of(interaction.client).require(interface)
+
+
+class AgoraButton(AgoraItem[discord.ui.Button[Any]], fields=(int,)):
+    """A persistent button acting on one row (``target_id``, then any further ids of its
+    ``fields``), its look declared on the class or given to the constructor::
+
+    class DiscussButton(AgoraButton, feature="releases", kind="discuss"):
+        label, emoji = "Discuss", "\N{SPEECH BALLOON}"
+
+        async def run(self, interaction: discord.Interaction) -> None: ...
+    """
+
+    label: ClassVar[str] = ""
+    emoji: ClassVar[str | None] = None
+    style: ClassVar[discord.ButtonStyle] = discord.ButtonStyle.secondary
+
+    def __init__(
+        self,
+        target_id: int,
+        *more_ids: object,
+        label: str | None = None,
+        style: discord.ButtonStyle | None = None,
+        row: int | None = None,
+    ) -> None:
+        look = type(self)
+        super().__init__(
+            discord.ui.Button(
+                label=look.label if label is None else label,
+                emoji=look.emoji,
+                style=look.style if style is None else style,
+                custom_id=self.make_id(target_id, *more_ids),
+                row=row,
+            )
+        )
+        self.target_id = target_id
+
+
+#: The answers of a :class:`ConfirmButton` (any answer but ``yes`` cancels).
+YES, NO = "yes", "no"
+
+
+class ConfirmButton(AgoraItem[discord.ui.Button[Any]], fields=(int, str)):
+    """One answer to a confirmation, ids ``(owner, answer)``: confirm (``yes``, red,
+    ``yes_label``) or cancel. Nothing lives in a view's memory: :meth:`check` runs again on
+    every click, then the outcome (:meth:`confirm`'s text, or ``cancelled``) replaces the
+    message and its buttons."""
+
+    yes_label: ClassVar[str]
+    #: The text that replaces the message when the member cancels.
+    cancelled: ClassVar[str]
+
+    def __init__(self, owner_id: int, answer: str) -> None:
+        confirming = answer == YES
+        super().__init__(
+            discord.ui.Button(
+                label=self.yes_label if confirming else "Cancel",
+                style=discord.ButtonStyle.danger if confirming else discord.ButtonStyle.secondary,
+                custom_id=self.make_id(owner_id, answer),
+            )
+        )
+        self.owner_id = owner_id
+        self.answer = answer
+
+    @classmethod
+    def prompt_view(cls, owner_id: int) -> discord.ui.View:
+        """The confirmation's two buttons: confirm, then cancel."""
+        view = discord.ui.View(timeout=None)
+        view.add_item(cls(owner_id, YES))
+        view.add_item(cls(owner_id, NO))
+        return view
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        await self.check(interaction)
+        content = await self.confirm(interaction) if self.answer == YES else self.cancelled
+        await interaction.response.edit_message(content=content, embed=None, view=None)
+
+    async def check(self, interaction: discord.Interaction) -> None:
+        """Refuse a member who may not answer (raise a :class:`bot.errors.UserFacingError`)."""
+
+    async def confirm(self, interaction: discord.Interaction) -> str:
+        """Do what was confirmed; the text that replaces the message."""
+        raise NotImplementedError

@@ -9,17 +9,13 @@ from discord.ext import commands
 from bot.checks import require_manager
 from bot.community import SETTING_NAMES, describe_setting
 from bot.errors import UserFacingError
+from bot.slash import manager_group
 from cogs.admin.embeds import about_embed, settings_embed
 from cogs.admin.service import AdminService
 
 
 class AdminCog(commands.Cog):
-    agora = app_commands.Group(
-        name="agora",
-        description="Configure Agora for this server",
-        guild_only=True,
-        default_permissions=discord.Permissions(manage_guild=True),
-    )
+    agora = manager_group("agora", "Configure Agora for this server")
 
     def __init__(self, service: AdminService) -> None:
         self.service = service

@@ -14,7 +14,7 @@ from cogs.debates.commands import DebatesCog
 from cogs.debates.components import COMPONENTS, FEATURE
 from cogs.debates.debates import DebateService
 from cogs.debates.polls import PollService
-from cogs.debates.service import DeadlineService
+from cogs.debates.service import DeadlineService, DebateParts, DebateServices
 
 if TYPE_CHECKING:
     from bot.client import AgoraBot
@@ -22,14 +22,16 @@ if TYPE_CHECKING:
 
 async def setup(bot: AgoraBot) -> None:
     polls_repo, debates_repo = PollRepository(bot.db), DebateRepository(bot.db)
-    debates = DebateService(bot, debates_repo, polls_repo, bot.guild_repo, bot.charts)
-    polls = PollService(bot, polls_repo, bot.guild_repo, bot.charts, debates)
+    parts = DebateParts(bot, polls_repo, debates_repo, bot.guild_repo, bot.charts)
+    debates = DebateService(parts)
+    polls = PollService(parts, debates)
     arguments = ArgumentService(bot, debates_repo)
-    deadlines = DeadlineService(polls, debates, arguments)
+    services = DebateServices(polls, debates, arguments)
+    deadlines = DeadlineService(services)
     await bot.add_feature(
         Feature(
             name=FEATURE,
-            cog=DebatesCog(polls, debates, arguments),
+            cog=DebatesCog(services),
             components=COMPONENTS,
             jobs=(deadlines.job(),),
             data=DebatesData(),

@@ -34,10 +34,6 @@ class ArgumentService:
         #: Upvote counts on argument messages, by argument id.
         self.edits: Coalescer[int, None] = Coalescer(self._refresh, interval=EDIT_INTERVAL)
 
-    async def close(self) -> None:
-        """Deliver the waiting upvote counts, then accept no more."""
-        await self.edits.aclose()
-
     async def _running(self, interaction: discord.Interaction, debate_id: int) -> DebateRecord:
         """The debate a component names: this server's, and not ended."""
         debate = await self._debates.get_debate(debate_id)

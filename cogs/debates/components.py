@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot import limits
-from bot.components import AgoraItem, custom_id, service
+from bot.components import AgoraButton, AgoraItem, custom_id, service
 from bot.debates.arguments import MAX_ARGUMENT_LENGTH, MIN_ARGUMENT_LENGTH
 from bot.debates.layout import LayoutKind, plan_layout
 from bot.stance_scale import SCALE, Side
@@ -58,11 +58,7 @@ def _arguments(interaction: discord.Interaction) -> ArgumentService:
 
 
 class PollOptionButton(
-    AgoraItem[discord.ui.Button[Any]],
-    feature=FEATURE,
-    kind="vote",
-    fields=(int, int),
-    legacy=("agora:pv",),
+    AgoraButton, feature=FEATURE, kind="vote", fields=(int, int), legacy=("agora:pv",)
 ):
     """One option of a poll (or one stance of a debate vote); a click toggles it."""
 
@@ -76,18 +72,12 @@ class PollOptionButton(
         style: discord.ButtonStyle = discord.ButtonStyle.secondary,
     ) -> None:
         super().__init__(
-            discord.ui.Button(
-                label=cut(label, limits.BUTTON_LABEL),
-                style=style,
-                custom_id=self.make_id(poll_id, option),
-                row=row,
-            )
+            poll_id, option, label=cut(label, limits.BUTTON_LABEL), style=style, row=row
         )
-        self.poll_id = poll_id
         self.option = option
 
     async def run(self, interaction: discord.Interaction) -> None:
-        await _polls(interaction).click(interaction, self.poll_id, self.option)
+        await _polls(interaction).click(interaction, self.target_id, self.option)
 
 
 class PollSelect(
@@ -122,77 +112,34 @@ class PollSelect(
         await _polls(interaction).select(interaction, self.poll_id, values)
 
 
-class WithdrawButton(
-    AgoraItem[discord.ui.Button[Any]],
-    feature=FEATURE,
-    kind="withdraw",
-    fields=(int,),
-    legacy=("agora:pw",),
-):
+class WithdrawButton(AgoraButton, feature=FEATURE, kind="withdraw", legacy=("agora:pw",)):
     """Withdraw every vote one holds in a select-menu poll."""
 
-    def __init__(self, poll_id: int, *, row: int | None = None) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Withdraw my vote",
-                style=discord.ButtonStyle.secondary,
-                custom_id=self.make_id(poll_id),
-                row=row,
-            )
-        )
-        self.poll_id = poll_id
+    label = "Withdraw my vote"
 
     async def run(self, interaction: discord.Interaction) -> None:
-        await _polls(interaction).select(interaction, self.poll_id, [])
+        await _polls(interaction).select(interaction, self.target_id, [])
 
 
-class ArgumentButton(
-    AgoraItem[discord.ui.Button[Any]],
-    feature=FEATURE,
-    kind="argument",
-    fields=(int,),
-    legacy=("agora:aa",),
-):
+class ArgumentButton(AgoraButton, feature=FEATURE, kind="argument", legacy=("agora:aa",)):
     """Opens the form to post an argument for a side."""
 
-    def __init__(self, debate_id: int, *, row: int | None = None) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Add an argument",
-                emoji="✍️",
-                style=discord.ButtonStyle.success,
-                custom_id=self.make_id(debate_id),
-                row=row,
-            )
-        )
-        self.debate_id = debate_id
+    label, emoji, style = "Add an argument", "✍️", discord.ButtonStyle.success
 
     async def run(self, interaction: discord.Interaction) -> None:
-        await _arguments(interaction).open_form(interaction, self.debate_id)
+        await _arguments(interaction).open_form(interaction, self.target_id)
 
 
-class UpvoteButton(
-    AgoraItem[discord.ui.Button[Any]],
-    feature=FEATURE,
-    kind="upvote",
-    fields=(int,),
-    legacy=("agora:au",),
-):
+class UpvoteButton(AgoraButton, feature=FEATURE, kind="upvote", legacy=("agora:au",)):
     """Upvote an argument (click again to take the upvote back)."""
 
+    emoji = "👍"
+
     def __init__(self, argument_id: int, upvotes: int = 0) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=f"Upvote · {upvotes}",
-                emoji="👍",
-                style=discord.ButtonStyle.secondary,
-                custom_id=self.make_id(argument_id),
-            )
-        )
-        self.argument_id = argument_id
+        super().__init__(argument_id, label=f"Upvote · {upvotes}")
 
     async def run(self, interaction: discord.Interaction) -> None:
-        await _arguments(interaction).upvote(interaction, self.argument_id)
+        await _arguments(interaction).upvote(interaction, self.target_id)
 
 
 COMPONENTS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (

@@ -9,7 +9,6 @@ of clicks becomes a few edits.
 
 from __future__ import annotations
 
-import io
 import logging
 import random
 from datetime import datetime, timedelta
@@ -18,7 +17,6 @@ import discord
 from discord import app_commands
 
 from bot import limits
-from bot.charts import ChartWorker
 from bot.checks import is_manager
 from bot.debates.charts import render_oxford_chart, render_quick_chart
 from bot.debates.coalesce import Coalescer
@@ -30,9 +28,7 @@ from bot.debates.records import DebateFormat, DebateRecord, DebateSource, PollRe
 from bot.debates.schedule import next_occurrence, parse_weekly_schedule
 from bot.debates.topics import Topic, default_topics, find_topic, pick_random
 from bot.errors import UserFacingError
-from bot.repositories.debates import DebateRepository
-from bot.repositories.guilds import GuildRepository
-from bot.repositories.polls import PollRepository
+from bot.slash import numbered_choices
 from bot.stance_scale import Stance
 from bot.text import cut
 from cogs.debates.components import stance_view
@@ -44,7 +40,7 @@ from cogs.debates.embeds import (
 )
 from cogs.debates.service import (
     EDIT_INTERVAL,
-    require_starter,
+    DebateParts,
     response_message_id,
     utcnow,
 )
@@ -59,31 +55,17 @@ RELEASE_TITLE_MAX = 200
 
 
 class DebateService:
-    def __init__(
-        self,
-        bot: discord.Client,
-        debates: DebateRepository,
-        polls: PollRepository,
-        guilds: GuildRepository,
-        charts: ChartWorker,
-    ) -> None:
-        self._bot = bot
-        self.repo = debates
-        self._polls = polls
-        self._guilds = guilds
-        self._charts = charts
+    def __init__(self, parts: DebateParts) -> None:
+        self.parts = parts
+        self.repo = parts.debates
         #: Voter counts on vote messages, by poll id.
-        self.vote_edits: Coalescer[int, None] = Coalescer(
+        self.edits: Coalescer[int, None] = Coalescer(
             self.refresh_vote_message, interval=EDIT_INTERVAL
         )
         self._finalising: set[int] = set()
         #: Closing polls whose message is being posted (the job must not post them again).
         self._opening: set[int] = set()
         self._rng = random.Random()
-
-    async def close(self) -> None:
-        """Deliver the waiting message edits, then accept no more."""
-        await self.vote_edits.aclose()
 
     # -- starting ---------------------------------------------------------------------------
 
@@ -94,7 +76,7 @@ class DebateService:
         duration: str | None,
         format_text: str | None,
     ) -> None:
-        await require_starter(self._guilds, interaction)
+        await self.parts.require_starter(interaction)
         topic = find_topic(topic_text)
         motion = topic.motion if topic is not None else clean_motion(topic_text)
         debate_format = parse_debate_format(format_text)
@@ -103,30 +85,26 @@ class DebateService:
 
     async def start(
         self,
-        target: discord.Interaction | discord.abc.Messageable,
+        target: discord.Interaction | discord.PartialMessageable,
         topic: Topic | None,
         motion: str,
         debate_format: DebateFormat,
         length: timedelta,
         source: DebateSource,
-        *,
-        guild_id: int | None = None,
-        channel_id: int | None = None,
-        creator_id: int | None = None,
     ) -> DebateRecord:
-        """Store and post a debate: as the interaction's response, or sent to a channel."""
+        """Store and post a debate: as the interaction's response (the member starts it), or
+        sent to a server's channel (the bot starts it)."""
+        creator: discord.abc.User | None
         if isinstance(target, discord.Interaction):
-            guild_id, channel_id, creator_id = (
-                target.guild_id,
-                target.channel_id,
-                target.user.id,
-            )
-        assert guild_id is not None and channel_id is not None and creator_id is not None
+            guild_id, channel_id, creator = target.guild_id, target.channel_id, target.user
+        else:
+            guild_id, channel_id, creator = target.guild_id, target.id, self.parts.bot.user
+        assert guild_id is not None and channel_id is not None and creator is not None
         now = utcnow()
         debate, poll = await self.repo.create_debate(
             guild_id,
             channel_id,
-            creator_id,
+            creator.id,
             format=debate_format,
             topic=topic.id if topic else None,
             motion=motion,
@@ -142,11 +120,11 @@ class DebateService:
         else:
             message_id = (await target.send(embed=embed, view=view)).id
         await self.repo.set_debate_message(debate.id, message_id)
-        await self._polls.set_poll_message(poll.id, message_id)
+        await self.parts.polls.set_poll_message(poll.id, message_id)
         return debate
 
     async def start_random(self, interaction: discord.Interaction) -> None:
-        await require_starter(self._guilds, interaction)
+        await self.parts.require_starter(interaction)
         assert interaction.guild_id is not None
         recent = await self.repo.recent_topics(interaction.guild_id)
         topic = pick_random(default_topics(), self._rng, exclude=recent)
@@ -167,7 +145,7 @@ class DebateService:
         radar's "Debate this release" button); errors are raised to the caller."""
         if interaction.guild_id is None or interaction.channel_id is None:
             raise UserFacingError("Debates run inside a server channel.")
-        await require_starter(self._guilds, interaction)
+        await self.parts.require_starter(interaction)
         name = cut(clean_text(title) or "this release", RELEASE_TITLE_MAX)
         motion = clean_motion(f"Should {name} have been released this openly?")
         if url and len(motion) + len(url) + 3 <= MAX_MOTION_LENGTH and url.startswith("http"):
@@ -181,19 +159,11 @@ class DebateService:
             DebateSource.RELEASE,
         )
 
-    async def debate_choices(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[int]]:
-        if interaction.guild_id is None:
-            return []
-        debates = await self.repo.search_debates(interaction.guild_id, current, limits.CHOICES)
-        return [
-            app_commands.Choice(
-                name=cut(f"#{d.number} ({d.phase.label.lower()}) {d.motion}", limits.CHOICE_NAME),
-                value=d.number,
-            )
-            for d in debates
-        ]
+    async def debate_choices(self, guild_id: int, typed: str) -> list[app_commands.Choice[int]]:
+        debates = await self.repo.search_debates(guild_id, typed, limits.CHOICES)
+        return numbered_choices(
+            (d.number, f"({d.phase.label.lower()}) {d.motion}") for d in debates
+        )
 
     # -- moving on --------------------------------------------------------------------------
 
@@ -206,7 +176,7 @@ class DebateService:
             raise UserFacingError(
                 f"There is no debate #{number} in this server: pick one from the suggestions."
             )
-        settings = await self._guilds.get_settings(interaction.guild_id)
+        settings = await self.parts.guilds.get_settings(interaction.guild_id)
         if interaction.user.id != debate.creator_id and not is_manager(interaction.user, settings):
             raise UserFacingError("Only the debate's creator or a manager can do this.")
         if debate.phase is Phase.RESULT:
@@ -252,7 +222,7 @@ class DebateService:
         return updated
 
     def _channel(self, channel_id: int, guild_id: int | None = None) -> discord.PartialMessageable:
-        return self._bot.get_partial_messageable(channel_id, guild_id=guild_id)
+        return self.parts.bot.get_partial_messageable(channel_id, guild_id=guild_id)
 
     async def _edit(
         self, channel: discord.PartialMessageable, message_id: int | None, **fields: object
@@ -280,7 +250,7 @@ class DebateService:
         self, debate: DebateRecord, channel: discord.PartialMessageable
     ) -> None:
         if debate.pre_poll_id is not None:
-            self.vote_edits.cancel(debate.pre_poll_id)
+            self.edits.cancel(debate.pre_poll_id)
         voters = await self._voters(debate.pre_poll_id)
         await self._show_opening(debate, channel, voters=voters)
         if debate.message_id is None:
@@ -321,7 +291,7 @@ class DebateService:
                     exc,
                 )
                 return
-            await self._polls.set_poll_message(poll.id, message.id)
+            await self.parts.polls.set_poll_message(poll.id, message.id)
         finally:
             self._opening.discard(poll.id)
         if debate.thread_id is not None:
@@ -336,16 +306,16 @@ class DebateService:
     async def _voters(self, poll_id: int | None) -> int:
         if poll_id is None:
             return 0
-        return len({vote.member_id for vote in await self._polls.votes(poll_id)})
+        return len({vote.member_id for vote in await self.parts.polls.votes(poll_id)})
 
     def vote_counted(self, poll_id: int) -> None:
         """A member's stance changed in a debate vote: refresh its voter count (coalesced)."""
-        if not self.vote_edits.closed:
-            self.vote_edits.submit(poll_id, None)
+        if not self.edits.closed:
+            self.edits.submit(poll_id, None)
 
     async def refresh_vote_message(self, poll_id: int, _state: None) -> None:
         """Coalesced: the voter count on a debate's (opening or closing) vote message."""
-        poll = await self._polls.get_poll(poll_id)
+        poll = await self.parts.polls.get_poll(poll_id)
         if poll is None or poll.debate_id is None or poll.message_id is None or poll.closed:
             return
         debate = await self.repo.get_debate(poll.debate_id)
@@ -368,18 +338,18 @@ class DebateService:
         try:
             for poll_id in (debate.pre_poll_id, debate.post_poll_id):
                 if poll_id is not None:
-                    self.vote_edits.cancel(poll_id)
+                    self.edits.cancel(poll_id)
             channel = self._channel(debate.channel_id, debate.guild_id)
             arguments = await self.repo.arguments(debate.id)
             pre = await self._stance_votes(debate.pre_poll_id)
             if debate.format is DebateFormat.QUICK:
                 quick = quick_result(pre)
                 embed = debate_result_embed(debate, format_quick_result(quick), arguments)
-                chart = await self._charts.render(render_quick_chart, quick, debate.motion)
+                chart = await self.parts.charts.render(render_quick_chart, quick, debate.motion)
             else:
                 judged = oxford_result(pre, await self._stance_votes(debate.post_poll_id))
                 embed = debate_result_embed(debate, format_oxford_result(judged), arguments)
-                chart = await self._charts.render(render_oxford_chart, judged, debate.motion)
+                chart = await self.parts.charts.render(render_oxford_chart, judged, debate.motion)
             # The vote messages first: the edits can be repeated, and until the result is
             # recorded the deadline job runs all of this again (the nonce dedupes the post).
             # Recorded first, a crash before the edits left the voting buttons up for good.
@@ -388,25 +358,16 @@ class DebateService:
                 channel, debate.message_id, embed=debate_embed(debate, topic=topic), view=None
             )
             if debate.post_poll_id is not None:
-                post_poll = await self._polls.get_poll(debate.post_poll_id)
+                post_poll = await self.parts.polls.get_poll(debate.post_poll_id)
                 if post_poll is not None:
                     await self._edit(channel, post_poll.message_id, view=None)
-            try:
-                message = await channel.send(
-                    embed=embed,
-                    file=discord.File(io.BytesIO(chart), filename="results.png"),
-                    nonce=f"agora-debate-{debate.id}",
-                )
-            except (discord.NotFound, discord.Forbidden) as exc:
-                log.warning("cannot post the result of debate %s: %s", debate.id, exc)
-                await self.repo.set_debate_result_message(debate.id, 0)
-                return
-            await self.repo.set_debate_result_message(debate.id, message.id)
+            posted = await self.parts.post_result(channel, embed, chart, "debate", debate.id)
+            await self.repo.set_debate_result_message(debate.id, posted)
         finally:
             self._finalising.discard(debate.id)
 
     async def _stance_votes(self, poll_id: int | None) -> dict[int, Stance]:
-        return await self._polls.stance_votes(poll_id) if poll_id is not None else {}
+        return await self.parts.polls.stance_votes(poll_id) if poll_id is not None else {}
 
     async def run_due(self, now: datetime) -> None:
         """Advance debates whose phase ended (several phases if the bot was down through
@@ -445,14 +406,14 @@ class DebateService:
 
     async def run_weekly(self, now: datetime) -> None:
         """Start each community's weekly debate once per slot; see the README for the rules."""
-        for guild in list(self._bot.guilds):
+        for guild in list(self.parts.bot.guilds):
             try:
                 await self._weekly_for(guild, now)
             except Exception:
                 log.exception("weekly debate of guild %s failed", guild.id)
 
     async def _weekly_for(self, guild: discord.Guild, now: datetime) -> None:
-        settings = await self._guilds.get_settings(guild.id)
+        settings = await self.parts.guilds.get_settings(guild.id)
         schedule = parse_weekly_schedule(settings.weekly_debate)
         if not schedule.enabled or settings.debate_channel is None:
             return
@@ -469,7 +430,6 @@ class DebateService:
             return
         recent = await self.repo.recent_topics(guild.id)
         topic = pick_random(default_topics(), self._rng, exclude=recent)
-        assert self._bot.user is not None
         await self.start(
             self._channel(settings.debate_channel, guild.id),
             topic,
@@ -477,9 +437,6 @@ class DebateService:
             DebateFormat.OXFORD,
             WEEKLY_DURATION,
             DebateSource.WEEKLY,
-            guild_id=guild.id,
-            channel_id=settings.debate_channel,
-            creator_id=self._bot.user.id,
         )
         log.info(
             "started the weekly debate of guild %s (%s)", guild.id, format_duration(WEEKLY_DURATION)

@@ -18,7 +18,6 @@ import discord
 from discord import app_commands
 
 from bot import limits
-from bot.charts import ChartWorker
 from bot.checks import is_manager
 from bot.debates.charts import render_results_chart
 from bot.debates.coalesce import Coalescer
@@ -36,16 +35,14 @@ from bot.debates.poll import (
 from bot.debates.records import Decide, PollKind, PollRecord
 from bot.debates.tally import Tally
 from bot.errors import UserFacingError, ensure_same_community
-from bot.repositories.guilds import GuildRepository
-from bot.repositories.polls import PollRepository
+from bot.slash import numbered_choices
 from bot.stance_scale import SCALE
-from bot.text import cut
 from cogs.debates.components import poll_view
 from cogs.debates.debates import DebateService
 from cogs.debates.embeds import poll_embed, result_embed
 from cogs.debates.service import (
     EDIT_INTERVAL,
-    require_starter,
+    DebateParts,
     response_message_id,
     utcnow,
 )
@@ -61,27 +58,14 @@ def role_ids(user: discord.Member | discord.User) -> list[int]:
 
 
 class PollService:
-    def __init__(
-        self,
-        bot: discord.Client,
-        polls: PollRepository,
-        guilds: GuildRepository,
-        charts: ChartWorker,
-        debates: DebateService,
-    ) -> None:
-        self._bot = bot
+    def __init__(self, parts: DebateParts, debates: DebateService) -> None:
+        self.parts = parts
         #: The poll repository (public for tests that simulate a crash in it).
-        self.repo = polls
-        self._guilds = guilds
-        self._charts = charts
+        self.repo = parts.polls
         self._debates = debates
         self.edits: Coalescer[int, None] = Coalescer(self._refresh, interval=EDIT_INTERVAL)
         self._finalising: set[int] = set()
         self._edit_failures: dict[int, int] = {}
-
-    async def close(self) -> None:
-        """Deliver the waiting tally edits, then accept no more."""
-        await self.edits.aclose()
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -96,7 +80,7 @@ class PollService:
         role: discord.Role | None,
     ) -> None:
         assert interaction.guild_id is not None and interaction.channel_id is not None
-        await require_starter(self._guilds, interaction)
+        await self.parts.require_starter(interaction)
         now = utcnow()
         spec = build_poll_spec(
             question,
@@ -126,7 +110,7 @@ class PollService:
         self, interaction: discord.Interaction, question: str, options: str, duration: str | None
     ) -> None:
         assert interaction.guild_id is not None and interaction.channel_id is not None
-        await require_starter(self._guilds, interaction)
+        await self.parts.require_starter(interaction)
         clean = clean_native_question(question)
         answers = parse_native_options(options)
         hours = parse_native_hours(duration)
@@ -171,7 +155,7 @@ class PollService:
             raise UserFacingError(
                 f"Poll #{number} is a debate vote: end the debate with `/debate close`."
             )
-        settings = await self._guilds.get_settings(interaction.guild_id)
+        settings = await self.parts.guilds.get_settings(interaction.guild_id)
         if interaction.user.id != poll.creator_id and not is_manager(interaction.user, settings):
             raise UserFacingError("Only the poll's creator or a manager can close it.")
         if not await self.repo.close_poll(poll.id, now=utcnow()):
@@ -211,18 +195,11 @@ class PollService:
             ephemeral=True,
         )
 
-    async def autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[int]]:
-        if interaction.guild_id is None:
-            return []
-        polls = await self.repo.search_polls(interaction.guild_id, current, limits.CHOICES)
-        choices = []
-        for poll in polls:
-            state = "closed" if poll.closed else "open"
-            label = cut(f"#{poll.number} ({state}) {poll.question}", limits.CHOICE_NAME)
-            choices.append(app_commands.Choice(name=label, value=poll.number))
-        return choices
+    async def poll_choices(self, guild_id: int, typed: str) -> list[app_commands.Choice[int]]:
+        polls = await self.repo.search_polls(guild_id, typed, limits.CHOICES)
+        return numbered_choices(
+            (p.number, f"({'closed' if p.closed else 'open'}) {p.question}") for p in polls
+        )
 
     # -- votes ------------------------------------------------------------------------------
 
@@ -307,7 +284,7 @@ class PollService:
 
     def eligible(self, poll: PollRecord) -> int | None:
         """How many members may vote, when known (the whole server for unrestricted polls)."""
-        guild = self._bot.get_guild(poll.guild_id)
+        guild = self.parts.bot.get_guild(poll.guild_id)
         if guild is None:
             return None
         if poll.role_id is not None:
@@ -320,7 +297,7 @@ class PollService:
         poll = await self.repo.get_poll(poll_id)
         if poll is None or poll.message_id is None or poll.closed:
             return
-        message = self._bot.get_partial_messageable(poll.channel_id).get_partial_message(
+        message = self.parts.bot.get_partial_messageable(poll.channel_id).get_partial_message(
             poll.message_id
         )
         try:
@@ -352,13 +329,15 @@ class PollService:
         self._finalising.add(poll.id)
         try:
             self.edits.cancel(poll.id)
-            channel = self._bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
+            channel = self.parts.bot.get_partial_messageable(
+                poll.channel_id, guild_id=poll.guild_id
+            )
             tally = await self.tally(poll)
             if poll.kind is PollKind.NATIVE:
                 tally = await self._native_tally(poll, channel) or tally
             spec = poll.spec()
             eligible = self.eligible(poll)
-            chart = await self._charts.render(render_results_chart, tally, spec)
+            chart = await self.parts.charts.render(render_results_chart, tally, spec)
             # The poll message first: the edit can be repeated, and until the result is
             # recorded a restart runs all of this again (the result's nonce dedupes its post).
             # The other way round, a crash between the two left the closed poll showing
@@ -370,17 +349,9 @@ class PollService:
                     )
                 except discord.HTTPException as exc:
                     log.warning("could not show poll %s as closed: %s", poll.id, exc)
-            try:
-                message = await channel.send(
-                    embed=result_embed(poll, tally, eligible=eligible),
-                    file=discord.File(io.BytesIO(chart), filename="results.png"),
-                    nonce=f"agora-poll-{poll.id}",
-                )
-            except (discord.NotFound, discord.Forbidden) as exc:
-                log.warning("cannot post the result of poll %s: %s", poll.id, exc)
-                await self.repo.set_poll_result_message(poll.id, 0)
-                return
-            await self.repo.set_poll_result_message(poll.id, message.id)
+            embed = result_embed(poll, tally, eligible=eligible)
+            posted = await self.parts.post_result(channel, embed, chart, "poll", poll.id)
+            await self.repo.set_poll_result_message(poll.id, posted)
         finally:
             self._finalising.discard(poll.id)
 

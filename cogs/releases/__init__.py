@@ -10,14 +10,12 @@ from bot.releases import Radar
 from bot.repositories.release_outbox import OutboxRepository
 from bot.repositories.release_subscriptions import ReleaseData, SubscriptionRepository
 from cogs.releases.commands import ReleasesCog
-from cogs.releases.components import COMPONENTS
+from cogs.releases.components import COMPONENTS, FEATURE
 from cogs.releases.delivery import ReleaseDelivery
 from cogs.releases.service import Collaborators, ReleaseService
 
 if TYPE_CHECKING:
     from bot.client import AgoraBot
-
-FEATURE = "releases"
 
 
 async def setup(bot: AgoraBot) -> None:

@@ -6,31 +6,34 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.components import service
 from bot.errors import UserFacingError
 from bot.releases import parse_filter, parse_source
+from bot.slash import Suggested, manager_group
 from cogs.releases.embeds import chunk_lines, code, latest_embed, preview_embeds, subscription_line
 from cogs.releases.service import ReleaseService
+
+#: A source this server follows, suggested from its subscriptions.
+FollowedSource = app_commands.Transform[
+    str,
+    Suggested(
+        str,
+        lambda i, guild, typed: service(i, ReleaseService).source_choices(guild, typed),
+        min_value=1,
+        max_value=300,
+    ),
+]
 
 
 class ReleasesCog(commands.Cog, name="Releases"):
     """Follow release sources into channels; the radar job announces new items once."""
 
-    releases = app_commands.Group(
-        name="releases",
-        description="Announce new open models and AI framework releases in this server",
-        guild_only=True,
-        default_permissions=discord.Permissions(manage_guild=True),
+    releases = manager_group(
+        "releases", "Announce new open models and AI framework releases in this server"
     )
 
     def __init__(self, service: ReleaseService) -> None:
         self.service = service
-
-    async def source_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        return await self.service.source_choices(interaction.guild_id, current)
 
     @releases.command(name="follow", description="Announce a source's new releases in a channel")
     @app_commands.describe(
@@ -76,13 +79,13 @@ class ReleasesCog(commands.Cog, name="Releases"):
         key = followed.subscription.source_key
         verb = "Now following" if followed.created else "Updated"
         lines = [f"{verb} {code(key)} in {channel.mention}."]
-        lines.append(f"Filter: {code(str(followed.release_filter))}")
+        lines.append(f"Filter: {code(str(release_filter))}")
         lines.append(f"Mention: {mention_role.mention if mention_role else 'nobody'}")
         if followed.created:
             lines.append(
                 "What the source lists now is recorded as a baseline and not announced; "
                 "new releases are posted from the next check on "
-                f"(every {int(self.service.poll_seconds)} s)."
+                f"(every {int(self.service.parts.poll_seconds)} s)."
             )
         await interaction.followup.send("\n".join(lines), ephemeral=True)
 
@@ -91,11 +94,10 @@ class ReleasesCog(commands.Cog, name="Releases"):
         source="A source this server follows",
         channel="Only stop in this channel (default: every channel)",
     )
-    @app_commands.autocomplete(source=source_autocomplete)
     async def unfollow(
         self,
         interaction: discord.Interaction,
-        source: app_commands.Range[str, 1, 300],
+        source: FollowedSource,
         channel: discord.TextChannel | None = None,
     ) -> None:
         assert interaction.guild_id is not None
@@ -126,10 +128,7 @@ class ReleasesCog(commands.Cog, name="Releases"):
 
     @releases.command(name="resume", description="Resume a source paused after failures")
     @app_commands.describe(source="A paused source this server follows")
-    @app_commands.autocomplete(source=source_autocomplete)
-    async def resume(
-        self, interaction: discord.Interaction, source: app_commands.Range[str, 1, 300]
-    ) -> None:
+    async def resume(self, interaction: discord.Interaction, source: FollowedSource) -> None:
         assert interaction.guild_id is not None
         await self.service.require_manager(interaction)
         key, was_paused = await self.service.resume(interaction.guild_id, source)
@@ -140,10 +139,7 @@ class ReleasesCog(commands.Cog, name="Releases"):
 
     @releases.command(name="preview", description="See a source's newest items; posts nothing")
     @app_commands.describe(source="hf:<author>, github:<owner>/<repo> or feed:<URL>")
-    @app_commands.autocomplete(source=source_autocomplete)
-    async def preview(
-        self, interaction: discord.Interaction, source: app_commands.Range[str, 1, 300]
-    ) -> None:
+    async def preview(self, interaction: discord.Interaction, source: FollowedSource) -> None:
         parse_source(source)  # shape errors answer at once
         await interaction.response.defer(ephemeral=True, thinking=True)
         key, cards = await self.service.preview(source)

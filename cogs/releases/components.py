@@ -12,53 +12,28 @@ from typing import Any
 
 import discord
 
-from bot.components import AgoraItem, service
+from bot.components import AgoraButton, AgoraItem, service
 from cogs.releases.service import ReleaseService
 
+FEATURE = "releases"
 
-class DiscussButton(
-    AgoraItem[discord.ui.Button[Any]],
-    feature="releases",
-    kind="discuss",
-    fields=(int,),
-    legacy=("agora:rel:discuss",),
-):
+
+class DiscussButton(AgoraButton, feature=FEATURE, kind="discuss", legacy=("agora:rel:discuss",)):
     """Opens a thread under the announcement, or points to the one that exists."""
 
-    def __init__(self, delivery_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Discuss", emoji="\N{SPEECH BALLOON}", custom_id=self.make_id(delivery_id)
-            )
-        )
-        self.delivery_id = delivery_id
+    label, emoji = "Discuss", "\N{SPEECH BALLOON}"
 
     async def run(self, interaction: discord.Interaction) -> None:
-        await service(interaction, ReleaseService).discuss(interaction, self.delivery_id)
+        await service(interaction, ReleaseService).discuss(interaction, self.target_id)
 
 
-class DebateButton(
-    AgoraItem[discord.ui.Button[Any]],
-    feature="releases",
-    kind="debate",
-    fields=(int,),
-    legacy=("agora:rel:debate",),
-):
+class DebateButton(AgoraButton, feature=FEATURE, kind="debate", legacy=("agora:rel:debate",)):
     """Hands the release to the feature offering :class:`bot.interfaces.ReleaseDebates`."""
 
-    def __init__(self, delivery_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Debate this release",
-                emoji="\u2696\ufe0f",
-                style=discord.ButtonStyle.primary,
-                custom_id=self.make_id(delivery_id),
-            )
-        )
-        self.delivery_id = delivery_id
+    label, emoji, style = "Debate this release", "\u2696\ufe0f", discord.ButtonStyle.primary
 
     async def run(self, interaction: discord.Interaction) -> None:
-        await service(interaction, ReleaseService).debate(interaction, self.delivery_id)
+        await service(interaction, ReleaseService).debate(interaction, self.target_id)
 
 
 #: The persistent components the feature registers.

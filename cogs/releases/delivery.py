@@ -56,18 +56,13 @@ class ReleaseDelivery:
 
     def __init__(self, client: discord.Client, parts: Collaborators) -> None:
         self._client = client
-        self.subscriptions = parts.subscriptions
-        self.outbox = parts.outbox
-        self._guilds = parts.guilds
-        self.radar = parts.radar
-        self._registry = parts.registry
-        self.poll_seconds = parts.poll_seconds
+        self.parts = parts
         self._cycle_lock = asyncio.Lock()
         self._drained_since_start = False
 
     def job(self) -> Job:
         """The background job the core runs every `poll_seconds` once the bot is ready."""
-        return Job(RADAR_JOB, self.poll_seconds, self.run_job)
+        return Job(RADAR_JOB, self.parts.poll_seconds, self.run_job)
 
     async def run_job(self) -> None:
         if not self._drained_since_start:
@@ -85,9 +80,9 @@ class ReleaseDelivery:
         (paused ones stay paused)."""
         report = CycleReport()
         async with self._cycle_lock:
-            due = await self.outbox.due_sources(time.time(), ignore_backoff=ignore_backoff)
+            due = await self.parts.outbox.due_sources(time.time(), ignore_backoff=ignore_backoff)
             if due:
-                outcomes = await self.radar.run_cycle({s.source_key: s.state for s in due})
+                outcomes = await self.parts.radar.run_cycle({s.source_key: s.state for s in due})
                 for status in due:
                     outcome = outcomes.get(status.source_key)
                     if outcome is None:
@@ -124,7 +119,7 @@ class ReleaseDelivery:
             return
         result = outcome.result
         report.fetched.append(key)
-        subscriptions = await self.subscriptions.for_source(key)
+        subscriptions = await self.parts.subscriptions.for_source(key)
         announce = []
         ready = [s for s in subscriptions if s.baselined]
         filters: dict[int, ReleaseFilter] = {}
@@ -141,7 +136,7 @@ class ReleaseDelivery:
             for subscription in ready:
                 if filters[subscription.id].matches(item):
                     announce.append((subscription.id, item))
-        report.queued += await self.outbox.record_success(
+        report.queued += await self.parts.outbox.record_success(
             key,
             result.state,
             next_attempt_at=0.0,
@@ -156,10 +151,10 @@ class ReleaseDelivery:
         failures = status.failures + 1
         report.failed[key] = error.kind
         log.warning("release source %s failed (%d in a row): %s", key, failures, error)
-        newly_paused = await self.outbox.record_failure(
+        newly_paused = await self.parts.outbox.record_failure(
             key,
             failures=failures,
-            next_attempt_at=time.time() + backoff_seconds(failures, self.poll_seconds),
+            next_attempt_at=time.time() + backoff_seconds(failures, self.parts.poll_seconds),
             pause=should_pause(failures),
             error=f"{error.kind}: {error.message}",
         )
@@ -171,9 +166,9 @@ class ReleaseDelivery:
     async def _send_pending_notices(self) -> None:
         """Send the pause notice of every newly paused source to each channel following it,
         then record it as sent (a crash in between sends it again after the restart)."""
-        for status in await self.outbox.notices_pending():
+        for status in await self.parts.outbox.notices_pending():
             text = pause_notice(status)
-            for subscription in await self.subscriptions.for_source(status.source_key):
+            for subscription in await self.parts.subscriptions.for_source(status.source_key):
                 try:
                     channel = await self._channel(subscription.channel_id)
                     if channel is None:
@@ -183,7 +178,7 @@ class ReleaseDelivery:
                     log.warning(
                         "cannot send the pause notice to %d: %s", subscription.channel_id, exc
                     )
-            await self.outbox.notice_sent(status.source_key)
+            await self.parts.outbox.notice_sent(status.source_key)
 
     async def _channel(self, channel_id: int) -> discord.abc.Messageable | None:
         channel = self._client.get_channel(channel_id)
@@ -206,7 +201,7 @@ class ReleaseDelivery:
         after = 0
         blocked: set[int] = set()  # subscriptions with a failed post: keep their order
         while True:
-            batch = await self.outbox.pending(after_id=after, limit=100)
+            batch = await self.parts.outbox.pending(after_id=after, limit=100)
             if not batch:
                 return posted
             for delivery in batch:
@@ -229,14 +224,14 @@ class ReleaseDelivery:
             log.warning(
                 "channel %d is gone; dropping delivery %d", delivery.channel_id, delivery.id
             )
-            await self.outbox.mark_attempt_failed(delivery.id, give_up=True)
+            await self.parts.outbox.mark_attempt_failed(delivery.id, give_up=True)
             return False
         if delivery.item is not None:
             embed = card_embed(build_card(delivery.item))
         else:
             embed = fallback_embed(delivery.title, delivery.url)
         role = delivery.mention_role
-        with_debate = self._registry.get(ReleaseDebates) is not None
+        with_debate = self.parts.registry.get(ReleaseDebates) is not None
         try:
             message = await channel.send(
                 content=f"<@&{role}>" if role else None,
@@ -251,14 +246,14 @@ class ReleaseDelivery:
             )
         except (discord.NotFound, discord.Forbidden) as exc:
             log.warning("cannot post delivery %d in %d: %s", delivery.id, delivery.channel_id, exc)
-            await self.outbox.mark_attempt_failed(delivery.id, give_up=True)
+            await self.parts.outbox.mark_attempt_failed(delivery.id, give_up=True)
             return False
         except discord.HTTPException as exc:
             give_up = delivery.attempts + 1 >= MAX_POST_ATTEMPTS
             log.warning("posting delivery %d failed (%s); give up: %s", delivery.id, exc, give_up)
-            await self.outbox.mark_attempt_failed(delivery.id, give_up=give_up)
+            await self.parts.outbox.mark_attempt_failed(delivery.id, give_up=give_up)
             return False
-        settings = await self._guilds.get_settings(delivery.guild_id)
+        settings = await self.parts.guilds.get_settings(delivery.guild_id)
         await self.record_posted(delivery, message, settings.announce_threads)
         if settings.announce_threads:
             await self._open_thread(delivery.id, delivery.channel_id, message.id, delivery.title)
@@ -269,11 +264,11 @@ class ReleaseDelivery:
     ) -> None:
         """Record a posted announcement (the step after posting; a crash before it is
         recovered by re-sending with the same nonce), and whether its thread is still due."""
-        await self.outbox.mark_posted(delivery.id, message.id, thread_pending=thread_pending)
+        await self.parts.outbox.mark_posted(delivery.id, message.id, thread_pending=thread_pending)
 
     async def _open_pending_threads(self) -> None:
         """Retry the threads a crash or a Discord error left unopened."""
-        for delivery in await self.outbox.threads_pending():
+        for delivery in await self.parts.outbox.threads_pending():
             if delivery.message_id is not None:
                 await self._open_thread(
                     delivery.id, delivery.channel_id, delivery.message_id, delivery.title
@@ -298,4 +293,4 @@ class ReleaseDelivery:
                 return
             except discord.HTTPException as exc:  # message gone, no access, thread exists
                 log.warning("cannot open a thread under announcement %d: %s", message_id, exc)
-        await self.outbox.thread_done(delivery_id)
+        await self.parts.outbox.thread_done(delivery_id)

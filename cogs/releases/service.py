@@ -47,7 +47,6 @@ class Followed:
 
     subscription: Subscription
     created: bool
-    release_filter: ReleaseFilter
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,17 +67,12 @@ class ReleaseService:
     """Subscriptions of a community, previews, the last announcements, and the buttons."""
 
     def __init__(self, parts: Collaborators) -> None:
-        self.subscriptions = parts.subscriptions
-        self.outbox = parts.outbox
-        self._guilds = parts.guilds
-        self.radar = parts.radar
-        self._registry = parts.registry
-        self.poll_seconds = parts.poll_seconds
+        self.parts = parts
 
     async def require_manager(self, interaction: discord.Interaction) -> None:
         """Refuse a member who may not configure Agora in this community."""
         assert interaction.guild_id is not None  # the commands are guild-only
-        require_manager(interaction, await self._guilds.get_settings(interaction.guild_id))
+        require_manager(interaction, await self.parts.guilds.get_settings(interaction.guild_id))
 
     # -- subscriptions --------------------------------------------------------------------
 
@@ -94,10 +88,10 @@ class ReleaseService:
     ) -> Followed:
         """Follow `source` in a channel (or update the role and filter of that subscription);
         a feed's host must be public. Refuses a new one beyond the community's limit."""
-        key = await self.radar.validate_source(source)
-        await self._guilds.ensure(guild_id)
+        key = await self.parts.radar.validate_source(source)
+        await self.parts.guilds.ensure(guild_id)
         try:
-            subscription, created = await self.subscriptions.follow(
+            subscription, created = await self.parts.subscriptions.follow(
                 guild_id,
                 channel_id,
                 key,
@@ -112,13 +106,13 @@ class ReleaseService:
                 "(a source followed in a channel counts once per channel); "
                 "unfollow one first."
             ) from None
-        return Followed(subscription, created, release_filter)
+        return Followed(subscription, created)
 
     async def unfollow(self, guild_id: int, source: str, channel_id: int | None) -> tuple[str, int]:
         """Stop following `source` (in one channel, or all); returns the key and how many
         subscriptions ended."""
         key = parse_source(source)
-        removed = await self.subscriptions.unfollow(guild_id, key, channel_id)
+        removed = await self.parts.subscriptions.unfollow(guild_id, key, channel_id)
         if not removed:
             where = f" in <#{channel_id}>" if channel_id is not None else ""
             raise UserFacingError(f"This server does not follow {code(key)}{where}.")
@@ -126,20 +120,20 @@ class ReleaseService:
 
     async def listing(self, guild_id: int) -> list[tuple[Subscription, SourceStatus | None]]:
         """The community's subscriptions with their source's status."""
-        return await self.subscriptions.for_guild(guild_id)
+        return await self.parts.subscriptions.for_guild(guild_id)
 
     async def resume(self, guild_id: int, source: str) -> tuple[str, bool]:
         """Resume a source the community follows; returns the key and whether it was paused."""
         key = parse_source(source)
-        status = await self.outbox.source_status(key)
-        if not await self.subscriptions.resume(guild_id, key):
+        status = await self.parts.outbox.source_status(key)
+        if not await self.parts.subscriptions.resume(guild_id, key):
             raise UserFacingError(f"This server does not follow {code(key)}.")
         return key, status is not None and status.paused
 
     async def source_choices(self, guild_id: int, typed: str) -> list[app_commands.Choice[str]]:
         """The sources this community follows (at most 25; keys over 100 characters are
         typed rather than picked, as Discord caps a choice at 100)."""
-        keys = await self.subscriptions.guild_source_keys(
+        keys = await self.parts.subscriptions.guild_source_keys(
             guild_id, typed.strip()[: limits.CHOICE_NAME], limits.CHOICES
         )
         choices = [
@@ -151,9 +145,9 @@ class ReleaseService:
 
     async def preview(self, source: str) -> tuple[str, list[AnnouncementCard]]:
         """The key and the cards of the newest items of `source`, newest first; posts nothing."""
-        key = await self.radar.validate_source(source)
+        key = await self.parts.radar.validate_source(source)
         try:
-            shown = await self.radar.preview(key, count=PREVIEW_COUNT)
+            shown = await self.parts.radar.preview(key, count=PREVIEW_COUNT)
         except SourceError as exc:
             raise UserFacingError(
                 f"{code(key)} could not be fetched ({exc.kind}): {safe_line(exc.message)}"
@@ -162,7 +156,7 @@ class ReleaseService:
 
     async def latest(self, guild_id: int, count: int) -> list[Delivery]:
         """The community's last posted announcements, newest first."""
-        return await self.outbox.latest_for_guild(guild_id, count)
+        return await self.parts.outbox.latest_for_guild(guild_id, count)
 
     # -- the announcement buttons ---------------------------------------------------------
 
@@ -171,7 +165,7 @@ class ReleaseService:
     ) -> Delivery | None:
         """The announcement a button names (None when Agora no longer has it); a button naming
         another server's announcement (forged) is refused."""
-        delivery = await self.outbox.delivery(delivery_id)
+        delivery = await self.parts.outbox.delivery(delivery_id)
         if delivery is not None:
             ensure_same_community(delivery.guild_id, interaction.guild_id)
         return delivery
@@ -209,7 +203,7 @@ class ReleaseService:
 
     async def debate(self, interaction: discord.Interaction, delivery_id: int) -> None:
         """Hand the release to the feature that offers release debates (it answers)."""
-        debates = self._registry.get(ReleaseDebates)
+        debates = self.parts.registry.get(ReleaseDebates)
         if debates is None:
             raise UserFacingError("Debates are not available on this bot right now.")
         title, url = await self._release(interaction, delivery_id)

@@ -12,19 +12,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.choices import topic_choices
 from bot.limits import CHOICE_NAME, CHOICES
+from bot.slash import Suggested, bank_topic
 from bot.stance_scale import SCALE, Stance
 from bot.stances.models import Visibility
 from bot.stances.trend import PERIOD_CHOICES, parse_period
-from cogs.stances.components import (
-    NO,
-    YES,
-    ForgetButton,
-    PurgeButton,
-    confirm_view,
-    vote_message,
-)
+from cogs.stances.components import ForgetButton, PurgeButton, vote_message
 from cogs.stances.embeds import (
     FORGET_PROMPT,
     PURGE_PROMPT,
@@ -37,7 +30,24 @@ from cogs.stances.embeds import (
 )
 from cogs.stances.service import StanceService
 
+
+async def period_choices(
+    interaction: discord.Interaction, guild_id: int, typed: str
+) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=p, value=p) for p in PERIOD_CHOICES if typed.lower() in p]
+
+
+BankTopic = app_commands.Transform[str, bank_topic(100)]
+Period = app_commands.Transform[str, Suggested(str, period_choices, min_value=1, max_value=20)]
 POSITION_CHOICES = [app_commands.Choice(name=f"{int(s):+d} {s.label}", value=int(s)) for s in SCALE]
+
+
+async def own_request(interaction: discord.Interaction) -> tuple[int, int]:
+    """The server and the member of a request about the member's own data, answered
+    privately once ready (a chart or a file takes a moment)."""
+    assert interaction.guild_id is not None
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    return interaction.guild_id, interaction.user.id
 
 
 def png_file(data: bytes, name: str) -> discord.File:
@@ -70,7 +80,7 @@ class StancesCog(commands.Cog):
         self,
         interaction: discord.Interaction,
         position: int,
-        topic: app_commands.Range[str, 1, 100] | None = None,
+        topic: BankTopic | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         topic_id = self.service.topic_id(topic)
@@ -83,19 +93,11 @@ class StancesCog(commands.Cog):
             ephemeral=True,
         )
 
-    @set_position.autocomplete("topic")
-    async def _topic_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return topic_choices(current)
-
     @stance.command(
         name="me", description="Your stance: position, how it formed, history, comparison"
     )
     async def me(self, interaction: discord.Interaction) -> None:
-        assert interaction.guild_id is not None
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        mine = await self.service.member_stance(interaction.guild_id, interaction.user.id)
+        mine = await self.service.member_stance(*await own_request(interaction))
         embed = profile_embed(
             mine.profile, topic_positions(mine.observations), mine.visibility.value
         )
@@ -142,9 +144,7 @@ class StancesCog(commands.Cog):
         name="export", description="All your stance data in this server, as a JSON file"
     )
     async def export(self, interaction: discord.Interaction) -> None:
-        assert interaction.guild_id is not None
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        data = await self.service.export_file(interaction.guild_id, interaction.user.id)
+        data = await self.service.export_file(*await own_request(interaction))
         await interaction.followup.send(
             "Everything Agora keeps about your stance in this server.",
             file=discord.File(io.BytesIO(data), filename="stances.json"),
@@ -153,12 +153,8 @@ class StancesCog(commands.Cog):
 
     @stance.command(name="forget", description="Delete all your stance data in this server")
     async def forget(self, interaction: discord.Interaction) -> None:
-        member_id = interaction.user.id
-        await interaction.response.send_message(
-            FORGET_PROMPT,
-            view=confirm_view(ForgetButton(member_id, YES), ForgetButton(member_id, NO)),
-            ephemeral=True,
-        )
+        view = ForgetButton.prompt_view(interaction.user.id)
+        await interaction.response.send_message(FORGET_PROMPT, view=view, ephemeral=True)
 
     # -- the community --------------------------------------------------------------------
 
@@ -170,8 +166,8 @@ class StancesCog(commands.Cog):
     async def community(
         self,
         interaction: discord.Interaction,
-        topic: app_commands.Range[str, 1, 100] | None = None,
-        period: app_commands.Range[str, 1, 20] | None = None,
+        topic: BankTopic | None = None,
+        period: Period | None = None,
     ) -> None:
         assert interaction.guild_id is not None and interaction.guild is not None
         topic_id = self.service.topic_id(topic)
@@ -183,20 +179,6 @@ class StancesCog(commands.Cog):
         embed = community_embed(view.picture.summary, view.picture.trend, view.topic, view.period)
         embed.set_image(url="attachment://community.png")
         await interaction.followup.send(embed=embed, file=png_file(view.chart, "community.png"))
-
-    @community.autocomplete("topic")
-    async def _community_topic(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return topic_choices(current)
-
-    @community.autocomplete("period")
-    async def _community_period(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return [
-            app_commands.Choice(name=p, value=p) for p in PERIOD_CHOICES if current.lower() in p
-        ]
 
     # -- the opinion map ------------------------------------------------------------------
 
@@ -267,9 +249,5 @@ class StancesCog(commands.Cog):
     async def purge(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         await self.service.require_manager(interaction)
-        guild_id = interaction.guild_id
-        await interaction.response.send_message(
-            PURGE_PROMPT,
-            view=confirm_view(PurgeButton(guild_id, YES), PurgeButton(guild_id, NO)),
-            ephemeral=True,
-        )
+        view = PurgeButton.prompt_view(interaction.guild_id)
+        await interaction.response.send_message(PURGE_PROMPT, view=view, ephemeral=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 import discord
 
-from bot.components import AgoraItem, service
+from bot.components import AgoraButton, ConfirmButton, service
 from bot.errors import UserFacingError, ensure_same_community
 from bot.stances.models import Statement, VoteWord
 from cogs.stances.embeds import (
@@ -30,15 +30,10 @@ _VOTE_STYLES = {
     VoteWord.DISAGREE: discord.ButtonStyle.danger,
     VoteWord.PASS: discord.ButtonStyle.secondary,
 }
-YES, NO = "yes", "no"
 
 
 class StatementVoteButton(
-    AgoraItem[discord.ui.Button[Any]],
-    feature="stances",
-    kind="vote",
-    fields=(int, str),
-    legacy=("stance:vote",),
+    AgoraButton, feature="stances", kind="vote", fields=(int, str), legacy=("stance:vote",)
 ):
     """Agree / disagree / pass on one statement; the vote is the clicking member's."""
 
@@ -46,19 +41,14 @@ class StatementVoteButton(
         # Any word parses (the id scheme allows [a-z0-9_]); only the three of VoteWord vote.
         self.word = VoteWord.parse(vote)
         style = discord.ButtonStyle.secondary if self.word is None else _VOTE_STYLES[self.word]
-        super().__init__(
-            discord.ui.Button(
-                label=vote.capitalize(), style=style, custom_id=self.make_id(statement_id, vote)
-            )
-        )
-        self.statement_id = statement_id
+        super().__init__(statement_id, vote, label=vote.capitalize(), style=style)
 
     async def run(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         if self.word is None:  # a forged custom id: no button Agora posts says this
             raise UserFacingError("This button is out of date. Use `/stance vote` again.")
         outcome = await service(interaction, StanceService).vote(
-            interaction.guild_id, interaction.user.id, self.statement_id, self.word
+            interaction.guild_id, interaction.user.id, self.target_id, self.word
         )
         note = vote_note(outcome.statement, outcome.kept, self.word)
         embed, view = vote_message(outcome.next, note)
@@ -74,87 +64,38 @@ def vote_message(statement: Statement | None, note: str) -> tuple[discord.Embed,
     return statement_embed(statement, note), view
 
 
-def _confirmation_button(custom_id: str, answer: str, yes_label: str) -> discord.ui.Button[Any]:
-    """A deletion's confirm button (red) or its cancel button."""
-    confirm = answer == YES
-    return discord.ui.Button(
-        label=yes_label if confirm else "Cancel",
-        style=discord.ButtonStyle.danger if confirm else discord.ButtonStyle.secondary,
-        custom_id=custom_id,
-    )
-
-
-async def _end_confirmation(interaction: discord.Interaction, content: str) -> None:
-    """Replace the confirmation message (and its buttons) with the outcome."""
-    await interaction.response.edit_message(content=content, embed=None, view=None)
-
-
-class ForgetButton(
-    AgoraItem[discord.ui.Button[Any]],
-    feature="stances",
-    kind="forget",
-    fields=(int, str),
-    legacy=("stance:forget",),
-):
+class ForgetButton(ConfirmButton, feature="stances", kind="forget", legacy=("stance:forget",)):
     """Confirm (``yes``) or cancel (anything else) `/stance forget`; only the member it was
     offered to may press it."""
 
-    def __init__(self, member_id: int, answer: str) -> None:
-        super().__init__(
-            _confirmation_button(
-                self.make_id(member_id, answer), answer, "Yes, delete my stance data"
-            )
-        )
-        self.member_id = member_id
-        self.answer = answer
+    yes_label, cancelled = "Yes, delete my stance data", NOTHING_DELETED
 
-    async def run(self, interaction: discord.Interaction) -> None:
-        if interaction.user.id != self.member_id or interaction.guild_id is None:
+    async def check(self, interaction: discord.Interaction) -> None:
+        if interaction.user.id != self.owner_id or interaction.guild_id is None:
             raise UserFacingError("Only the member who asked can confirm this.")
-        if self.answer != YES:
-            await _end_confirmation(interaction, NOTHING_DELETED)
-            return
-        report = await service(interaction, StanceService).forget(
-            interaction.guild_id, interaction.user.id
-        )
-        await _end_confirmation(interaction, forget_done_text(report))
+
+    async def confirm(self, interaction: discord.Interaction) -> str:
+        assert interaction.guild_id is not None
+        stances = service(interaction, StanceService)
+        return forget_done_text(await stances.forget(interaction.guild_id, interaction.user.id))
 
 
-class PurgeButton(
-    AgoraItem[discord.ui.Button[Any]],
-    feature="stances",
-    kind="purge",
-    fields=(int, str),
-    legacy=("stance:purge",),
-):
+class PurgeButton(ConfirmButton, feature="stances", kind="purge", legacy=("stance:purge",)):
     """Confirm (``yes``) or cancel (anything else) `/stance purge`; the community and the
     permission are checked again on the click."""
 
-    def __init__(self, guild_id: int, answer: str) -> None:
-        super().__init__(
-            _confirmation_button(
-                self.make_id(guild_id, answer), answer, "Yes, delete this server's data"
-            )
-        )
-        self.guild_id = guild_id
-        self.answer = answer
+    yes_label, cancelled = "Yes, delete this server's data", NOTHING_DELETED
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def check(self, interaction: discord.Interaction) -> None:
         stances = service(interaction, StanceService)
-        ensure_same_community(self.guild_id, interaction.guild_id)
+        ensure_same_community(self.owner_id, interaction.guild_id)
         await stances.require_manager(interaction)
-        if self.answer != YES:
-            await _end_confirmation(interaction, NOTHING_DELETED)
-            return
-        report = await stances.purge(self.guild_id, by=interaction.user.id)
-        await _end_confirmation(interaction, purge_done_text(report.total))
 
-
-def confirm_view(*items: discord.ui.Item[Any]) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    for item in items:
-        view.add_item(item)
-    return view
+    async def confirm(self, interaction: discord.Interaction) -> str:
+        report = await service(interaction, StanceService).purge(
+            self.owner_id, by=interaction.user.id
+        )
+        return purge_done_text(report.total)
 
 
 COMPONENTS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (

@@ -165,7 +165,7 @@ async def test_follow_baselines_then_announces_new_models_once_oldest_first(env:
     assert "Discuss" in buttons(big)
     assert "Debate this release" not in buttons(big), "absent without the debates feature"
     # Each post carries its deterministic nonce.
-    sub = (await env.radar.subscriptions.for_guild(h.guild.id))[0][0]
+    sub = (await env.radar.parts.subscriptions.for_guild(h.guild.id))[0][0]
     assert [p["nonce"] for p in posts] == [
         announcement_nonce(sub.id, "org/Newer-1B"),
         announcement_nonce(sub.id, "org/Newer-8B"),
@@ -253,8 +253,8 @@ async def test_crash_between_post_and_record_leaves_one_message(
     await env.radar.run_cycle_once()
     # org/b was posted but not recorded; org/c waits behind it (order is kept).
     assert [p["embeds"][0]["title"] for p in env.posts(env.channel())] == ["org/b"]
-    sub = (await env.radar.subscriptions.for_guild(h.guild.id))[0][0]
-    assert [d.status for d in await env.radar.outbox.for_subscription(sub.id)] == [
+    sub = (await env.radar.parts.subscriptions.for_guild(h.guild.id))[0][0]
+    assert [d.status for d in await env.radar.parts.outbox.for_subscription(sub.id)] == [
         "pending",
         "pending",
     ]
@@ -262,7 +262,7 @@ async def test_crash_between_post_and_record_leaves_one_message(
     # The process restarts: the job's first run drains the outbox with the same nonces.
     await h.restart()
     await h.wait_for(lambda: radar_runs(h.running_bot) >= 1)
-    repo = env.radar.outbox
+    repo = env.radar.parts.outbox
     posts = env.posts(env.channel())
     assert [p["embeds"][0]["title"] for p in posts] == ["org/b", "org/c"]
     assert h.emu.nonce_hits == 1, "the re-sent org/b was deduplicated by its nonce"
@@ -293,7 +293,7 @@ async def test_feed_failures_back_off_notify_once_pause_and_resume(env: Env) -> 
         report = await env.radar.run_cycle_once(ignore_backoff=True)
         kinds.append(report.failed[source])
         assert "hf:org" in report.fetched, "other sources are unaffected"
-        status = await env.radar.outbox.source_status(source)
+        status = await env.radar.parts.outbox.source_status(source)
         assert status is not None and status.next_attempt_at > 0
         if fault == "500":
             # Backing off: a normal cycle does not fetch it.
@@ -303,7 +303,7 @@ async def test_feed_failures_back_off_notify_once_pause_and_resume(env: Env) -> 
     assert kinds == ["server_error", "rate_limited", "malformed", "too_large", "timeout"]
     assert feeds.requests["/lab.atom"] == requests + 5
 
-    status = await env.radar.outbox.source_status(source)
+    status = await env.radar.parts.outbox.source_status(source)
     assert status is not None and status.paused and status.failures == 5
     for guild in (h.guild, other_guild):
         [notice] = env.posts(env.channel(guild))
@@ -323,7 +323,7 @@ async def test_feed_failures_back_off_notify_once_pause_and_resume(env: Env) -> 
     report = await env.radar.run_cycle_once()
     assert source in report.fetched
     assert [message_text(p) for p in env.posts(env.channel())][1].startswith("Post 2")
-    status = await env.radar.outbox.source_status(source)
+    status = await env.radar.parts.outbox.source_status(source)
     assert status is not None and not status.paused and status.failures == 0
 
 
@@ -343,11 +343,11 @@ async def test_hub_failure_kinds_back_off(env: Env) -> None:
     kinds.append((await env.radar.run_cycle_once(ignore_backoff=True)).failed["hf:org"])
     hub.hang(0)
     assert kinds == ["server_error", "rate_limited", "malformed", "timeout"]
-    status = await env.radar.outbox.source_status("hf:org")
+    status = await env.radar.parts.outbox.source_status("hf:org")
     assert status is not None and status.failures == 4 and not status.paused
     report = await env.radar.run_cycle_once(ignore_backoff=True)
     assert report.fetched == ["hf:org"]
-    status = await env.radar.outbox.source_status("hf:org")
+    status = await env.radar.parts.outbox.source_status("hf:org")
     assert status is not None and status.failures == 0 and status.next_attempt_at == 0
 
 
@@ -364,7 +364,7 @@ async def test_preview_is_ephemeral_and_posts_nothing(env: Env) -> None:
     assert [e["title"] for e in message["embeds"]] == ["org/m5", "org/m4", "org/m3"]
     assert "nothing was posted" in message["content"]
     assert all(env.posts(c) == [] for c in env.channels.values())
-    assert await env.radar.subscriptions.for_guild(env.h.guild.id) == []
+    assert await env.radar.parts.subscriptions.for_guild(env.h.guild.id) == []
 
 
 async def test_unfollow_and_autocomplete(env: Env) -> None:
@@ -381,9 +381,9 @@ async def test_unfollow_and_autocomplete(env: Env) -> None:
 
     gone = await h.slash("releases unfollow", {"source": "hf:org"}, user=h.manager)
     assert gone.ephemeral and "Stopped following `hf:org`" in response_text(gone)
-    keys = [s.source_key for s, _ in await env.radar.subscriptions.for_guild(h.guild.id)]
+    keys = [s.source_key for s, _ in await env.radar.parts.subscriptions.for_guild(h.guild.id)]
     assert keys == [f"feed:{env.feeds.url}/a.atom"]
-    assert await env.radar.outbox.source_status("hf:org") is None
+    assert await env.radar.parts.outbox.source_status("hf:org") is None
 
     again = await h.slash("releases unfollow", {"source": "hf:org"}, user=h.manager)
     assert "does not follow `hf:org`" in response_text(again)
@@ -400,7 +400,7 @@ async def test_member_without_manage_server_is_refused(env: Env) -> None:
     for name in ("releases unfollow", "releases resume"):
         refused = await h.slash(name, {"source": "hf:org"}, validate=False)
         assert "Manage Server" in response_text(refused)
-    assert await env.radar.subscriptions.for_guild(h.guild.id) == []
+    assert await env.radar.parts.subscriptions.for_guild(h.guild.id) == []
 
 
 @pytest.mark.parametrize(
@@ -419,7 +419,7 @@ async def test_invalid_input_is_refused(env: Env, options: dict[str, str], expec
     await settled(env.h, interaction)
     assert interaction.ephemeral
     assert expected in response_text(interaction)
-    assert await env.radar.subscriptions.for_guild(env.h.guild.id) == []
+    assert await env.radar.parts.subscriptions.for_guild(env.h.guild.id) == []
 
 
 async def test_everyone_role_cannot_be_the_mention(env: Env) -> None:
@@ -443,7 +443,7 @@ async def test_private_feed_url_refused_when_not_allowed(
             await settled(env.h, interaction)
             assert interaction.ephemeral
             assert "private, local or reserved" in response_text(interaction)
-        assert await env.radar.subscriptions.for_guild(env.h.guild.id) == []
+        assert await env.radar.parts.subscriptions.for_guild(env.h.guild.id) == []
 
 
 # -- buttons and threads ----------------------------------------------------------------------
@@ -517,7 +517,7 @@ async def test_buttons_use_one_scheme_and_todays_ids_still_work(env: Env) -> Non
     h = env.h
     await offer_debates(env)
     post = await announce_one(env)
-    [delivery] = await env.radar.outbox.latest_for_guild(h.guild.id, 1)
+    [delivery] = await env.radar.parts.outbox.latest_for_guild(h.guild.id, 1)
     assert buttons(post) == {
         "Discuss": f"agora:releases:discuss:{delivery.id}",
         "Debate this release": f"agora:releases:debate:{delivery.id}",
@@ -580,7 +580,7 @@ async def fill_subscriptions(env: Env, count: int) -> list[str]:
     """`count` subscriptions in the first community's releases channel (straight to storage)."""
     keys = [f"hf:org-with-a-longer-name-{n:02d}" for n in range(count)]
     for key in keys:
-        await env.radar.subscriptions.follow(
+        await env.radar.parts.subscriptions.follow(
             env.h.guild.id,
             env.channel(),
             key,
@@ -597,7 +597,9 @@ async def test_following_again_at_the_limit_updates_and_a_new_one_is_refused(env
     reply = await env.follow(keys[0], filter="include:llama*")
     assert "Updated" in message_text(reply)
     [(subscription, _)] = [
-        r for r in await env.radar.subscriptions.for_guild(h.guild.id) if r[0].source_key == keys[0]
+        r
+        for r in await env.radar.parts.subscriptions.for_guild(h.guild.id)
+        if r[0].source_key == keys[0]
     ]
     assert subscription.filter_text == "include:llama*"
 
@@ -607,7 +609,7 @@ async def test_following_again_at_the_limit_updates_and_a_new_one_is_refused(env
     await settled(h, refused)
     text = response_text(refused)
     assert "50 subscriptions" in text and "sources" not in text
-    assert len(await env.radar.subscriptions.for_guild(h.guild.id)) == 50
+    assert len(await env.radar.parts.subscriptions.for_guild(h.guild.id)) == 50
 
 
 async def test_list_shows_every_subscription_in_several_messages(env: Env) -> None:
@@ -644,16 +646,16 @@ async def test_crash_after_pausing_still_sends_the_pause_notice(
     feeds.fault("/lab.atom", "500", times=5)
     for _ in range(4):
         await env.radar.run_cycle_once(ignore_backoff=True)
-    original = env.radar.outbox.record_failure
+    original = env.radar.parts.outbox.record_failure
 
     async def then_crash(*args: Any, **kwargs: Any) -> bool:
         await original(*args, **kwargs)
         raise Killed("after pausing")
 
-    monkeypatch.setattr(env.radar.outbox, "record_failure", then_crash)
+    monkeypatch.setattr(env.radar.parts.outbox, "record_failure", then_crash)
     with pytest.raises(Killed):
         await env.radar.run_cycle_once(ignore_backoff=True)
-    status = await env.radar.outbox.source_status(source)
+    status = await env.radar.parts.outbox.source_status(source)
     assert status is not None and status.paused
     assert env.posts(env.channel()) == []
 

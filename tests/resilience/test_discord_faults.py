@@ -152,8 +152,8 @@ async def test_announcements_posted_once_through_429s_and_500(env: Env) -> None:
         titles = [p["embeds"][0]["title"] for p in env.posts(env.channel(guild))]
         assert titles == [f"org/new-{n}" for n in range(1, 5)]
     for guild in h.guilds[:2]:
-        for subscription, _ in await env.radar.subscriptions.for_guild(guild.id):
-            records = await env.radar.outbox.for_subscription(subscription.id)
+        for subscription, _ in await env.radar.parts.subscriptions.for_guild(guild.id):
+            records = await env.radar.parts.outbox.for_subscription(subscription.id)
             assert [d.status for d in records] == ["posted"] * 4
 
 

@@ -91,9 +91,11 @@ def crash_at(env: Env, monkeypatch: pytest.MonkeyPatch, point: str, nth: int) ->
         return wrapper
 
     if point == "after fetch":
-        monkeypatch.setattr(worker.radar, "run_cycle", after(worker.radar.run_cycle))
+        monkeypatch.setattr(worker.parts.radar, "run_cycle", after(worker.parts.radar.run_cycle))
     elif point == "after queue":
-        monkeypatch.setattr(worker.outbox, "record_success", after(worker.outbox.record_success))
+        monkeypatch.setattr(
+            worker.parts.outbox, "record_success", after(worker.parts.outbox.record_success)
+        )
     elif point == "after record":
         monkeypatch.setattr(worker, "record_posted", after(worker.record_posted))
     else:
@@ -187,8 +189,8 @@ async def test_twenty_crash_restarts_post_each_item_once(
     recorded = 0
     for guild in h.guilds:
         posted_ids = {int(p["id"]) for p in env.posts(env.channel(guild))}
-        for subscription, _ in await worker.subscriptions.for_guild(guild.id):
-            for delivery in await worker.outbox.for_subscription(subscription.id):
+        for subscription, _ in await worker.parts.subscriptions.for_guild(guild.id):
+            for delivery in await worker.parts.outbox.for_subscription(subscription.id):
                 assert delivery.status == "posted", delivery
                 assert delivery.message_id in posted_ids
                 recorded += 1

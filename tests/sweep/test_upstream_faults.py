@@ -140,7 +140,7 @@ async def test_feed_and_hub_faults_during_a_cycle(env: Env) -> None:
     counts = {k: feeds.requests[f"/{k}.atom"] for k in FEED_FAULTS}
     hub_requests = hub.total_requests
     for name in (*FEED_FAULTS, "hf"):
-        status = await env.radar.outbox.source_status(sources[name])
+        status = await env.radar.parts.outbox.source_status(sources[name])
         assert status is not None and status.failures == 1 and status.next_attempt_at > 0
         assert not status.paused
     again = await env.radar.run_cycle_once()
@@ -165,7 +165,7 @@ async def test_feed_and_hub_faults_during_a_cycle(env: Env) -> None:
         assert sources["ok"] in report.fetched, "the healthy source is still fetched"
     assert kinds[:3] == ["rate_limited", "server_error", "malformed"]
     assert kinds[3] in ("malformed", "too_large"), kinds
-    status = await env.radar.outbox.source_status(sources["hf"])
+    status = await env.radar.parts.outbox.source_status(sources["hf"])
     assert status is not None and status.failures == 5 and status.paused
     assert not any("org/new" in message_text(p) for p in env.posts())
     [notice] = [p for p in env.posts() if "paused" in p["content"]]
