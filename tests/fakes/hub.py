@@ -32,6 +32,9 @@ class FakeHub(LocalServer):
     requests_by_author: Counter[str] = field(default_factory=Counter)
     queries: list[list[tuple[str, str]]] = field(default_factory=list)
     hang_seconds: float = 0.0
+    #: Requests being answered right now, and the most there ever were at once.
+    in_flight: int = 0
+    most_in_flight: int = 0
     _faults: list[_Fault] = field(default_factory=list)
     _malformed: int = 0
 
@@ -105,7 +108,12 @@ class FakeHub(LocalServer):
         self.requests_by_author[author] += 1
         self.queries.append(list(request.query.items()))
         if self.hang_seconds:
-            await self._sleep(self.hang_seconds)
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            try:
+                await self._sleep(self.hang_seconds)
+            finally:
+                self.in_flight -= 1
         if self._faults:
             fault = self._faults[0]
             fault.times -= 1
