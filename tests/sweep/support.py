@@ -10,7 +10,6 @@ from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
 import discord
-from discord.ext.tasks import Loop
 
 from bot.client import AgoraBot
 from bot.database import Database
@@ -109,13 +108,9 @@ async def settled(h: AgoraHarness, interaction: EmulatedInteraction) -> None:
 
 
 async def stop_background_work(bot: AgoraBot) -> None:
-    """Stop every background job and loop, whichever feature runs it: in a sweep, only what
-    the members do may change data."""
+    """Stop every background job, whichever feature runs it (the core runs them all): in a
+    sweep, only what the members do may change data."""
     await bot.jobs.stop_all()
-    for cog in bot.cogs.values():  # loops still declared on a cog (`discord.ext.tasks`)
-        names = {n for k in type(cog).__mro__ for n, v in vars(k).items() if isinstance(v, Loop)}
-        for name in names:
-            getattr(cog, name).cancel()
 
 
 async def forge_click(
