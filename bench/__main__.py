@@ -13,6 +13,8 @@ from pathlib import Path
 import discord
 import numpy
 
+from bench import results
+
 
 def cpu_model() -> str:
     try:
@@ -43,6 +45,17 @@ def main() -> int:
         f"python {platform.python_version()}, discord.py {discord.__version__}, "
         f"SQLite {sqlite3.sqlite_version}, numpy {numpy.__version__}"
     )
+    results.start(
+        {
+            "cores": cores,
+            "cpu_model": cpu_model(),
+            "memory": memory_gib(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "sqlite": sqlite3.sqlite_version,
+            "discord_py": discord.__version__,
+        }
+    )
     failed = 0
     times = []
     started = time.perf_counter()
@@ -56,6 +69,7 @@ def main() -> int:
     for module, seconds, code in times:
         print(f"  bench.{module:<22} {seconds:6.1f} s{'' if code == 0 else f'  FAILED ({code})'}")
     print(f"  {'total':<28} {time.perf_counter() - started:6.1f} s")
+    print(f"\nfigures of this run: {results.RESULTS}")
     return 1 if failed else 0
 
 
