@@ -27,34 +27,23 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
 
+from bot.enums import LabelledEnum
 from bot.stance_scale import Side, Stance
 
 #: The default split of an Oxford debate's duration: pre-vote, discussion, post-vote.
 DEFAULT_SPLIT: tuple[int, int, int] = (1, 2, 1)
 
 
-class Phase(StrEnum):
-    PRE_VOTE = "pre_vote"
-    DISCUSSION = "discussion"
-    POST_VOTE = "post_vote"
-    RESULT = "result"
-
-    @property
-    def label(self) -> str:
-        return _PHASE_LABELS[self]
+class Phase(LabelledEnum):
+    PRE_VOTE = "pre_vote", "Opening vote"
+    DISCUSSION = "discussion", "Discussion"
+    POST_VOTE = "post_vote", "Closing vote"
+    RESULT = "result", "Result"
 
     def next(self) -> Phase:
         """The phase after this one (``result`` is the last and stays)."""
         order = list(Phase)
         return order[min(order.index(self) + 1, len(order) - 1)]
-
-
-_PHASE_LABELS = {
-    Phase.PRE_VOTE: "Opening vote",
-    Phase.DISCUSSION: "Discussion",
-    Phase.POST_VOTE: "Closing vote",
-    Phase.RESULT: "Result",
-}
 
 
 @dataclass(frozen=True)

@@ -22,34 +22,23 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
-from enum import StrEnum
 
+from bot.enums import LabelledEnum
 from bot.releases.models import ModelFacts
 
 UNKNOWN = "unknown"
 
 
-class LicenseClass(StrEnum):
+class LicenseClass(LabelledEnum):
     """Licence families, from most to least open (the order matters: see ``least_open``)."""
 
-    PERMISSIVE = "permissive"
-    COPYLEFT = "copyleft"
-    RESTRICTED = "restricted"
-    NON_COMMERCIAL = "noncommercial"
-    UNKNOWN = "unknown"
-
-    @property
-    def label(self) -> str:
-        return _CLASS_LABELS[self]
+    PERMISSIVE = "permissive", "OSI permissive"
+    COPYLEFT = "copyleft", "Copyleft"
+    RESTRICTED = "restricted", "Open weights, use restrictions"
+    NON_COMMERCIAL = "noncommercial", "Non-commercial"
+    UNKNOWN = "unknown", "Unknown / other"
 
 
-_CLASS_LABELS = {
-    LicenseClass.PERMISSIVE: "OSI permissive",
-    LicenseClass.COPYLEFT: "Copyleft",
-    LicenseClass.RESTRICTED: "Open weights, use restrictions",
-    LicenseClass.NON_COMMERCIAL: "Non-commercial",
-    LicenseClass.UNKNOWN: "Unknown / other",
-}
 _OPENNESS_ORDER = list(LicenseClass)
 
 # Checked in order, first match wins: narrower patterns (cc-by-nc-*) come before wider ones.
@@ -149,16 +138,12 @@ def classify_licenses(
     return least_open(classes)
 
 
-class Grade(StrEnum):
-    A = "A"
-    B = "B"
-    C = "C"
-    D = "D"
-    E = "E"
-
-    @property
-    def label(self) -> str:
-        return _GRADE_LABELS[self]
+class Grade(LabelledEnum):
+    A = "A", "Open"
+    B = "B", "Mostly open"
+    C = "C", "Restricted"
+    D = "D", "Non-commercial"
+    E = "E", "Unknown / closed-ish"
 
     @property
     def color(self) -> int:
@@ -166,13 +151,6 @@ class Grade(StrEnum):
         return _GRADE_COLORS[self]
 
 
-_GRADE_LABELS = {
-    Grade.A: "Open",
-    Grade.B: "Mostly open",
-    Grade.C: "Restricted",
-    Grade.D: "Non-commercial",
-    Grade.E: "Unknown / closed-ish",
-}
 _GRADE_COLORS = {
     Grade.A: 0x2ECC71,
     Grade.B: 0x27AE60,
