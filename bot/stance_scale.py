@@ -7,18 +7,29 @@ declared stance always mean the same number.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Self
 
 
 class Stance(IntEnum):
-    STRONGLY_SHARE = 2
-    LEAN_SHARE = 1
-    UNDECIDED = 0
-    LEAN_SAFEGUARD = -1
-    STRONGLY_SAFEGUARD = -2
+    """A position on the scale, declared as ``NAME = value, "label members read"``."""
+
+    _label: str
+
+    def __new__(cls, value: int, label: str = "") -> Self:
+        member = int.__new__(cls, value)
+        member._value_ = value
+        member._label = label
+        return member
+
+    STRONGLY_SHARE = 2, "Strongly share"
+    LEAN_SHARE = 1, "Lean share"
+    UNDECIDED = 0, "Undecided"
+    LEAN_SAFEGUARD = -1, "Lean safeguard"
+    STRONGLY_SAFEGUARD = -2, "Strongly safeguard"
 
     @property
     def label(self) -> str:
-        return LABELS[self]
+        return self._label
 
     @property
     def side(self) -> Side:
@@ -36,14 +47,6 @@ class Side(IntEnum):
     UNDECIDED = 0
     SHARE = 1
 
-
-LABELS: dict[Stance, str] = {
-    Stance.STRONGLY_SHARE: "Strongly share",
-    Stance.LEAN_SHARE: "Lean share",
-    Stance.UNDECIDED: "Undecided",
-    Stance.LEAN_SAFEGUARD: "Lean safeguard",
-    Stance.STRONGLY_SAFEGUARD: "Strongly safeguard",
-}
 
 #: From +2 down to -2, the order in which the scale is shown.
 SCALE: tuple[Stance, ...] = tuple(sorted(Stance, reverse=True))
