@@ -3,14 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.text import (
-    ELLIPSIS,
-    cut,
-    escape_markdown,
-    html_to_text,
-    neutralise_mentions,
-    safe_line,
-)
+from bot.text import ELLIPSIS, cut, escape_markdown, html_to_text, neutralise_mentions, safe_line
 
 
 def test_safe_line_strips_controls_and_bidi() -> None:
