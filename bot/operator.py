@@ -12,9 +12,10 @@ import asyncio
 import logging
 import socket
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.errors import OperatorError
 from bot.metrics import METRICS_CONTENT_TYPE
@@ -57,6 +58,18 @@ class Probes(Protocol):
     async def metrics(self) -> bytes: ...
 
 
+class _RequestLog(logging.LoggerAdapter[logging.Logger]):
+    """aiohttp's server log. A malformed request (bad method, oversized headers: aiohttp
+    answers it with 400) is the client's mistake: one warning line, no traceback. Anything
+    else stays an error with its traceback."""
+
+    def exception(self, msg: object, *args: object, exc_info: Any = True, **kwargs: Any) -> None:
+        if isinstance(exc_info, HttpProcessingError):
+            self.warning("refused a malformed HTTP request (%s)", type(exc_info).__name__)
+            return
+        super().exception(msg, *args, exc_info=exc_info, **kwargs)
+
+
 class OperatorEndpoint:
     """The aiohttp server; :meth:`start` raises :class:`OperatorError` when it cannot listen."""
 
@@ -70,7 +83,9 @@ class OperatorEndpoint:
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
         app.router.add_get("/metrics", self._metrics)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, logger=_RequestLog(log, {})
+        )
         await runner.setup()
         try:
             family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
