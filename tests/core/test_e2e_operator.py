@@ -6,9 +6,9 @@ import contextlib
 import json
 import re
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import pytest
@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.debates.helpers import click, option_id
 from tests.fakes.feeds import atom_feed, feed_entry
 from tests.harness import AgoraHarness, reply_text, response_text, serving, wait_stored
-from tests.releases.test_e2e_releases import make_env
+from tests.releases.test_e2e_releases import Env, make_env
 
 ADDRESS = "127.0.0.1:0"  # a free port, chosen by the system
 
@@ -255,9 +255,8 @@ async def _raw(port: int, payload: bytes) -> bytes:
 async def test_metrics_count_announcements_fetches_and_the_backlog(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with contextlib.aclosing(
-        make_env(tmp_path, monkeypatch, agora_http_address=ADDRESS)
-    ) as envs:
+    world = make_env(tmp_path, monkeypatch, agora_http_address=ADDRESS)
+    async with contextlib.aclosing(cast(AsyncGenerator[Env, None], world)) as envs:
         env = await anext(envs)
         h, hub = env.h, env.hub
         hub.add_model("org/old", created_at="2024-01-01T00:00:00.000Z")
