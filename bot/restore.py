@@ -67,8 +67,11 @@ def _sidecar(path: Path, suffix: str) -> Path:
 
 
 def _copy(backup: Path, temporary: Path) -> None:
+    # Read-only; without a WAL beside it the backup is read as immutable, so SQLite creates no
+    # -wal/-shm files beside it either (a backup written by `agora backup` has none).
+    mode = "mode=ro" if _sidecar(backup, "-wal").exists() else "immutable=1"
     try:
-        source = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True)
+        source = sqlite3.connect(f"{backup.resolve().as_uri()}?{mode}", uri=True)
         target = sqlite3.connect(temporary)
         try:
             with target:
