@@ -21,8 +21,9 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import discord
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -31,6 +32,8 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from bot.logs import interaction_context
 
 log = logging.getLogger(__name__)
+
+MetricT = TypeVar("MetricT", Counter, Gauge)
 
 #: The Content-Type of :meth:`Metrics.render` (Prometheus text format 0.0.4).
 METRICS_CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -90,57 +93,60 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        r = self.registry
-        self.interactions = Counter(
+        counter, gauge = self._metric(Counter), self._metric(Gauge)
+        self.interactions = counter(
             "agora_interactions",
             "Slash commands and component clicks handled, by command and outcome.",
-            ["command", "outcome"],
-            registry=r,
+            "command",
+            "outcome",
         )
         self.interaction_latency = Histogram(
             "agora_interaction_latency_seconds",
-            "Time from the bot receiving an interaction to the end of its handling.",
+            "Time from the start of an interaction's handling to its end.",
             ["command"],
             buckets=_LATENCY_BUCKETS,
-            registry=r,
+            registry=self.registry,
         )
-        self.votes_stored = Counter(
-            "agora_votes_stored", "Votes committed and acknowledged to the member.", registry=r
+        self.votes_stored = counter(
+            "agora_votes_stored", "Votes committed and acknowledged to the member."
         )
-        self.announcements_posted = Counter(
-            "agora_announcements_posted", "Release announcements posted.", registry=r
+        self.announcements_posted = counter(
+            "agora_announcements_posted", "Release announcements posted."
         )
-        self.announcements_failed = Counter(
+        self.announcements_failed = counter(
             "agora_announcements_failed",
             "Release announcements that could not be posted, by reason.",
-            ["reason"],
-            registry=r,
+            "reason",
         )
-        self.radar_fetches = Counter(
+        self.radar_fetches = counter(
             "agora_radar_fetches",
             "Release source fetches, by source kind (hf, github, feed) and outcome.",
-            ["source_kind", "outcome"],
-            registry=r,
+            "source_kind",
+            "outcome",
         )
-        self.pending_deliveries = Gauge(
-            "agora_pending_deliveries", "Announcements queued and not posted yet.", registry=r
+        self.pending_deliveries = gauge(
+            "agora_pending_deliveries", "Announcements queued and not posted yet."
         )
-        self.sources_paused = Gauge(
-            "agora_sources_paused", "Release sources paused after repeated failures.", registry=r
+        self.sources_paused = gauge(
+            "agora_sources_paused", "Release sources paused after repeated failures."
         )
-        self.gateway_latency = Gauge(
-            "agora_gateway_latency_seconds",
-            "Gateway heartbeat latency, per shard.",
-            ["shard"],
-            registry=r,
+        self.gateway_latency = gauge(
+            "agora_gateway_latency_seconds", "Gateway heartbeat latency, per shard.", "shard"
         )
-        self.guilds = Gauge("agora_guilds", "Servers the bot is in.", registry=r)
-        self.loop_stall = Gauge(
+        self.guilds = gauge("agora_guilds", "Servers the bot is in.")
+        self.loop_stall = gauge(
             "agora_event_loop_stall_seconds_max",
             "Longest delay of the event loop seen since the start (the loop could not run).",
-            registry=r,
         )
         self.loop_monitor = LoopMonitor()
+
+    def _metric(self, kind: Callable[..., MetricT]) -> Callable[..., MetricT]:
+        """``kind(name, documentation, *labels)`` in this bot's registry."""
+
+        def make(name: str, documentation: str, *labels: str) -> MetricT:
+            return kind(name, documentation, list(labels), registry=self.registry)
+
+        return make
 
     # -- one line at each place where things happen ---------------------------------------------
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.database import bundled_migrations
+from bot.database import bundled_migrations, copy_file
 from bot.errors import OperatorError
 from bot.instance_lock import InstanceLock
 
@@ -71,14 +71,7 @@ def _copy(backup: Path, temporary: Path) -> None:
     # -wal/-shm files beside it either (a backup written by `agora backup` has none).
     mode = "mode=ro" if _sidecar(backup, "-wal").exists() else "immutable=1"
     try:
-        source = sqlite3.connect(f"{backup.resolve().as_uri()}?{mode}", uri=True)
-        target = sqlite3.connect(temporary)
-        try:
-            with target:
-                source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        copy_file(f"{backup.resolve().as_uri()}?{mode}", temporary)
     except sqlite3.Error as exc:
         raise OperatorError(
             f"cannot restore: {backup} is not a readable SQLite database ({exc}): use another backup"
