@@ -30,10 +30,6 @@ class InstanceLock:
         self.path = lock_path(database)
         self._fd: int | None = None
 
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
-
     def acquire(self, doing: str) -> None:
         """Take the lock, or raise naming the process holding it and ``doing`` (what was
         refused, e.g. ``"restore"``)."""

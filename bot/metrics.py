@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import math
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -30,8 +29,6 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from bot.logs import interaction_context
-
-log = logging.getLogger(__name__)
 
 MetricT = TypeVar("MetricT", Counter, Gauge)
 
