@@ -9,13 +9,16 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import discord
 
 from bot.client import AgoraBot, redirect_discord
 from bot.database import Database, DatabaseError
-from bot.errors import UserFacingError
+from bot.errors import OperatorError, UserFacingError
+from bot.logs import configure_logging
 from bot.releases import check_source, format_check_report
+from bot.restore import restore_database
 from bot.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("bot")
@@ -31,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply database migrations and exit")
     backup = sub.add_parser("backup", help="copy the database safely, even while the bot runs")
     backup.add_argument("path", help="file to write the backup to")
+    restore = sub.add_parser(
+        "restore", help="replace the database with a checked backup (the bot must be stopped)"
+    )
+    restore.add_argument("path", help="backup file written by `agora backup`")
     sub.add_parser("sync-commands", help="sync slash commands to Discord now, then exit")
     sub.add_parser("check-config", help="validate the settings and print them (secrets masked)")
     releases = sub.add_parser("releases", help="release radar tools")
@@ -38,15 +45,6 @@ def build_parser() -> argparse.ArgumentParser:
     check = releases_sub.add_parser("check", help="print what the radar would announce for SOURCE")
     check.add_argument("source", help="hf:<author>, github:<owner>/<repo> or feed:<url>")
     return parser
-
-
-def configure_logging(level: int) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)-8s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("discord").setLevel(max(level, logging.INFO))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"agora: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level_number)
+    configure_logging(settings.log_level_number, settings.log_format)
     try:
         if command == "check-config":
             return check_config(settings)
@@ -67,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(migrate(settings))
         if command == "backup":
             return asyncio.run(backup(settings, args.path))
+        if command == "restore":
+            return restore(settings, Path(args.path))
         if command == "releases":
             return asyncio.run(releases_check(settings, args.source))
         return asyncio.run(run(settings, force_sync=command == "sync-commands"))
@@ -75,6 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except UserFacingError as exc:
         print(f"agora: {exc.message}", file=sys.stderr)
+        return 2
+    except OperatorError as exc:
+        print(f"agora: {exc}", file=sys.stderr)
         return 2
     except discord.LoginFailure:
         print(
@@ -112,6 +115,16 @@ async def backup(settings: Settings, path: str) -> int:
     finally:
         await db.close()
     print(f"backed up {settings.agora_database} to {path}")
+    return 0
+
+
+def restore(settings: Settings, path: Path) -> int:
+    report = restore_database(settings.agora_database, path)
+    kept = f"; the replaced database is kept as {report.kept}" if report.kept else ""
+    print(
+        f"restored {path} into {settings.agora_database} (schema version "
+        f"{report.schema_version}){kept}; start the bot to use it"
+    )
     return 0
 
 

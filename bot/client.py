@@ -18,7 +18,11 @@ from bot.charts import ChartWorker
 from bot.database import Database
 from bot.error_handler import AgoraTree
 from bot.features import Feature, FeatureRegistry, JobRunner
+from bot.health import BotProbes, ShardTracker
+from bot.instance_lock import InstanceLock
 from bot.lifecycle import Lifecycle
+from bot.metrics import Metrics
+from bot.operator import OperatorEndpoint
 from bot.repositories.guilds import GuildRepository, MetaRepository
 from bot.settings import Settings
 
@@ -74,6 +78,14 @@ class AgoraBot(commands.AutoShardedBot):
         self.charts = ChartWorker()
         self._features_closed = False
         self.lifecycle = Lifecycle(db, self.registry, self.guild_repo, self._present_guild_ids)
+        #: What the bot did, for operators (`GET /metrics`); its own registry per bot.
+        self.metrics = Metrics()
+        self.shard_tracker = ShardTracker()
+        self.shard_tracker.listen(self)
+        #: Held while the bot runs: no second bot, no restore under it (`bot.instance_lock`).
+        self.instance_lock = InstanceLock(db.path)
+        #: The operator endpoint, when `AGORA_HTTP_ADDRESS` is set (started in `setup_hook`).
+        self.operator: OperatorEndpoint | None = None
 
     def _present_guild_ids(self) -> set[int]:
         return {guild.id for guild in self.guilds}
@@ -113,6 +125,8 @@ class AgoraBot(commands.AutoShardedBot):
         await super().launch_shards()
 
     async def setup_hook(self) -> None:
+        if not self.force_sync:  # `agora sync-commands` runs beside a running bot
+            await self._start_operations()
         await self.db.migrate()
         self.jobs.start(self.lifecycle.retention_job())
         for extension in cog_extensions():
@@ -138,6 +152,23 @@ class AgoraBot(commands.AutoShardedBot):
         log.info("synced application commands (%s)", scope)
         return True
 
+    async def _start_operations(self) -> None:
+        """The core's services for operators: the instance lock, the loop monitor and, when
+        configured, the HTTP endpoint (up before the gateway, so `/healthz` answers at once)."""
+        self.instance_lock.acquire("start")
+        self.metrics.loop_monitor.start()
+        address = self.settings.http_address
+        if address is not None:
+            endpoint = OperatorEndpoint(*address, BotProbes(self))
+            await endpoint.start()
+            self.operator = endpoint
+
+    async def _stop_operations(self) -> None:
+        if self.operator is not None:
+            await self.operator.stop()
+        await self.metrics.loop_monitor.stop()
+        self.instance_lock.release()
+
     def commands_digest(self, guild: discord.abc.Snowflake | None = None) -> str:
         """A hash of the command definitions exactly as they would be sent to Discord."""
         payload = [cmd.to_dict(self.tree) for cmd in self.tree.get_commands(guild=guild)]
@@ -158,6 +189,7 @@ class AgoraBot(commands.AutoShardedBot):
                     await feature.close()
             await self.charts.close()
         await super().close()
+        await self._stop_operations()
 
     @property
     def uptime_seconds(self) -> float:

@@ -39,6 +39,7 @@ import discord
 
 from bot.error_handler import reply_with_error
 from bot.features import FeatureRegistry
+from bot.metrics import observe_interaction
 
 ItemT = TypeVar("ItemT", bound=discord.ui.Item[Any])
 T = TypeVar("T")
@@ -98,10 +99,11 @@ class AgoraItem(discord.ui.DynamicItem[ItemT], template=r"(?!)"):
         return cls(*values)
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await self.run(interaction)
-        except Exception as exc:
-            await reply_with_error(interaction, exc)
+        async with observe_interaction(interaction, f"{self.feature}:{self.kind}"):
+            try:
+                await self.run(interaction)
+            except Exception as exc:
+                await reply_with_error(interaction, exc)
 
     async def run(self, interaction: discord.Interaction) -> None:
         """What a click does; errors reach the member through the tree-level handler."""

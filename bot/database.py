@@ -209,7 +209,7 @@ class Database(Reader):
         """
         target = Path(target)
         target.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(_backup_file, self.path, target)
+        await asyncio.to_thread(copy_file, self.path, target)
 
     def size_bytes(self) -> int:
         """The database's size on disk, WAL included."""
@@ -238,8 +238,9 @@ async def _connect(path: Path) -> aiosqlite.Connection:
         raise
 
 
-def _backup_file(source: Path, target: Path) -> None:
-    src = sqlite3.connect(source)
+def copy_file(source: Path | str, target: Path) -> None:
+    """Copy a database with SQLite's backup API (``source`` may be a ``file:`` URI)."""
+    src = sqlite3.connect(source, uri=isinstance(source, str))
     dest = sqlite3.connect(target)
     try:
         with dest:

@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import FOREIGN_COMMUNITY, ForeignCommunityError, UserFacingError
+from bot.metrics import ERROR, OUTCOME_KEY, REFUSED, command_name, observe_interaction
 
 log = logging.getLogger("bot.errors")
 
@@ -57,10 +58,17 @@ def message_for(error: BaseException) -> str | None:
 async def reply_with_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Answer the interaction with the error, ephemerally, whether or not it was answered."""
     text = message_for(error)
+    interaction.extras[OUTCOME_KEY] = REFUSED if text is not None else ERROR
     if text is None:
         code = secrets.token_hex(3).upper()
         command = interaction.command.qualified_name if interaction.command else interaction.data
-        log.error("unexpected error [%s] in %s", code, command, exc_info=_unwrap(error))
+        log.error(
+            "unexpected error [%s] in %s",
+            code,
+            command,
+            exc_info=_unwrap(error),
+            extra={"error_code": code},
+        )
         text = (
             f"Something went wrong on our side (error code `{code}`). "
             "Please try again; if it keeps happening, give this code to the server's admins."
@@ -75,7 +83,20 @@ async def reply_with_error(interaction: discord.Interaction, error: BaseExceptio
 
 
 class AgoraTree(app_commands.CommandTree["discord.Client"]):
-    """The command tree, with one error handler for every slash command."""
+    """The command tree, with one error handler for every slash command, each command observed
+    (its outcome and latency counted, its log records tagged with the server and command)."""
+
+    async def _call(self, interaction: discord.Interaction) -> None:
+        if interaction.type is discord.InteractionType.autocomplete:
+            await super()._call(interaction)  # suggestions, not commands: not counted
+            return
+        async with observe_interaction(interaction, command_name(interaction)):
+            try:
+                await super()._call(interaction)
+            except app_commands.AppCommandError as error:
+                # The tree answers it with on_error once this returns: classify it now.
+                interaction.extras[OUTCOME_KEY] = REFUSED if message_for(error) else ERROR
+                raise
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError

@@ -1,4 +1,4 @@
-"""Errors that carry a message meant for the member who caused them."""
+"""Errors that carry a message meant for the member (or the operator) who caused them."""
 
 from __future__ import annotations
 
@@ -28,3 +28,8 @@ def ensure_same_community(owner_guild_id: int | None, guild_id: int | None) -> N
     """Raise :class:`ForeignCommunityError` unless the record's community is this one."""
     if owner_guild_id is None or owner_guild_id != guild_id:
         raise ForeignCommunityError(f"owned by {owner_guild_id}, used in {guild_id}")
+
+
+class OperatorError(Exception):
+    """A failure the operator must act on (the database is in use, a backup is damaged, the
+    operator endpoint cannot listen); `agora` prints its message as one line and exits 2."""

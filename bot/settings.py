@@ -31,6 +31,8 @@ HINTS: dict[str, str] = {
     "AGORA_ALLOW_PRIVATE_URLS": "set it to true or false",
     "AGORA_DEV_GUILD": "set it to a server id (a number), or leave it unset",
     "LOG_LEVEL": "set it to DEBUG, INFO, WARNING or ERROR",
+    "LOG_FORMAT": "set it to text (the default) or json (one JSON object per line)",
+    "AGORA_HTTP_ADDRESS": "set it to host:port, e.g. 127.0.0.1:9321, or leave it unset (no endpoint)",
 }
 
 
@@ -52,6 +54,8 @@ class Settings(BaseSettings):
     agora_allow_private_urls: bool = False
     agora_dev_guild: int | None = None
     log_level: str = "INFO"
+    log_format: str = "text"
+    agora_http_address: str | None = None
 
     @field_validator("discord_api_base", "hf_endpoint", "agora_github_base")
     @classmethod
@@ -81,6 +85,22 @@ class Settings(BaseSettings):
             raise ValueError("unknown logging level")
         return value
 
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in {"text", "json"}:
+            raise ValueError("must be text or json")
+        return value
+
+    @field_validator("agora_http_address")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        split_address(value.strip())
+        return value.strip()
+
     @field_validator("discord_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
@@ -108,6 +128,13 @@ class Settings(BaseSettings):
         )
 
     @property
+    def http_address(self) -> tuple[str, int] | None:
+        """(host, port) of the operator endpoint, or None when it is off."""
+        if self.agora_http_address is None:
+            return None
+        return split_address(self.agora_http_address)
+
+    @property
     def log_level_number(self) -> int:
         return logging.getLevelNamesMapping()[self.log_level]
 
@@ -125,6 +152,23 @@ class Settings(BaseSettings):
                 text = str(value)
             shown[name.upper()] = text
         return shown
+
+
+def split_address(text: str) -> tuple[str, int]:
+    """``host:port`` (``[v6]:port`` for IPv6) as (host, port); ValueError when it is not one.
+
+    Port 0 asks the system for a free port (tests)."""
+    host, sep, port = text.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if (
+        not sep
+        or not host
+        or not port.isdigit()
+        or int(port) > 65535
+        or any(c.isspace() for c in text)
+    ):
+        raise ValueError("must be host:port")
+    return host, int(port)
 
 
 class SettingsError(Exception):

@@ -35,6 +35,7 @@ from bot.debates.poll import (
 from bot.debates.records import Decide, PollKind, PollRecord
 from bot.debates.tally import Tally
 from bot.errors import UserFacingError, ensure_same_community
+from bot.metrics import metrics_of
 from bot.slash import numbered_choices
 from bot.stance_scale import SCALE
 from cogs.debates.components import poll_view
@@ -248,6 +249,7 @@ class PollService:
         except PollNotFound:
             raise UserFacingError("This poll no longer exists.") from None
         # Committed: only now may the member read that the vote counts.
+        metrics_of(interaction.client).votes_stored.inc()
         poll = change.poll
         if poll.kind is PollKind.DEBATE:
             labels = [SCALE[i].label for i in sorted(change.after)]

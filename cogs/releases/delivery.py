@@ -19,6 +19,7 @@ import discord
 from bot.errors import UserFacingError
 from bot.features import Job
 from bot.interfaces import ReleaseDebates
+from bot.metrics import metrics_of
 from bot.releases import (
     ReleaseFilter,
     SourceError,
@@ -113,6 +114,7 @@ class ReleaseDelivery:
         self, status: SourceStatus, outcome: SourceOutcome, report: CycleReport
     ) -> None:
         key = status.source_key
+        metrics_of(self._client).fetched(key, outcome.error.kind if outcome.error else None)
         if outcome.error is not None or outcome.result is None:
             error = outcome.error or SourceError("internal", "no result")
             await self._handle_failure(status, error, report)
@@ -224,6 +226,7 @@ class ReleaseDelivery:
             log.warning(
                 "channel %d is gone; dropping delivery %d", delivery.channel_id, delivery.id
             )
+            metrics_of(self._client).announcement_failed("channel_gone")
             await self.parts.outbox.mark_attempt_failed(delivery.id, give_up=True)
             return False
         if delivery.item is not None:
@@ -246,15 +249,18 @@ class ReleaseDelivery:
             )
         except (discord.NotFound, discord.Forbidden) as exc:
             log.warning("cannot post delivery %d in %d: %s", delivery.id, delivery.channel_id, exc)
+            metrics_of(self._client).announcement_failed("no_access")
             await self.parts.outbox.mark_attempt_failed(delivery.id, give_up=True)
             return False
         except discord.HTTPException as exc:
             give_up = delivery.attempts + 1 >= MAX_POST_ATTEMPTS
             log.warning("posting delivery %d failed (%s); give up: %s", delivery.id, exc, give_up)
+            metrics_of(self._client).announcement_failed(f"discord_{exc.status}")
             await self.parts.outbox.mark_attempt_failed(delivery.id, give_up=give_up)
             return False
         settings = await self.parts.guilds.get_settings(delivery.guild_id)
         await self.record_posted(delivery, message, settings.announce_threads)
+        metrics_of(self._client).announcements_posted.inc()
         if settings.announce_threads:
             await self._open_thread(delivery.id, delivery.channel_id, message.id, delivery.title)
         return True

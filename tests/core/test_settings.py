@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
-        if name.startswith(("DISCORD_", "AGORA_", "HF_")) or name == "LOG_LEVEL":
+        if name.startswith(("DISCORD_", "AGORA_", "HF_", "LOG_")):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)  # no stray .env
 
@@ -44,6 +44,16 @@ def test_dotenv_is_read(tmp_path: Path) -> None:
     assert settings.require_token() == GOOD_TOKEN
 
 
+def test_operator_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().http_address is None
+    monkeypatch.setenv("AGORA_HTTP_ADDRESS", "127.0.0.1:9321")
+    monkeypatch.setenv("LOG_FORMAT", "JSON")
+    settings = load_settings()
+    assert settings.http_address == ("127.0.0.1", 9321) and settings.log_format == "json"
+    monkeypatch.setenv("AGORA_HTTP_ADDRESS", "[::1]:9321")
+    assert load_settings().http_address == ("::1", 9321)
+
+
 def test_missing_token() -> None:
     with pytest.raises(SettingsError, match="DISCORD_TOKEN is not set"):
         load_settings().require_token()
@@ -59,6 +69,12 @@ def test_missing_token() -> None:
         ("DISCORD_GATEWAY_URL", "http://x", "DISCORD_GATEWAY_URL must be a ws"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL"),
         ("AGORA_DEV_GUILD", "abc", "AGORA_DEV_GUILD"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT must be text or json"),
+        ("AGORA_HTTP_ADDRESS", "localhost", "AGORA_HTTP_ADDRESS must be host:port"),
+        ("AGORA_HTTP_ADDRESS", "9321", "AGORA_HTTP_ADDRESS must be host:port"),
+        ("AGORA_HTTP_ADDRESS", ":9321", "AGORA_HTTP_ADDRESS must be host:port"),
+        ("AGORA_HTTP_ADDRESS", "127.0.0.1:70000", "AGORA_HTTP_ADDRESS must be host:port"),
+        ("AGORA_HTTP_ADDRESS", "127.0.0.1:http", "AGORA_HTTP_ADDRESS must be host:port"),
     ],
 )
 def test_invalid_settings_name_the_variable(
@@ -108,6 +124,7 @@ def test_check_config_masks_and_migrate_and_backup(tmp_path: Path) -> None:
     shown = run_cli("check-config", env=env, cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert GOOD_TOKEN not in shown.stdout and "DISCORD_TOKEN=set" in shown.stdout
+    assert "LOG_FORMAT=text" in shown.stdout and "AGORA_HTTP_ADDRESS=(unset)" in shown.stdout
     assert "configuration OK" in shown.stdout
     migrated = run_cli("migrate", env=env, cwd=tmp_path)
     assert migrated.returncode == 0, migrated.stderr

@@ -115,6 +115,9 @@ class GatewayServer:
         self.resume_count = 0
         self.presence_updates: list[JSON] = []
         self.ready = asyncio.Event()
+        self.open = asyncio.Event()  # cleared by hold(): new connections wait for HELLO
+        self.open.set()
+        self.held = 0  # connections waiting for HELLO now
 
     # -- dispatching -------------------------------------------------------------------
     def dispatch(
@@ -160,6 +163,13 @@ class GatewayServer:
             if connection is not None:
                 await connection.close(code)
 
+    def hold(self) -> None:
+        """New connections get no HELLO until :meth:`release` (the client waits in its connect)."""
+        self.open.clear()
+
+    def release(self) -> None:
+        self.open.set()
+
     def invalidate(self, resumable: bool = False) -> None:
         """Send op 9; with ``resumable=False`` the client must IDENTIFY again (after 5 s)."""
         for shard_id, session in list(self.current.items()):
@@ -183,6 +193,13 @@ class GatewayServer:
         await ws.prepare(request)
         connection = Connection(ws)
         self.connections.add(connection)
+        if not self.open.is_set():
+            self.held += 1
+            self.emu.notify()
+            try:
+                await self.open.wait()
+            finally:
+                self.held -= 1
         connection.send({"op": 10, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}})
         session: Session | None = None
         try:

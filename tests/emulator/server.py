@@ -43,6 +43,7 @@ class DiscordEmulator(UserActions):
         await web.SockSite(self._runner, sock).start()
 
     async def stop(self) -> None:
+        self.gateway.release()
         await self.gateway.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -72,6 +73,14 @@ class DiscordEmulator(UserActions):
     async def drop_gateway(self, code: int = 4000) -> None:
         """Close the bot's websocket(s); discord.py reconnects and RESUMEs."""
         await self.gateway.drop(code)
+
+    def hold_gateway(self) -> None:
+        """Keep the next gateway connections waiting (no HELLO) until :meth:`release_gateway`:
+        with :meth:`drop_gateway`, the bot stays disconnected until the test lets it RESUME."""
+        self.gateway.hold()
+
+    def release_gateway(self) -> None:
+        self.gateway.release()
 
     def invalidate_session(self, resumable: bool = False) -> None:
         """Send op 9 (invalid session); discord.py then RESUMEs or re-IDENTIFYs (5 s later)."""

@@ -457,6 +457,21 @@ async def test_drop_gateway_resumes(harness: Harness) -> None:
     assert (await i.response())["type"] == 4
 
 
+async def test_held_gateway_keeps_the_bot_disconnected_until_released(harness: Harness) -> None:
+    emu, bot = harness.emu, harness.bot
+    emu.hold_gateway()
+    await emu.drop_gateway()
+    await emu.wait_for(lambda: emu.gateway.held == 1, timeout=10)
+    shard = bot.get_shard(0)
+    assert shard is not None and shard.is_closed()
+    assert emu.resume_count == 0 and bot.resumed == 0
+    emu.release_gateway()
+    await emu.wait_for(lambda: emu.resume_count == 1, timeout=10)
+    await emu.wait_for(lambda: bot.resumed == 1)
+    assert emu.gateway.held == 0 and not shard.is_closed()
+    assert emu.identify_count == 1
+
+
 async def test_events_during_outage_are_replayed(harness: Harness) -> None:
     emu, bot = harness.emu, harness.bot
     await emu.drop_gateway()
