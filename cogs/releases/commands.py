@@ -9,8 +9,16 @@ from discord.ext import commands
 from bot.components import service
 from bot.errors import UserFacingError
 from bot.releases import parse_filter, parse_source
+from bot.releases.ledger import explain
 from bot.slash import Suggested, manager_group
-from cogs.releases.embeds import chunk_lines, code, latest_embed, preview_embeds, subscription_line
+from cogs.releases.embeds import (
+    chunk_lines,
+    code,
+    discord_time,
+    latest_embed,
+    preview_embeds,
+    subscription_line,
+)
 from cogs.releases.service import ReleaseService
 
 #: A source this server follows, suggested from its subscriptions.
@@ -21,6 +29,17 @@ FollowedSource = app_commands.Transform[
         lambda i, guild, typed: service(i, ReleaseService).source_choices(guild, typed),
         min_value=1,
         max_value=300,
+    ),
+]
+
+#: An item the community's sources listed lately, suggested newest first.
+RecentItem = app_commands.Transform[
+    str,
+    Suggested(
+        str,
+        lambda i, guild, typed: service(i, ReleaseService).item_choices(guild, typed),
+        min_value=1,
+        max_value=500,
     ),
 ]
 
@@ -59,14 +78,7 @@ class ReleasesCog(commands.Cog, name="Releases"):
             raise UserFacingError(
                 "Pick a normal role to mention (not @everyone or a bot's role), or leave it empty."
             )
-        me = guild.me
-        if me is not None:
-            permissions = channel.permissions_for(me)
-            if not (permissions.send_messages and permissions.embed_links):
-                raise UserFacingError(
-                    f"I cannot post embeds in {channel.mention}: give me Send Messages and "
-                    "Embed Links there, then try again."
-                )
+        await self.service.check_permissions(guild.id, channel)
         await interaction.response.defer(ephemeral=True, thinking=True)
         followed = await self.service.follow(
             guild.id,
@@ -167,3 +179,31 @@ class ReleasesCog(commands.Cog, name="Releases"):
             )
             return
         await interaction.response.send_message(embed=latest_embed(deliveries))
+
+    @releases.command(name="why", description="What happened to a release in each channel here")
+    @app_commands.describe(
+        item="The release: its link, or an id such as meta-llama/Llama-3.1-8B or a GitHub tag",
+        channel="Only this channel (default: every channel following a source)",
+    )
+    async def why(
+        self,
+        interaction: discord.Interaction,
+        item: RecentItem,
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        await self.service.require_manager(interaction)
+        entries = await self.service.why(
+            interaction.guild_id, item, channel.id if channel else None
+        )
+        lines = [f"What happened to {code(item[:200])}:"]
+        lines += [
+            "• " + explain(e, f"<#{e.subscription.channel_id}>", discord_time) for e in entries
+        ]
+        if len(lines) == 1:
+            lines.append("No channel here follows the source that listed it.")
+        first, *rest = chunk_lines(lines)
+        none = discord.AllowedMentions.none()
+        await interaction.response.send_message(first, ephemeral=True, allowed_mentions=none)
+        for chunk in rest:
+            await interaction.followup.send(chunk, ephemeral=True, allowed_mentions=none)

@@ -28,16 +28,71 @@ from bot.releases import (
     parse_filter,
     should_pause,
 )
+from bot.releases.ledger import LEDGER_DAYS, refusal
 from bot.releases.policy import MAX_POST_ATTEMPTS
 from bot.releases.records import PendingDelivery, SourceStatus
-from cogs.releases.components import announcement_view
-from cogs.releases.embeds import card_embed, fallback_embed, pause_notice, thread_name
+from bot.text import safe_line
+from cogs.releases.components import AnnouncementButtons
+from cogs.releases.embeds import (
+    blocked_notice,
+    card_embed,
+    fallback_embed,
+    pause_notice,
+    thread_name,
+)
+from cogs.releases.permissions import missing_permissions
 from cogs.releases.service import Collaborators
 
 log = logging.getLogger(__name__)
 
 #: The name of the feature's background job (see `bot.features.JobRunner.status`).
 RADAR_JOB = "releases.radar"
+#: The job that keeps the delivery ledger to its last `LEDGER_DAYS` days, and how often it runs.
+LEDGER_JOB = "releases.ledger"
+LEDGER_EXPIRY_SECONDS = 6 * 60 * 60
+
+
+#: How many queued announcements are read, posted, then recorded together.
+DRAIN_PAGE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """An announcement posted in this drain, not recorded yet."""
+
+    delivery: PendingDelivery
+    message_id: int
+    thread_pending: bool
+
+
+class _DrainRun:
+    """What one drain builds once and reuses for every announcement: each item's embed (one
+    per item, however many subscriptions it goes to), the buttons (only their ids change),
+    and each community's `announce_threads` setting."""
+
+    def __init__(self, parts: Collaborators, *, with_debate: bool) -> None:
+        self._parts = parts
+        self.buttons = AnnouncementButtons(with_debate=with_debate)
+        self._embeds: dict[tuple[str, str], discord.Embed] = {}
+        self._threads: dict[int, bool] = {}
+
+    def embed(self, delivery: PendingDelivery) -> discord.Embed:
+        key = (delivery.source_key, delivery.item_id)
+        embed = self._embeds.get(key)
+        if embed is None:
+            if delivery.item is not None:
+                embed = card_embed(build_card(delivery.item))
+            else:
+                embed = fallback_embed(delivery.title, delivery.url)
+            self._embeds[key] = embed
+        return embed
+
+    async def announce_threads(self, delivery: PendingDelivery) -> bool:
+        threads = self._threads.get(delivery.guild_id)
+        if threads is None:
+            settings = await self._parts.guilds.get_settings(delivery.guild_id)
+            threads = self._threads[delivery.guild_id] = settings.announce_threads
+        return threads
 
 
 @dataclass
@@ -63,6 +118,13 @@ class ReleaseDelivery:
     def job(self) -> Job:
         """The background job the core runs every `poll_seconds` once the bot is ready."""
         return Job(RADAR_JOB, self.parts.poll_seconds, self.run_job)
+
+    def ledger_job(self) -> Job:
+        """The background job that deletes ledger rows older than `LEDGER_DAYS`."""
+        return Job(LEDGER_JOB, LEDGER_EXPIRY_SECONDS, self.expire_ledger)
+
+    async def expire_ledger(self) -> int:
+        return await self.parts.ledger.expire(time.time() - LEDGER_DAYS * 86400)
 
     async def run_job(self) -> None:
         if not self._drained_since_start:
@@ -132,16 +194,23 @@ class ReleaseDelivery:
                     subscription.id,
                 )
                 filters[subscription.id] = ReleaseFilter()
+        skipped: list[tuple[int, str, str]] = []
         for item in result.new:  # oldest first
             for subscription in ready:
-                if filters[subscription.id].matches(item):
+                rule = filters[subscription.id].rejection(item)
+                if rule is None:
                     announce.append((subscription.id, item))
+                else:
+                    skipped.append((subscription.id, item.item_id, rule))
         report.queued += await self.parts.outbox.record_success(
             key,
             result.state,
             next_attempt_at=0.0,
             announce=announce,
             baselined=[s.id for s in subscriptions if not s.baselined],
+            # The ledger: what is new, or everything listed at the source's baseline.
+            listed=result.new if status.state is not None else result.items,
+            skipped=skipped,
         )
 
     async def _handle_failure(
@@ -197,46 +266,57 @@ class ReleaseDelivery:
                 await step()
             except Exception:
                 log.exception("release follow-up %s failed", step.__name__)
+        run = _DrainRun(self.parts, with_debate=self.parts.registry.get(ReleaseDebates) is not None)
         posted = 0
         after = 0
         blocked: set[int] = set()  # subscriptions with a failed post: keep their order
         while True:
-            batch = await self.parts.outbox.pending(after_id=after, limit=100)
+            batch = await self.parts.outbox.pending(after_id=after, limit=DRAIN_PAGE)
             if not batch:
                 return posted
+            sent: list[Posted] = []
             for delivery in batch:
                 after = delivery.id
                 if delivery.subscription_id in blocked:
                     continue
                 try:
-                    if await self._deliver(delivery):
-                        posted += 1
-                    else:
-                        blocked.add(delivery.subscription_id)
+                    message = await self._post(delivery, run)
                 except Exception:
-                    blocked.add(delivery.subscription_id)
+                    message = None
                     log.exception("announcing delivery %d failed", delivery.id)
+                if message is None:
+                    blocked.add(delivery.subscription_id)
+                    continue
+                sent.append(Posted(delivery, message.id, await run.announce_threads(delivery)))
+            if not sent:
+                continue
+            try:
+                await self.record_posted(sent)
+            except Exception:
+                # Still pending: the next drain re-sends them with the same nonces, and
+                # Discord answers with the messages already posted.
+                log.exception("recording %d posted announcements failed", len(sent))
+                return posted
+            posted += len(sent)
+            for done in sent:
+                if done.thread_pending:
+                    delivery = done.delivery
+                    await self._open_thread(
+                        delivery.id, delivery.channel_id, done.message_id, delivery.title
+                    )
 
-    async def _deliver(self, delivery: PendingDelivery) -> bool:
-        """Post one queued announcement with its nonce and record it; False if not posted."""
+    async def _post(self, delivery: PendingDelivery, run: _DrainRun) -> discord.Message | None:
+        """Post one queued announcement with its nonce; None (recorded) if it was not posted."""
         channel = await self._channel(delivery.channel_id)
         if channel is None:
-            log.warning(
-                "channel %d is gone; dropping delivery %d", delivery.channel_id, delivery.id
-            )
-            await self.parts.outbox.mark_attempt_failed(delivery.id, give_up=True)
-            return False
-        if delivery.item is not None:
-            embed = card_embed(build_card(delivery.item))
-        else:
-            embed = fallback_embed(delivery.title, delivery.url)
+            await self._refused(delivery, refusal(unknown_channel=True, missing=[]), None)
+            return None
         role = delivery.mention_role
-        with_debate = self.parts.registry.get(ReleaseDebates) is not None
         try:
-            message = await channel.send(
+            return await channel.send(
                 content=f"<@&{role}>" if role else None,
-                embed=embed,
-                view=announcement_view(delivery.id, with_debate=with_debate),
+                embed=run.embed(delivery),
+                view=run.buttons.for_delivery(delivery.id),
                 nonce=delivery.nonce,
                 allowed_mentions=discord.AllowedMentions(
                     everyone=False, users=False, roles=[discord.Object(role)]
@@ -245,26 +325,52 @@ class ReleaseDelivery:
                 else discord.AllowedMentions.none(),
             )
         except (discord.NotFound, discord.Forbidden) as exc:
+            reason = refusal(
+                unknown_channel=isinstance(exc, discord.NotFound),
+                missing=missing_permissions(channel, threads=False),
+                code=exc.code,
+            )
             log.warning("cannot post delivery %d in %d: %s", delivery.id, delivery.channel_id, exc)
-            await self.parts.outbox.mark_attempt_failed(delivery.id, give_up=True)
-            return False
+            await self._refused(delivery, reason, channel)
+            return None
         except discord.HTTPException as exc:
             give_up = delivery.attempts + 1 >= MAX_POST_ATTEMPTS
             log.warning("posting delivery %d failed (%s); give up: %s", delivery.id, exc, give_up)
-            await self.parts.outbox.mark_attempt_failed(delivery.id, give_up=give_up)
-            return False
-        settings = await self.parts.guilds.get_settings(delivery.guild_id)
-        await self.record_posted(delivery, message, settings.announce_threads)
-        if settings.announce_threads:
-            await self._open_thread(delivery.id, delivery.channel_id, message.id, delivery.title)
-        return True
+            error = f"HTTP {exc.status}" + (f" ({safe_line(exc.text)[:120]})" if exc.text else "")
+            await self.parts.outbox.mark_attempt_failed(delivery.id, give_up=give_up, error=error)
+            return None
 
-    async def record_posted(
-        self, delivery: PendingDelivery, message: discord.Message, thread_pending: bool = False
+    async def _refused(
+        self,
+        delivery: PendingDelivery,
+        reason: str,
+        channel: discord.abc.Messageable | None,
     ) -> None:
-        """Record a posted announcement (the step after posting; a crash before it is
-        recovered by re-sending with the same nonce), and whether its thread is still due."""
-        await self.parts.outbox.mark_posted(delivery.id, message.id, thread_pending=thread_pending)
+        """A post Discord refused for good (no permission, no channel): the announcement
+        leaves the queue with the reason, the subscription is marked blocked, and the first
+        time, one notice goes to the channel if it can still be reached."""
+        await self.parts.outbox.mark_attempt_failed(delivery.id, give_up=True, error=reason)
+        if not await self.parts.outbox.block(delivery.subscription_id, reason):
+            return
+        if channel is None:
+            return
+        where = channel.mention if isinstance(channel, discord.abc.GuildChannel) else "this channel"
+        try:
+            await channel.send(
+                blocked_notice(delivery.source_key, reason, where),
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+        except discord.HTTPException as exc:
+            log.warning("cannot tell %d that its posts are refused: %s", delivery.channel_id, exc)
+
+    async def record_posted(self, posted: list[Posted]) -> None:
+        """Record posted announcements, a page at a time (the step after posting; a crash
+        before it is recovered by re-sending with the same nonces), and whether their thread
+        is still due; a subscription that was blocked posts again and is no longer."""
+        await self.parts.outbox.mark_posted(
+            [(p.delivery.id, p.message_id, p.thread_pending) for p in posted],
+            unblock={p.delivery.subscription_id for p in posted if p.delivery.blocked},
+        )
 
     async def _open_pending_threads(self) -> None:
         """Retry the threads a crash or a Discord error left unopened."""
