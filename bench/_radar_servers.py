@@ -8,7 +8,8 @@ Prints one JSON line (URLs, each community's channel, the source keys), then rea
 stdin, one a line, answering each with one JSON line:
 
 * ``counts``: requests seen by the fake Hub and the feed host, messages the bot posted;
-* ``publish``: one new release on every source;
+* ``publish [K]``: one new release on each of the first K sources (in the order of the keys
+  printed at start; every source without K);
 * ``quit``.
 """
 
@@ -97,13 +98,16 @@ class World:
         for path, entries in self.feed_entries.items():
             self.feeds.set_feed(path, atom_feed(list(reversed(entries))))
 
-    def publish(self) -> None:
+    def publish(self, sources: int | None = None) -> None:
         n = self.published
         self.published += 1
+        chosen = [*self.hf_orgs, *self.feed_entries][:sources]
         for org in self.hf_orgs:
-            self.add_model(org, n)
+            if org in chosen:
+                self.add_model(org, n)
         for path, entries in self.feed_entries.items():
-            entries.append(entry(self.feed_number[path], n))
+            if path in chosen:
+                entries.append(entry(self.feed_number[path], n))
         self.set_feeds()
 
     def counts(self) -> dict[str, int]:
@@ -135,8 +139,9 @@ async def serve(args: argparse.Namespace) -> None:
             line = (await loop.run_in_executor(None, sys.stdin.readline)).strip()
             if line in ("", "quit"):
                 break
-            if line == "publish":
-                world.publish()
+            if line.startswith("publish"):
+                count = line.removeprefix("publish").strip()
+                world.publish(int(count) if count else None)
                 print(json.dumps({"published": world.published}), flush=True)
             elif line == "counts":
                 print(json.dumps(world.counts()), flush=True)

@@ -34,10 +34,14 @@ def redirect_discord(api_base: str | None, gateway_url: str | None) -> None:
 
 
 def agora_intents() -> discord.Intents:
-    """Guilds, guild messages (components live on them) and poll votes; nothing privileged."""
+    """Guilds (channels, roles, threads) and poll votes; nothing privileged.
+
+    No guild messages: nothing in Agora reads messages (component clicks and slash commands
+    arrive as interactions, which need no intent), and with the intent the bot would receive
+    each of its own posts back as a MESSAGE_CREATE, 12,500 of them in one radar fan-out
+    (see docs/performance.md, "Radar fan-out")."""
     intents = discord.Intents.none()
     intents.guilds = True
-    intents.guild_messages = True
     intents.guild_polls = True
     return intents
 
