@@ -80,14 +80,21 @@ async def test_why_explains_each_outcome(env: Env) -> None:
     # notice goes to the channel, and `why` says what to grant where.
     h.emu.set_overwrite(gguf, bot_role(env), deny=EMBED_LINKS)
     await h.wait_for(
-        lambda: not h.running_bot.get_channel(gguf).permissions_for(  # type: ignore[union-attr]
-            h.running_bot.get_guild(h.guild.id).me  # type: ignore[union-attr]
-        ).embed_links
+        lambda: (
+            not h.running_bot.get_channel(gguf)
+            .permissions_for(  # type: ignore[union-attr]
+                h.running_bot.get_guild(h.guild.id).me  # type: ignore[union-attr]
+            )
+            .embed_links
+        )
     )
     hub.add_model("org/d", created_at="2024-04-01T00:00:00.000Z")
     await env.radar.run_cycle_once()
     lines = await why(env, "org/d")
-    assert f"• <#{gguf}>: not posted: missing permission: Embed Links; grant Embed Links in <#{gguf}>" in lines
+    assert (
+        f"• <#{gguf}>: not posted: missing permission: Embed Links; grant Embed Links in <#{gguf}>"
+        in lines
+    )
     assert any(line.startswith(f"• <#{plain}>: announced") for line in lines)
     [notice] = [p for p in env.posts(gguf) if not p.get("embeds")]
     assert "Embed Links" in notice["content"] and notice["mention_roles"] == []
@@ -100,9 +107,13 @@ async def test_why_explains_each_outcome(env: Env) -> None:
     # Granted again: the next post goes through and the mark is gone.
     h.emu.set_overwrite(gguf, bot_role(env))
     await h.wait_for(
-        lambda: h.running_bot.get_channel(gguf).permissions_for(  # type: ignore[union-attr]
-            h.running_bot.get_guild(h.guild.id).me  # type: ignore[union-attr]
-        ).embed_links
+        lambda: (
+            h.running_bot.get_channel(gguf)
+            .permissions_for(  # type: ignore[union-attr]
+                h.running_bot.get_guild(h.guild.id).me  # type: ignore[union-attr]
+            )
+            .embed_links
+        )
     )
     hub.add_model("org/f", created_at="2024-06-01T00:00:00.000Z")
     await env.radar.run_cycle_once()
@@ -133,9 +144,7 @@ async def test_why_names_a_paused_source_and_an_item_never_seen(env: Env) -> Non
     assert "server_error" in feed_line and "`/releases resume`" in feed_line
 
     # A member without Manage Server is refused.
-    refused = await h.slash(
-        "releases why", {"item": "org/a"}, user=h.member, validate=False
-    )
+    refused = await h.slash("releases why", {"item": "org/a"}, user=h.member, validate=False)
     assert refused.ephemeral and "Manage Server" in response_text(refused)
 
 
