@@ -73,6 +73,8 @@ class PendingDelivery:
     source_key: str
     #: The subscription's ``blocked`` reason (cleared by this post if it goes through).
     blocked: str | None = None
+    #: The community opens a thread under each announcement.
+    announce_threads: bool = False
 
 
 @dataclass(frozen=True, slots=True)

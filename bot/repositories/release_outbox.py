@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
+from bot.community import GuildSettings
 from bot.releases import ReleaseItem, SourceState, announcement_nonce
 from bot.releases.records import Delivery, PendingDelivery, SourceStatus
 from bot.repositories import (
@@ -53,9 +54,17 @@ def _item_from_json(raw: str) -> ReleaseItem | None:
         return None
 
 
+@lru_cache(maxsize=64)
+def _announce_threads(raw: str | None) -> bool:
+    """The community's `announce_threads` from its stored settings (most communities store
+    the same JSON: parsed once)."""
+    return GuildSettings.model_validate_json(raw).announce_threads if raw else False
+
+
 def _pending_from_row(row: sqlite3.Row) -> PendingDelivery:
     item = _item_from_json(row["item"]) if row["item"] else None
-    return record_from_row(PendingDelivery, row, item=item)
+    threads = _announce_threads(row["settings"])
+    return record_from_row(PendingDelivery, row, item=item, announce_threads=threads)
 
 
 class OutboxRepository(Repository):
@@ -192,13 +201,15 @@ class OutboxRepository(Repository):
 
     async def pending(self, after_id: int = 0, limit: int = 200) -> list[PendingDelivery]:
         """Queued announcements with an id above `after_id`, in queue order (oldest item
-        first)."""
+        first), with what posting them needs (the community's `announce_threads` included)."""
         return await fetch_records(
             self._db,
             _pending_from_row,
             "SELECT d.id, d.subscription_id, d.item_id, d.nonce, d.item, d.title, d.url, "
-            "d.attempts, s.guild_id, s.channel_id, s.mention_role, s.source_key, s.blocked "
-            "FROM release_deliveries d JOIN release_subscriptions s ON s.id = d.subscription_id "
+            "d.attempts, s.guild_id, s.channel_id, s.mention_role, s.source_key, s.blocked, "
+            "g.settings FROM release_deliveries d "
+            "JOIN release_subscriptions s ON s.id = d.subscription_id "
+            "LEFT JOIN guilds g ON g.guild_id = s.guild_id "
             "WHERE d.status = 'pending' AND d.id > ? ORDER BY d.id LIMIT ?",
             (after_id, limit),
         )

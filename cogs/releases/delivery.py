@@ -13,8 +13,10 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import discord
+from discord.http import MultipartParameters
 
 from bot.errors import UserFacingError
 from bot.features import Job
@@ -30,7 +32,7 @@ from bot.releases import (
 )
 from bot.releases.ledger import LEDGER_DAYS, refusal
 from bot.releases.policy import MAX_POST_ATTEMPTS
-from bot.releases.records import PendingDelivery, SourceStatus
+from bot.releases.records import Delivery, PendingDelivery, SourceStatus
 from bot.text import safe_line
 from cogs.releases.components import AnnouncementButtons
 from cogs.releases.embeds import (
@@ -66,33 +68,46 @@ class Posted:
 
 
 class _DrainRun:
-    """What one drain builds once and reuses for every announcement: each item's embed (one
-    per item, however many subscriptions it goes to), the buttons (only their ids change),
-    and each community's `announce_threads` setting."""
+    """What one drain builds once and reuses for every announcement: each item's embed,
+    serialised once per item however many subscriptions it goes to, and the buttons (only
+    their ids change). Each announcement's request body is then a few dictionary entries."""
 
-    def __init__(self, parts: Collaborators, *, with_debate: bool) -> None:
-        self._parts = parts
+    def __init__(self, *, with_debate: bool) -> None:
         self.buttons = AnnouncementButtons(with_debate=with_debate)
-        self._embeds: dict[tuple[str, str], discord.Embed] = {}
-        self._threads: dict[int, bool] = {}
+        self._embeds: dict[tuple[str, str], dict[str, Any]] = {}
 
-    def embed(self, delivery: PendingDelivery) -> discord.Embed:
+    def embed(self, delivery: PendingDelivery) -> dict[str, Any]:
         key = (delivery.source_key, delivery.item_id)
-        embed = self._embeds.get(key)
-        if embed is None:
-            if delivery.item is not None:
-                embed = card_embed(build_card(delivery.item))
-            else:
-                embed = fallback_embed(delivery.title, delivery.url)
-            self._embeds[key] = embed
-        return embed
+        cached = self._embeds.get(key)
+        if cached is None:
+            embed = (
+                card_embed(build_card(delivery.item))
+                if delivery.item is not None
+                else fallback_embed(delivery.title, delivery.url)
+            )
+            cached = self._embeds[key] = dict(embed.to_dict())
+        return cached
 
-    async def announce_threads(self, delivery: PendingDelivery) -> bool:
-        threads = self._threads.get(delivery.guild_id)
-        if threads is None:
-            settings = await self._parts.guilds.get_settings(delivery.guild_id)
-            threads = self._threads[delivery.guild_id] = settings.announce_threads
-        return threads
+    def message(self, delivery: PendingDelivery) -> dict[str, Any]:
+        """The body of the announcement's `POST /channels/{id}/messages`: what
+        `Messageable.send` would send, without building it again per subscription (and
+        without the `Message` object and view bookkeeping discord.py makes of the answer,
+        which the radar never reads: it keeps the message's id)."""
+        role = delivery.mention_role
+        mentions = (
+            discord.AllowedMentions(everyone=False, users=False, roles=[discord.Object(role)])
+            if role
+            else discord.AllowedMentions.none()
+        )
+        return {
+            "content": f"<@&{role}>" if role else None,
+            "embeds": [self.embed(delivery)],
+            "components": self.buttons.for_delivery(delivery.id).to_components(),
+            "nonce": delivery.nonce,
+            "enforce_nonce": True,  # Discord returns the earlier message for a known nonce
+            "tts": False,
+            "allowed_mentions": mentions.to_dict(),
+        }
 
 
 @dataclass
@@ -239,7 +254,7 @@ class ReleaseDelivery:
             text = pause_notice(status)
             for subscription in await self.parts.subscriptions.for_source(status.source_key):
                 try:
-                    channel = await self._channel(subscription.channel_id)
+                    channel = await self._channel(subscription.guild_id, subscription.channel_id)
                     if channel is None:
                         continue
                     await channel.send(text, allowed_mentions=discord.AllowedMentions.none())
@@ -249,8 +264,11 @@ class ReleaseDelivery:
                     )
             await self.parts.outbox.notice_sent(status.source_key)
 
-    async def _channel(self, channel_id: int) -> discord.abc.Messageable | None:
-        channel = self._client.get_channel(channel_id)
+    async def _channel(self, guild_id: int, channel_id: int) -> discord.abc.Messageable | None:
+        """The channel from the cache, through its guild (`Client.get_channel` searches every
+        guild: O(communities) per call), else from Discord; None when it is gone or hidden."""
+        guild = self._client.get_guild(guild_id)
+        channel: object = guild.get_channel_or_thread(channel_id) if guild is not None else None
         if channel is None:
             try:
                 channel = await self._client.fetch_channel(channel_id)
@@ -266,7 +284,7 @@ class ReleaseDelivery:
                 await step()
             except Exception:
                 log.exception("release follow-up %s failed", step.__name__)
-        run = _DrainRun(self.parts, with_debate=self.parts.registry.get(ReleaseDebates) is not None)
+        run = _DrainRun(with_debate=self.parts.registry.get(ReleaseDebates) is not None)
         posted = 0
         after = 0
         blocked: set[int] = set()  # subscriptions with a failed post: keep their order
@@ -280,14 +298,14 @@ class ReleaseDelivery:
                 if delivery.subscription_id in blocked:
                     continue
                 try:
-                    message = await self._post(delivery, run)
+                    message_id = await self._post(delivery, run)
                 except Exception:
-                    message = None
+                    message_id = None
                     log.exception("announcing delivery %d failed", delivery.id)
-                if message is None:
+                if message_id is None:
                     blocked.add(delivery.subscription_id)
                     continue
-                sent.append(Posted(delivery, message.id, await run.announce_threads(delivery)))
+                sent.append(Posted(delivery, message_id, delivery.announce_threads))
             if not sent:
                 continue
             try:
@@ -300,30 +318,19 @@ class ReleaseDelivery:
             posted += len(sent)
             for done in sent:
                 if done.thread_pending:
-                    delivery = done.delivery
-                    await self._open_thread(
-                        delivery.id, delivery.channel_id, done.message_id, delivery.title
-                    )
+                    await self._open_thread(done.delivery, done.message_id)
 
-    async def _post(self, delivery: PendingDelivery, run: _DrainRun) -> discord.Message | None:
-        """Post one queued announcement with its nonce; None (recorded) if it was not posted."""
-        channel = await self._channel(delivery.channel_id)
+    async def _post(self, delivery: PendingDelivery, run: _DrainRun) -> int | None:
+        """Post one queued announcement with its nonce; its message id, or None (recorded)
+        if it was not posted."""
+        channel = await self._channel(delivery.guild_id, delivery.channel_id)
         if channel is None:
             await self._refused(delivery, refusal(unknown_channel=True, missing=[]), None)
             return None
-        role = delivery.mention_role
+        body = MultipartParameters(payload=run.message(delivery), multipart=None, files=None)
         try:
-            return await channel.send(
-                content=f"<@&{role}>" if role else None,
-                embed=run.embed(delivery),
-                view=run.buttons.for_delivery(delivery.id),
-                nonce=delivery.nonce,
-                allowed_mentions=discord.AllowedMentions(
-                    everyone=False, users=False, roles=[discord.Object(role)]
-                )
-                if role
-                else discord.AllowedMentions.none(),
-            )
+            data = await self._client.http.send_message(delivery.channel_id, params=body)
+            return int(data["id"])
         except (discord.NotFound, discord.Forbidden) as exc:
             reason = refusal(
                 unknown_channel=isinstance(exc, discord.NotFound),
@@ -376,27 +383,23 @@ class ReleaseDelivery:
         """Retry the threads a crash or a Discord error left unopened."""
         for delivery in await self.parts.outbox.threads_pending():
             if delivery.message_id is not None:
-                await self._open_thread(
-                    delivery.id, delivery.channel_id, delivery.message_id, delivery.title
-                )
+                await self._open_thread(delivery, delivery.message_id)
 
-    async def _open_thread(
-        self, delivery_id: int, channel_id: int, message_id: int, title: str
-    ) -> None:
+    async def _open_thread(self, delivery: Delivery | PendingDelivery, message_id: int) -> None:
         """Open the thread under an announcement (`announce_threads`) and record it done;
         a Discord server error leaves it pending, retried at the next drain."""
-        channel = await self._channel(channel_id)
+        channel = await self._channel(delivery.guild_id, delivery.channel_id)
         if (
             isinstance(channel, discord.TextChannel)
             and channel.guild.get_thread(message_id) is None
         ):
             try:
                 await channel.get_partial_message(message_id).create_thread(
-                    name=thread_name(title), auto_archive_duration=1440
+                    name=thread_name(delivery.title), auto_archive_duration=1440
                 )
             except discord.DiscordServerError as exc:
                 log.warning("cannot open a thread under %d yet (%s); will retry", message_id, exc)
                 return
             except discord.HTTPException as exc:  # message gone, no access, thread exists
                 log.warning("cannot open a thread under announcement %d: %s", message_id, exc)
-        await self.parts.outbox.thread_done(delivery_id)
+        await self.parts.outbox.thread_done(delivery.id)
