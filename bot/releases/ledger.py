@@ -38,14 +38,17 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class LedgerEntry:
-    """One subscription's line of ``/releases why``."""
+    """One subscription's line of ``/releases why``: what happened to the item there (the
+    item as it was asked for, or as the delivery names it), when (Unix seconds: posted,
+    queued, filtered, seen), and the details its outcome needs: the filter rule, the last
+    error or the refusal (``detail``), the failed attempts, the message, the source's status."""
 
     subscription: Subscription
     outcome: Outcome
     item_id: str
+    at: float = 0.0  # 0: unknown
     title: str | None = None
-    at: float | None = None  # Unix seconds: when it happened (seen, posted, filtered)
-    detail: str | None = None  # the filter rule, the last error or the refusal
+    detail: str | None = None
     attempts: int = 0
     message_id: int | None = None
     source: SourceStatus | None = None
@@ -92,7 +95,7 @@ def explain(entry: LedgerEntry, channel: str, when: Callable[[float], str]) -> s
     """One line: in ``channel``, what happened to the item, why, and what to do."""
     s = entry.subscription
     detail = safe_line(entry.detail or "unknown")[:200]
-    at = when(entry.at) if entry.at is not None else "unknown"
+    at = when(entry.at) if entry.at else "unknown"
     if entry.outcome is Outcome.ANNOUNCED:
         return f"{channel}: announced {at}: {entry.message_link}"
     if entry.outcome is Outcome.FILTERED:

@@ -102,25 +102,13 @@ class LedgerRepository(Repository):
             if delivery is not None:
                 entries.append(_delivery_entry(subscription, delivery))
             elif skip is not None:
-                entries.append(
-                    LedgerEntry(
-                        subscription,
-                        Outcome.FILTERED,
-                        str(skip["item_id"]),
-                        at=float(skip["at"]),
-                        detail=str(skip["rule"]),
-                    )
-                )
+                rule, at = str(skip["rule"]), float(skip["at"])
+                filtered = LedgerEntry(subscription, Outcome.FILTERED, text, at=at, detail=rule)
+                entries.append(filtered)
             elif item is not None:
-                entries.append(
-                    LedgerEntry(
-                        subscription,
-                        Outcome.BASELINE,
-                        str(item["item_id"]),
-                        title=str(item["title"]),
-                        at=float(item["seen_at"]),
-                    )
-                )
+                title, at = str(item["title"]), float(item["seen_at"])
+                listed = LedgerEntry(subscription, Outcome.BASELINE, text, title=title, at=at)
+                entries.append(listed)
             elif not item_ids:  # no followed source ever listed it
                 outcome = Outcome.PAUSED if status is not None and status.paused else Outcome.UNSEEN
                 entries.append(LedgerEntry(subscription, outcome, text, source=status))

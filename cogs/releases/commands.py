@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -32,16 +34,22 @@ FollowedSource = app_commands.Transform[
     ),
 ]
 
+
+def _recent_items(i: discord.Interaction, guild: int, typed: str) -> Awaitable[Choices]:
+    return service(i, ReleaseService).item_choices(guild, typed)
+
+
 #: An item the community's sources listed lately, suggested newest first.
-RecentItem = app_commands.Transform[
-    str,
-    Suggested(
-        str,
-        lambda i, guild, typed: service(i, ReleaseService).item_choices(guild, typed),
-        min_value=1,
-        max_value=500,
-    ),
-]
+RecentItem = app_commands.Transform[str, Suggested(str, _recent_items, min_value=1, max_value=500)]
+#: What an autocomplete answers.
+Choices = list[app_commands.Choice[str]]
+#: An optional channel option.
+Channel = discord.TextChannel | None
+#: The options of `/releases why`.
+WHY_OPTIONS = {
+    "item": "The release: its link, or an id such as meta-llama/Llama-3.1-8B or a GitHub tag",
+    "channel": "Only this channel (default: every channel following a source)",
+}
 
 
 class ReleasesCog(commands.Cog, name="Releases"):
@@ -132,11 +140,7 @@ class ReleasesCog(commands.Cog, name="Releases"):
                 ephemeral=True,
             )
             return
-        first, *rest = chunk_lines([subscription_line(s, status) for s, status in rows])
-        none = discord.AllowedMentions.none()
-        await interaction.response.send_message(first, ephemeral=True, allowed_mentions=none)
-        for chunk in rest:
-            await interaction.followup.send(chunk, ephemeral=True, allowed_mentions=none)
+        await send_lines(interaction, [subscription_line(s, status) for s, status in rows])
 
     @releases.command(name="resume", description="Resume a source paused after failures")
     @app_commands.describe(source="A paused source this server follows")
@@ -181,15 +185,9 @@ class ReleasesCog(commands.Cog, name="Releases"):
         await interaction.response.send_message(embed=latest_embed(deliveries))
 
     @releases.command(name="why", description="What happened to a release in each channel here")
-    @app_commands.describe(
-        item="The release: its link, or an id such as meta-llama/Llama-3.1-8B or a GitHub tag",
-        channel="Only this channel (default: every channel following a source)",
-    )
+    @app_commands.describe(**WHY_OPTIONS)
     async def why(
-        self,
-        interaction: discord.Interaction,
-        item: RecentItem,
-        channel: discord.TextChannel | None = None,
+        self, interaction: discord.Interaction, item: RecentItem, channel: Channel = None
     ) -> None:
         assert interaction.guild_id is not None
         await self.service.require_manager(interaction)
@@ -197,13 +195,19 @@ class ReleasesCog(commands.Cog, name="Releases"):
             interaction.guild_id, item, channel.id if channel else None
         )
         lines = [f"What happened to {code(item[:200])}:"]
+        where = "<#{}>".format
         lines += [
-            "• " + explain(e, f"<#{e.subscription.channel_id}>", discord_time) for e in entries
+            "• " + explain(e, where(e.subscription.channel_id), discord_time) for e in entries
         ]
-        if len(lines) == 1:
-            lines.append("No channel here follows the source that listed it.")
-        first, *rest = chunk_lines(lines)
-        none = discord.AllowedMentions.none()
-        await interaction.response.send_message(first, ephemeral=True, allowed_mentions=none)
-        for chunk in rest:
-            await interaction.followup.send(chunk, ephemeral=True, allowed_mentions=none)
+        await send_lines(
+            interaction, lines if entries else [*lines, "No channel here follows its source."]
+        )
+
+
+async def send_lines(interaction: discord.Interaction, lines: list[str]) -> None:
+    """An ephemeral answer of many lines, in as few messages as they fit; nothing pings."""
+    first, *rest = chunk_lines(lines)
+    none = discord.AllowedMentions.none()
+    await interaction.response.send_message(first, ephemeral=True, allowed_mentions=none)
+    for chunk in rest:
+        await interaction.followup.send(chunk, ephemeral=True, allowed_mentions=none)

@@ -65,6 +65,10 @@ async def test_why_explains_each_outcome(env: Env) -> None:
     assert announced.startswith(f"• <#{plain}>: announced <t:") and announced.endswith(link)
     assert filtered.startswith(f"• <#{gguf}>: filtered out by `exclude:*gguf*` (<t:")
     assert "remove `exclude:*gguf*` from the filter" in filtered
+    one_channel = await h.slash(
+        "releases why", {"item": "org/Model-GGUF", "channel": gguf}, user=h.manager
+    )
+    assert response_text(one_channel).splitlines()[1:] == [filtered]
 
     # A Discord server error: pending, with the attempts and the last error.
     h.emu.fail_next("POST", rf"/channels/{plain}/messages$", status=503)
