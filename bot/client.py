@@ -68,6 +68,30 @@ def throttle_bucket_sweep(http: discord.http.HTTPClient) -> None:
     http._try_clear_expired_ratelimits = throttled  # type: ignore[method-assign]
 
 
+def stamp_heartbeats_when_sent() -> None:
+    """Time each heartbeat from the moment it is written, in the event loop.
+
+    discord.py's keep-alive thread records the send time only once it wakes up after the
+    send, but the loop may read the acknowledgement first (under load the thread waits for
+    the GIL, and a nearby gateway answers within a millisecond): the latency is then measured
+    from the *previous* heartbeat, one interval (41 s) too early, and discord.py warns
+    "Can't keep up ... 41.3s behind" although the ACK came at once. Recording the time in the
+    coroutine that sends, before the loop can read the ACK, removes the race; the thread's
+    own later stamp changes nothing. Idempotent."""
+    gateway = discord.gateway.DiscordWebSocket
+    if getattr(gateway.send_heartbeat, "agora_stamped", False):
+        return
+    send = gateway.send_heartbeat
+
+    async def send_heartbeat(self: discord.gateway.DiscordWebSocket, data: Any) -> None:
+        await send(self, data)
+        if self._keep_alive is not None:
+            self._keep_alive._last_send = time.perf_counter()
+
+    send_heartbeat.agora_stamped = True  # type: ignore[attr-defined]
+    gateway.send_heartbeat = send_heartbeat  # type: ignore[method-assign]
+
+
 class AgoraBot(commands.AutoShardedBot):
     """The bot. `main()` owns the settings and the database and hands them in."""
 
@@ -88,6 +112,7 @@ class AgoraBot(commands.AutoShardedBot):
             **options,
         )
         throttle_bucket_sweep(self.http)
+        stamp_heartbeats_when_sent()
         self.settings = settings
         self.db = db
         self.guild_repo = GuildRepository(db)

@@ -50,7 +50,11 @@ async def test_why_explains_each_outcome(env: Env) -> None:
     await follow_into(env, gguf, "hf:org", filter="exclude:*gguf*")
     await env.radar.run_cycle_once()
 
-    # Listed when the channels started following: the baseline.
+    # Listed when the channels started following: the baseline (and suggested).
+    ask = await h.emu.autocomplete(
+        h.guild.id, h.manager, "releases why", {"item": "old"}, focused="item"
+    )
+    assert [c["value"] for c in await ask.wait_choices()] == ["org/old"]
     lines = await why(env, "org/old")
     assert len(lines) == 2
     assert all("already listed when this channel started following" in line for line in lines)
