@@ -35,14 +35,16 @@ FollowedSource = app_commands.Transform[
 ]
 
 
+#: What an autocomplete answers.
+Choices = list[app_commands.Choice[str]]
+
+
 def _recent_items(i: discord.Interaction, guild: int, typed: str) -> Awaitable[Choices]:
     return service(i, ReleaseService).item_choices(guild, typed)
 
 
 #: An item the community's sources listed lately, suggested newest first.
 RecentItem = app_commands.Transform[str, Suggested(str, _recent_items, min_value=1, max_value=500)]
-#: What an autocomplete answers.
-Choices = list[app_commands.Choice[str]]
 #: An optional channel option.
 Channel = discord.TextChannel | None
 #: The options of `/releases why`.

@@ -42,9 +42,9 @@ COMPONENTS: tuple[type[AgoraItem[Any]], ...] = (DiscussButton, DebateButton)
 
 class AnnouncementButtons:
     """The buttons of announcements, built once (per drain) and pointed at each announcement
-    in turn: only their custom ids differ. discord.py reads the view when the message is
-    sent, and stores nothing per message for fully dynamic items, so one view serves every
-    send that follows."""
+    in turn: only their custom ids differ. The view is serialised into each announcement's
+    request (`to_components`); nothing is kept per message, as the buttons are dynamic items
+    the feature registers once."""
 
     def __init__(self, *, with_debate: bool) -> None:
         self.view = discord.ui.View(timeout=None)
