@@ -7,7 +7,8 @@ bot's alone): the Discord emulator with N communities, a fake Hugging Face Hub a
 Prints one JSON line (URLs, each community's channel, the source keys), then reads commands on
 stdin, one a line, answering each with one JSON line:
 
-* ``counts``: requests seen by the fake Hub and the feed host, messages the bot posted;
+* ``counts``: requests seen by the fake Hub and the feed host, messages the bot posted,
+  gateway events sent to the bot;
 * ``publish [K]``: one new release on each of the first K sources (in the order of the keys
   printed at start; every source without K);
 * ``quit``.
@@ -49,6 +50,15 @@ class World:
         self.feed_number: dict[str, int] = {}
         self.hf_orgs: list[str] = []
         self.published = BASELINE
+        self.dispatched = 0  # gateway events the bot was sent (its intents decide which)
+        dispatch = self.emu.gateway.dispatch
+
+        def counted(*args: Any, **kwargs: Any) -> int:
+            delivered = dispatch(*args, **kwargs)
+            self.dispatched += delivered
+            return delivered
+
+        self.emu.gateway.dispatch = counted  # type: ignore[method-assign]
 
     async def start(self) -> dict[str, Any]:
         await self.emu.start()
@@ -122,6 +132,7 @@ class World:
             "hub_requests": self.hub.total_requests,
             "feed_requests": sum(self.feeds.requests.values()),
             "posted": posted,
+            "dispatched": self.dispatched,
         }
 
     async def stop(self) -> None:

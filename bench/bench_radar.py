@@ -118,6 +118,10 @@ class Servers:
         counts = await self.ask("counts")
         return counts["hub_requests"] + counts["feed_requests"], counts["posted"]
 
+    async def dispatched(self) -> int:
+        """Gateway events the emulator sent the bot so far."""
+        return int((await self.ask("counts"))["dispatched"])
+
     async def stop(self) -> None:
         if self.process.returncode is None:
             with contextlib.suppress(Exception):
@@ -225,6 +229,7 @@ async def main() -> None:
                 if size:
                     await servers.ask(f"publish {size}")
                 requests_before, posted_before = await servers.requests()
+                events_before = await servers.dispatched()
                 watch.reset()
                 lag.reset()
                 wall, cpu = time.perf_counter(), time.process_time()
@@ -234,6 +239,7 @@ async def main() -> None:
                 # Let the heartbeat ACKs queued behind the fan-out arrive before counting.
                 await asyncio.sleep(bot.latency + 1)
                 requests_after, posted_after = await servers.requests()
+                events = await servers.dispatched() - events_before
                 rows.append(
                     (
                         label,
@@ -245,6 +251,7 @@ async def main() -> None:
                         posted_after - posted_before,
                         stall,
                         (lag.count, lag.worst),
+                        events,
                     )
                 )
 
@@ -277,7 +284,7 @@ async def main() -> None:
 
     sources = len(world["sources"])
     growth = []
-    for label, requests, report, wall, cpu, timing, posted, stall, late in rows:
+    for label, requests, report, wall, cpu, timing, posted, stall, late, events in rows:
         print(f"{label}:")
         print(
             f"  requests to the sources: {requests} for {sources} sources "
@@ -287,7 +294,8 @@ async def main() -> None:
         print(
             f"  queued {report.queued:,}, posted {report.posted:,} (the emulator received "
             f"{posted:,}); wall {wall:.2f} s, CPU {cpu:.2f} s; loop stall {stall}; "
-            f"late heartbeat ACKs {late[0]} (worst {late[1]:.1f} s)"
+            f"late heartbeat ACKs {late[0]} (worst {late[1]:.1f} s); gateway events received "
+            f"{events:,}"
         )
         if report.posted:
             fetch_wall, fetch_cpu = wall - timing["wall"], cpu - timing["cpu"]
