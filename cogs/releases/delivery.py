@@ -224,7 +224,7 @@ class ReleaseDelivery:
             announce=announce,
             baselined=[s.id for s in subscriptions if not s.baselined],
             # The ledger: what is new, or everything listed at the source's baseline.
-            listed=result.new if status.state is not None else result.items,
+            listed=result.new if status.state and status.state.baselined else result.items,
             skipped=skipped,
         )
 
