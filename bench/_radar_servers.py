@@ -7,8 +7,10 @@ bot's alone): the Discord emulator with N communities, a fake Hugging Face Hub a
 Prints one JSON line (URLs, each community's channel, the source keys), then reads commands on
 stdin, one a line, answering each with one JSON line:
 
-* ``counts``: requests seen by the fake Hub and the feed host, messages the bot posted;
-* ``publish``: one new release on every source;
+* ``counts``: requests seen by the fake Hub and the feed host, messages the bot posted,
+  gateway events sent to the bot;
+* ``publish [K]``: one new release on each of the first K sources (in the order of the keys
+  printed at start; every source without K);
 * ``quit``.
 """
 
@@ -48,6 +50,15 @@ class World:
         self.feed_number: dict[str, int] = {}
         self.hf_orgs: list[str] = []
         self.published = BASELINE
+        self.dispatched = 0  # gateway events the bot was sent (its intents decide which)
+        dispatch = self.emu.gateway.dispatch
+
+        def counted(*args: Any, **kwargs: Any) -> int:
+            delivered = dispatch(*args, **kwargs)
+            self.dispatched += delivered
+            return delivered
+
+        self.emu.gateway.dispatch = counted  # type: ignore[method-assign]
 
     async def start(self) -> dict[str, Any]:
         await self.emu.start()
@@ -97,13 +108,16 @@ class World:
         for path, entries in self.feed_entries.items():
             self.feeds.set_feed(path, atom_feed(list(reversed(entries))))
 
-    def publish(self) -> None:
+    def publish(self, sources: int | None = None) -> None:
         n = self.published
         self.published += 1
+        chosen = [*self.hf_orgs, *self.feed_entries][:sources]
         for org in self.hf_orgs:
-            self.add_model(org, n)
+            if org in chosen:
+                self.add_model(org, n)
         for path, entries in self.feed_entries.items():
-            entries.append(entry(self.feed_number[path], n))
+            if path in chosen:
+                entries.append(entry(self.feed_number[path], n))
         self.set_feeds()
 
     def counts(self) -> dict[str, int]:
@@ -118,6 +132,7 @@ class World:
             "hub_requests": self.hub.total_requests,
             "feed_requests": sum(self.feeds.requests.values()),
             "posted": posted,
+            "dispatched": self.dispatched,
         }
 
     async def stop(self) -> None:
@@ -135,8 +150,9 @@ async def serve(args: argparse.Namespace) -> None:
             line = (await loop.run_in_executor(None, sys.stdin.readline)).strip()
             if line in ("", "quit"):
                 break
-            if line == "publish":
-                world.publish()
+            if line.startswith("publish"):
+                count = line.removeprefix("publish").strip()
+                world.publish(int(count) if count else None)
                 print(json.dumps({"published": world.published}), flush=True)
             elif line == "counts":
                 print(json.dumps(world.counts()), flush=True)

@@ -7,11 +7,16 @@ so ``time.process_time()`` here is the bot's CPU time alone (its worker threads 
 
 Subscriptions are written with ``SubscriptionRepository.follow``: community i follows source i mod 50,
 and every 4th community also follows source (i + 25) mod 50: 12,500 subscriptions, 250 per
-source. A first cycle records the baselines (it announces nothing). Then every source publishes
-one release and the measured cycle runs: one fetch per source (counted at the fake servers:
-it must equal the number of sources), one queued announcement per subscription, then the outbox
-drained: each announcement (embed, buttons, deterministic nonce) handed to discord.py, posted
-to the emulator and recorded.
+source. A first cycle records the baselines (it announces nothing). Then three measured cycles,
+where 1, 5 and then all 50 sources publish one release (250 / 1,250 / 12,500 announcements):
+one fetch per source (counted at the fake servers: it must equal the number of sources), one
+queued announcement per subscription, then the outbox drained: each announcement (embed,
+buttons, deterministic nonce) handed to discord.py, posted to the emulator and recorded. The
+late heartbeat ACK warnings of discord.py are counted during each cycle.
+
+Records ``radar_cpu_ratio`` (drain CPU per announcement / CPU per plain send, at 12,500) and
+``radar_late_heartbeats`` (during that fan-out). ``--message-events`` runs the bot with the
+guild messages intent Agora no longer asks for, to measure what it cost (records nothing).
 
 Reference, same run, same bot: plain ``channel.send("text")`` calls, one after another, into
 the same kind of channels: what discord.py and the emulator cost per message without the radar.
@@ -31,8 +36,9 @@ from typing import Any
 
 import discord
 
+from bench import results
 from bench.loopwatch import LoopWatch
-from bot.client import AgoraBot, redirect_discord
+from bot.client import AgoraBot, agora_intents, redirect_discord
 from bot.database import Database
 from bot.repositories.release_subscriptions import SubscriptionRepository
 from bot.settings import Settings
@@ -42,6 +48,11 @@ from tests.releases.helpers import radar_of
 COMMUNITIES = 10_000
 HF, GITHUB, FEEDS = 10, 20, 20
 REFERENCE_SENDS = 1_000
+#: Sources that publish one release in each measured cycle: 250 subscriptions each, so
+#: 250 / 1,250 / 12,500 announcements (the last: every source).
+SIZES = (1, 5, 50)
+#: `--message-events`: run with the guild messages intent Agora dropped, to measure its cost.
+MESSAGE_EVENTS = "--message-events" in sys.argv
 
 
 class GatewayLag(logging.Handler):
@@ -53,6 +64,9 @@ class GatewayLag(logging.Handler):
         super().__init__(logging.WARNING)
         self.worst = 0.0
         self.count = 0
+
+    def reset(self) -> None:
+        self.worst, self.count = 0.0, 0
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.msg == "Can't keep up, shard ID %s websocket is %.1fs behind.":
@@ -103,6 +117,10 @@ class Servers:
     async def requests(self) -> tuple[int, int]:
         counts = await self.ask("counts")
         return counts["hub_requests"] + counts["feed_requests"], counts["posted"]
+
+    async def dispatched(self) -> int:
+        """Gateway events the emulator sent the bot so far."""
+        return int((await self.ask("counts"))["dispatched"])
 
     async def stop(self) -> None:
         if self.process.returncode is None:
@@ -168,7 +186,12 @@ async def main() -> None:
                 agora_github_base=world["feeds_url"],
                 agora_release_poll_seconds=3600,
             )
-            bot = AgoraBot(settings, db, guild_ready_timeout=0.5)
+            options: dict[str, Any] = {}
+            if MESSAGE_EVENTS:  # the intents before issue 9: the bot reads its posts back
+                intents = agora_intents()
+                intents.guild_messages = True
+                options["intents"] = intents
+            bot = AgoraBot(settings, db, guild_ready_timeout=0.5, **options)
             task = asyncio.create_task(bot.start(TEST_TOKEN))
             started = time.perf_counter()
             await asyncio.wait_for(bot.wait_until_ready(), timeout=300)
@@ -197,16 +220,26 @@ async def main() -> None:
             watch.start()
 
             rows = []
-            for label in ("baseline cycle", "cycle with 1 new release per source"):
-                if label != "baseline cycle":
-                    await servers.ask("publish")
+            for size in (0, *SIZES):
+                label = (
+                    "baseline cycle"
+                    if not size
+                    else f"cycle with 1 new release on {size} source(s) of {len(world['sources'])}"
+                )
+                if size:
+                    await servers.ask(f"publish {size}")
                 requests_before, posted_before = await servers.requests()
+                events_before = await servers.dispatched()
                 watch.reset()
+                lag.reset()
                 wall, cpu = time.perf_counter(), time.process_time()
                 report = await radar.run_cycle_once()
                 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
                 stall = watch.describe()
+                # Let the heartbeat ACKs queued behind the fan-out arrive before counting.
+                await asyncio.sleep(bot.latency + 1)
                 requests_after, posted_after = await servers.requests()
+                events = await servers.dispatched() - events_before
                 rows.append(
                     (
                         label,
@@ -217,16 +250,22 @@ async def main() -> None:
                         dict(drain),
                         posted_after - posted_before,
                         stall,
+                        (lag.count, lag.worst),
+                        events,
                     )
                 )
 
             # Reference: bare sends through the same discord.py client and emulator.
             _, posted_before = await servers.requests()
             watch.reset()
-            wall, cpu = time.perf_counter(), time.process_time()
-            for _, channel_id in world["channels"][:REFERENCE_SENDS]:
-                channel = bot.get_channel(channel_id)
+            targets = []
+            for guild_id, channel_id in world["channels"][:REFERENCE_SENDS]:
+                guild = bot.get_guild(guild_id)
+                channel = guild.get_channel(channel_id) if guild is not None else None
                 assert isinstance(channel, discord.TextChannel)
+                targets.append(channel)  # looked up before timing: the send alone is measured
+            wall, cpu = time.perf_counter(), time.process_time()
+            for channel in targets:
                 await channel.send("reference message")
             ref_wall, ref_cpu = time.perf_counter() - wall, time.process_time() - cpu
             ref_stall = watch.describe()
@@ -244,7 +283,8 @@ async def main() -> None:
         await servers.stop()
 
     sources = len(world["sources"])
-    for label, requests, report, wall, cpu, timing, posted, stall in rows:
+    growth = []
+    for label, requests, report, wall, cpu, timing, posted, stall, late, events in rows:
         print(f"{label}:")
         print(
             f"  requests to the sources: {requests} for {sources} sources "
@@ -253,38 +293,52 @@ async def main() -> None:
         )
         print(
             f"  queued {report.queued:,}, posted {report.posted:,} (the emulator received "
-            f"{posted:,}); wall {wall:.2f} s, CPU {cpu:.2f} s; loop stall {stall}"
+            f"{posted:,}); wall {wall:.2f} s, CPU {cpu:.2f} s; loop stall {stall}; "
+            f"late heartbeat ACKs {late[0]} (worst {late[1]:.1f} s); gateway events received "
+            f"{events:,}"
         )
         if report.posted:
             fetch_wall, fetch_cpu = wall - timing["wall"], cpu - timing["cpu"]
+            each = timing["cpu"] / report.posted * 1000
+            growth.append((report.posted, each))
             print(
                 f"  fetch + queue: wall {fetch_wall:.2f} s, CPU {fetch_cpu:.2f} s · outbox drain: "
                 f"wall {timing['wall']:.2f} s, CPU {timing['cpu']:.2f} s"
             )
             print(
                 f"  announcements handed to discord.py and recorded: "
-                f"{report.posted / timing['wall']:,.0f}/s, "
-                f"{timing['cpu'] / report.posted * 1000:.2f} ms CPU each"
+                f"{report.posted / timing['wall']:,.0f}/s, {each:.2f} ms CPU each"
             )
-    announce = rows[1]
-    rate = announce[2].posted / announce[5]["wall"]
+    fan_out = rows[-1]
+    ref_each = ref_cpu / REFERENCE_SENDS * 1000
     print(
         f"reference, plain channel.send('text') x {REFERENCE_SENDS:,}: "
-        f"{REFERENCE_SENDS / ref_wall:,.0f}/s, {ref_cpu / REFERENCE_SENDS * 1000:.2f} ms CPU each; "
+        f"{REFERENCE_SENDS / ref_wall:,.0f}/s, {ref_each:.2f} ms CPU each; "
         f"loop stall {ref_stall}"
     )
-    if not lag.count:
-        print("gateway: the heartbeat ACK never came more than 10 s late")
+    print("growth, CPU per announcement (the drain) / plain send:")
+    for count, each in growth:
+        print(f"  {count:>6,} announcements: {each:.2f} ms each, {each / ref_each:.2f}x")
+    late_count, late_worst = fan_out[8]
+    if not late_count:
+        print(
+            f"gateway: during the fan-out of {fan_out[2].posted:,} announcements the heartbeat "
+            "ACK never came more than 10 s late"
+        )
     else:
         print(
-            f"gateway: discord.py warned {lag.count}x that the heartbeat ACK came late, worst "
-            f"{lag.worst:.1f} s (the gateway events queued before it: the bot reads its own "
-            "posts back as MESSAGE_CREATE)"
+            f"gateway: during the fan-out discord.py warned {late_count}x that the heartbeat ACK "
+            f"came late, worst {late_worst:.1f} s (gateway events queued before it)"
         )
+    rate = fan_out[2].posted / fan_out[5]["wall"]
+    cpu_ratio = fan_out[5]["cpu"] / fan_out[2].posted * 1000 / ref_each
     print(
-        f"ratio announcements / plain sends: rate {rate / (REFERENCE_SENDS / ref_wall):.2f}x, "
-        f"CPU per message {announce[5]['cpu'] / announce[2].posted / (ref_cpu / REFERENCE_SENDS):.1f}x"
+        f"ratio announcements / plain sends ({fan_out[2].posted:,} announcements): rate "
+        f"{rate / (REFERENCE_SENDS / ref_wall):.2f}x, CPU per message {cpu_ratio:.2f}x"
+        + (" (with the guild messages intent)" if MESSAGE_EVENTS else "")
     )
+    if not MESSAGE_EVENTS:
+        results.record(radar_cpu_ratio=round(cpu_ratio, 2), radar_late_heartbeats=late_count)
 
 
 if __name__ == "__main__":

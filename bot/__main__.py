@@ -9,15 +9,20 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import discord
 
 from bot.client import AgoraBot, redirect_discord
-from bot.database import Database, DatabaseError
+from bot.database import Database, DatabaseError, bundled_migrations
 from bot.errors import OperatorError, UserFacingError
 from bot.logs import configure_logging
-from bot.releases import check_source, format_check_report
+from bot.releases import check_source, format_check_report, parse_source
+from bot.releases.ledger import explain
+from bot.repositories.release_ledger import LedgerRepository
+from bot.repositories.release_outbox import OutboxRepository
+from bot.repositories.release_subscriptions import SubscriptionRepository
 from bot.restore import restore_database
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -44,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     releases_sub = releases.add_subparsers(dest="releases_command", required=True)
     check = releases_sub.add_parser("check", help="print what the radar would announce for SOURCE")
     check.add_argument("source", help="hf:<author>, github:<owner>/<repo> or feed:<url>")
+    why = releases_sub.add_parser("why", help="what happened to ITEM of SOURCE in every server")
+    why.add_argument("source", help="hf:<author>, github:<owner>/<repo> or feed:<url>")
+    why.add_argument("item", help="the item's id (org/Model-7B, a GitHub tag) or its link")
     return parser
 
 
@@ -67,6 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(backup(settings, args.path))
         if command == "restore":
             return restore(settings, Path(args.path))
+        if command == "releases" and args.releases_command == "why":
+            if not Path(settings.agora_database).exists():
+                raise UserFacingError(f"there is no database at {settings.agora_database}")
+            return asyncio.run(releases_why(settings, args.source, args.item))
         if command == "releases":
             return asyncio.run(releases_check(settings, args.source))
         return asyncio.run(run(settings, force_sync=command == "sync-commands"))
@@ -132,6 +144,29 @@ async def releases_check(settings: Settings, source: str) -> int:
     report = await check_source(source, settings.radar_config())
     print(format_check_report(report))
     return 0 if report.error is None else 1
+
+
+async def releases_why(settings: Settings, source: str, item: str) -> int:
+    """`/releases why` for the operator: the item's fate in every subscription to SOURCE."""
+    key = parse_source(source)
+    db = await Database.open(settings.agora_database)
+    try:
+        if await db.schema_version() < bundled_migrations()[-1].version:
+            raise UserFacingError("the database is older than this Agora: run `agora migrate`")
+        status = await OutboxRepository(db).source_status(key)
+        rows = [(s, status) for s in await SubscriptionRepository(db).for_source(key)]
+        entries = await LedgerRepository(db).entries(rows, item)
+    finally:
+        await db.close()
+    if not rows:
+        print(f"agora: no server follows {key}", file=sys.stderr)
+        return 1
+    print(f"{item} from {key}, {len(rows)} subscription(s):")
+    for entry in entries:
+        s = entry.subscription
+        where = f"server {s.guild_id} channel {s.channel_id}"
+        print("- " + explain(entry, where, lambda t: datetime.fromtimestamp(t, UTC).isoformat()))
+    return 0
 
 
 async def run(settings: Settings, *, force_sync: bool = False) -> int:

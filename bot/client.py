@@ -38,12 +38,62 @@ def redirect_discord(api_base: str | None, gateway_url: str | None) -> None:
 
 
 def agora_intents() -> discord.Intents:
-    """Guilds, guild messages (components live on them) and poll votes; nothing privileged."""
+    """Guilds (channels, roles, threads) and poll votes; nothing privileged.
+
+    No guild messages: nothing in Agora reads messages (component clicks and slash commands
+    arrive as interactions, which need no intent), and with the intent the bot would receive
+    each of its own posts back as a MESSAGE_CREATE, 12,500 of them in one radar fan-out
+    (see docs/performance.md, "Radar fan-out")."""
     intents = discord.Intents.none()
     intents.guilds = True
-    intents.guild_messages = True
     intents.guild_polls = True
     return intents
+
+
+#: discord.py sweeps its rate-limit buckets for idle ones (5 minutes) at most this often.
+BUCKET_SWEEP_SECONDS = 60.0
+
+
+def throttle_bucket_sweep(http: discord.http.HTTPClient) -> None:
+    """discord.py scans every rate-limit bucket each time it creates one, and it creates one
+    per channel posted to: a radar fan-out to 12,500 channels scanned ~78 million buckets
+    (quadratic, ~3 ms of CPU per announcement at the end). The sweep only drops buckets idle
+    for 5 minutes, so running it at most once a minute keeps the same memory bound."""
+    sweep = http._try_clear_expired_ratelimits
+    last = -BUCKET_SWEEP_SECONDS
+
+    def throttled() -> None:
+        nonlocal last
+        moment = time.monotonic()
+        if moment - last >= BUCKET_SWEEP_SECONDS:
+            last = moment
+            sweep()
+
+    http._try_clear_expired_ratelimits = throttled  # type: ignore[method-assign]
+
+
+def stamp_heartbeats_when_sent() -> None:
+    """Time each heartbeat from the moment it is written, in the event loop.
+
+    discord.py's keep-alive thread records the send time only once it wakes up after the
+    send, but the loop may read the acknowledgement first (under load the thread waits for
+    the GIL, and a nearby gateway answers within a millisecond): the latency is then measured
+    from the *previous* heartbeat, one interval (41 s) too early, and discord.py warns
+    "Can't keep up ... 41.3s behind" although the ACK came at once. Recording the time in the
+    coroutine that sends, before the loop can read the ACK, removes the race; the thread's
+    own later stamp changes nothing. Idempotent."""
+    gateway = discord.gateway.DiscordWebSocket
+    if getattr(gateway.send_heartbeat, "agora_stamped", False):
+        return
+    send = gateway.send_heartbeat
+
+    async def send_heartbeat(self: discord.gateway.DiscordWebSocket, data: Any) -> None:
+        await send(self, data)
+        if self._keep_alive is not None:
+            self._keep_alive._last_send = time.perf_counter()
+
+    send_heartbeat.agora_stamped = True  # type: ignore[attr-defined]
+    gateway.send_heartbeat = send_heartbeat  # type: ignore[method-assign]
 
 
 class AgoraBot(commands.AutoShardedBot):
@@ -65,6 +115,8 @@ class AgoraBot(commands.AutoShardedBot):
             tree_cls=AgoraTree,
             **options,
         )
+        throttle_bucket_sweep(self.http)
+        stamp_heartbeats_when_sent()
         self.settings = settings
         self.db = db
         self.guild_repo = GuildRepository(db)

@@ -9,6 +9,7 @@ Public API for the feature (``cogs/releases``) and the CLI (see each module for 
 * ``build_card``/``AnnouncementCard``: embed data within Discord's limits.
 * ``SourceError``; ``backoff_seconds``/``should_pause``; ``announcement_nonce``.
 * Stored records and their errors: ``bot.releases.records``, ``bot.releases.errors``.
+* The delivery ledger's outcomes and words (``/releases why``): ``bot.releases.ledger``.
 """
 
 from __future__ import annotations

@@ -128,32 +128,41 @@ class ReleaseFilter(BaseModel):
 
     def matches(self, item: ReleaseItem) -> bool:
         """Whether ``item`` passes every condition of the filter."""
+        return self.rejection(item) is None
+
+    def rejection(self, item: ReleaseItem) -> str | None:
+        """The first rule of the filter that leaves ``item`` out, as written in the filter
+        (``exclude:*gguf*``, ``min_params:7B``); None when the item passes."""
         names = {item.safe_title.lower(), item.item_id.lower(), item.short_name.lower()}
         if self.include and not any(
             fnmatch.fnmatchcase(name, pattern) for pattern in self.include for name in names
         ):
-            return False
-        if any(fnmatch.fnmatchcase(name, pattern) for pattern in self.exclude for name in names):
-            return False
+            return "include:" + ",".join(self.include)
+        for pattern in self.exclude:
+            if any(fnmatch.fnmatchcase(name, pattern) for name in names):
+                return f"exclude:{pattern}"
         if not self.needs_model_facts:
-            return True
+            return None
         facts = item.facts
-        if facts is None:
-            return False
-        if self.min_params is not None and (facts.params is None or facts.params < self.min_params):
-            return False
-        if self.max_params is not None and (facts.params is None or facts.params > self.max_params):
-            return False
-        if (
-            self.licenses
-            and classify_licenses(facts.licenses, facts.license_name) not in self.licenses
+        params = facts.params if facts is not None else None
+        if self.min_params is not None and (params is None or params < self.min_params):
+            return "min_params:" + format_param_value(self.min_params)
+        if self.max_params is not None and (params is None or params > self.max_params):
+            return "max_params:" + format_param_value(self.max_params)
+        if self.licenses and (
+            facts is None
+            or classify_licenses(facts.licenses, facts.license_name) not in self.licenses
         ):
-            return False
-        if self.pipelines and (facts.pipeline_tag or "").lower() not in self.pipelines:
-            return False
-        return not (
-            self.min_grade is not None and _grade_rank(grade(facts)) > _grade_rank(self.min_grade)
-        )
+            return "license:" + ",".join(c.value for c in self.licenses)
+        if self.pipelines and (
+            facts is None or (facts.pipeline_tag or "").lower() not in self.pipelines
+        ):
+            return "pipeline:" + ",".join(self.pipelines)
+        if self.min_grade is not None and (
+            facts is None or _grade_rank(grade(facts)) > _grade_rank(self.min_grade)
+        ):
+            return "min_grade:" + self.min_grade.value
+        return None
 
     def to_string(self) -> str:
         """The canonical text form (fixed key order); ``""`` for the empty filter."""

@@ -38,6 +38,8 @@ class Subscription:
     #: The member who followed the source, or :data:`FORMER_MEMBER`.
     created_by: int
     created_at: float  # Unix seconds, UTC
+    #: Why the channel refuses posts (see ``bot.releases.ledger.refusal``), None when it does not.
+    blocked: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,10 @@ class PendingDelivery:
     channel_id: int
     mention_role: int | None
     source_key: str
+    #: The subscription's ``blocked`` reason (cleared by this post if it goes through).
+    blocked: str | None = None
+    #: The community opens a thread under each announcement.
+    announce_threads: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
+from bot.community import GuildSettings
 from bot.releases import ReleaseItem, SourceState, announcement_nonce
 from bot.releases.records import Delivery, PendingDelivery, SourceStatus
 from bot.repositories import (
@@ -42,14 +44,27 @@ def delivery_from_row(row: sqlite3.Row) -> Delivery:
     return record_from_row(Delivery, row)
 
 
+@lru_cache(maxsize=256)
+def _item_from_json(raw: str) -> ReleaseItem | None:
+    """A queued item, parsed once however many subscriptions it goes to (the rows of one
+    item carry the same JSON; `ReleaseItem` is frozen, so sharing it is safe)."""
+    try:
+        return ReleaseItem.model_validate_json(raw)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=64)
+def _announce_threads(raw: str | None) -> bool:
+    """The community's `announce_threads` from its stored settings (most communities store
+    the same JSON: parsed once)."""
+    return GuildSettings.model_validate_json(raw).announce_threads if raw else False
+
+
 def _pending_from_row(row: sqlite3.Row) -> PendingDelivery:
-    item: ReleaseItem | None = None
-    if row["item"]:
-        try:
-            item = ReleaseItem.model_validate_json(row["item"])
-        except ValueError:
-            item = None
-    return record_from_row(PendingDelivery, row, item=item)
+    item = _item_from_json(row["item"]) if row["item"] else None
+    threads = _announce_threads(row["settings"])
+    return record_from_row(PendingDelivery, row, item=item, announce_threads=threads)
 
 
 class OutboxRepository(Repository):
@@ -87,10 +102,15 @@ class OutboxRepository(Repository):
         next_attempt_at: float,
         announce: Sequence[tuple[int, ReleaseItem]],
         baselined: Iterable[int],
+        listed: Sequence[ReleaseItem] = (),
+        skipped: Sequence[tuple[int, str, str]] = (),
     ) -> int:
         """Store a successful fetch atomically: the source's new state, one pending delivery
         per `(subscription_id, item)` in `announce` (in order: oldest item first), and the
         subscriptions in `baselined` marked as baselined. Returns how many were queued.
+        For the ledger: the items `listed` (new, or the whole baseline) are remembered with
+        when they were first seen, and each `(subscription_id, item_id, rule)` of `skipped`
+        (left out by the subscription's filter).
 
         An item already queued or delivered to a subscription is skipped (UNIQUE).
         """
@@ -123,6 +143,17 @@ class OutboxRepository(Repository):
             await tx.executemany(
                 "UPDATE release_subscriptions SET baselined = 1 WHERE id = ?",
                 [(subscription_id,) for subscription_id in baselined],
+            )
+            await tx.executemany(
+                "INSERT INTO release_items (source_key, item_id, title, url, seen_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (source_key, item_id) DO NOTHING",
+                [(source_key, i.item_id, i.safe_title, i.url, moment) for i in listed],
+            )
+            await tx.executemany(
+                "INSERT INTO release_skips (subscription_id, item_id, rule, at) "
+                "SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM release_subscriptions WHERE id = ?) "
+                "ON CONFLICT (subscription_id, item_id) DO NOTHING",
+                [(sub, item_id, rule, moment, sub) for sub, item_id, rule in skipped],
             )
         return queued
 
@@ -170,27 +201,49 @@ class OutboxRepository(Repository):
 
     async def pending(self, after_id: int = 0, limit: int = 200) -> list[PendingDelivery]:
         """Queued announcements with an id above `after_id`, in queue order (oldest item
-        first)."""
+        first), with what posting them needs (the community's `announce_threads` included)."""
         return await fetch_records(
             self._db,
             _pending_from_row,
             "SELECT d.id, d.subscription_id, d.item_id, d.nonce, d.item, d.title, d.url, "
-            "d.attempts, s.guild_id, s.channel_id, s.mention_role, s.source_key "
-            "FROM release_deliveries d JOIN release_subscriptions s ON s.id = d.subscription_id "
+            "d.attempts, s.guild_id, s.channel_id, s.mention_role, s.source_key, s.blocked, "
+            "g.settings FROM release_deliveries d "
+            "JOIN release_subscriptions s ON s.id = d.subscription_id "
+            "LEFT JOIN guilds g ON g.guild_id = s.guild_id "
             "WHERE d.status = 'pending' AND d.id > ? ORDER BY d.id LIMIT ?",
             (after_id, limit),
         )
 
     async def mark_posted(
-        self, delivery_id: int, message_id: int, *, thread_pending: bool = False
+        self, posted: Sequence[tuple[int, int, bool]], *, unblock: Iterable[int] = ()
     ) -> None:
-        """Record that a queued announcement was posted as `message_id`; with
-        `thread_pending`, a thread is still to be opened under it (see `threads_pending`)."""
-        await self._db.execute(
-            "UPDATE release_deliveries SET status = 'posted', message_id = ?, posted_at = ?, "
-            "item = NULL, thread_pending = ? WHERE id = ? AND status = 'pending'",
-            (message_id, now(), int(thread_pending), delivery_id),
-        )
+        """Record queued announcements as posted, in one transaction: each
+        `(delivery_id, message_id, thread_pending)` (with `thread_pending`, a thread is still
+        to be opened under it: see `threads_pending`); the subscriptions in `unblock` posted
+        again, so they are no longer marked blocked."""
+        moment = now()
+        async with self._db.transaction() as tx:
+            await tx.executemany(
+                "UPDATE release_deliveries SET status = 'posted', message_id = ?, posted_at = ?, "
+                "item = NULL, last_error = NULL, thread_pending = ? "
+                "WHERE id = ? AND status = 'pending'",
+                [(message, moment, int(thread), delivery) for delivery, message, thread in posted],
+            )
+            await tx.executemany(
+                "UPDATE release_subscriptions SET blocked = NULL, blocked_at = NULL WHERE id = ?",
+                [(subscription_id,) for subscription_id in unblock],
+            )
+
+    async def block(self, subscription_id: int, reason: str) -> bool:
+        """Mark a subscription whose channel refused a post, with the reason; True when it was
+        not marked before (its one notice is then due)."""
+        async with self._db.transaction() as tx:
+            changed = await tx.execute_rowcount(
+                "UPDATE release_subscriptions SET blocked = ?, blocked_at = ? "
+                "WHERE id = ? AND blocked IS NULL",
+                (reason, now(), subscription_id),
+            )
+        return changed > 0
 
     async def threads_pending(self, limit: int = 100) -> list[Delivery]:
         """Posted announcements still waiting for their thread, oldest first."""
@@ -207,14 +260,15 @@ class OutboxRepository(Repository):
             "UPDATE release_deliveries SET thread_pending = 0 WHERE id = ?", (delivery_id,)
         )
 
-    async def mark_attempt_failed(self, delivery_id: int, *, give_up: bool) -> None:
-        """Count a failed post; with `give_up` the announcement leaves the queue for good."""
+    async def mark_attempt_failed(self, delivery_id: int, *, give_up: bool, error: str) -> None:
+        """Count a failed post and its error; with `give_up` the announcement leaves the
+        queue for good (the error is then the reason)."""
         await self._db.execute(
-            "UPDATE release_deliveries SET attempts = attempts + 1, "
+            "UPDATE release_deliveries SET attempts = attempts + 1, last_error = ?, "
             "status = CASE WHEN ? THEN 'failed' ELSE status END, "
             "item = CASE WHEN ? THEN NULL ELSE item END "
             "WHERE id = ? AND status = 'pending'",
-            (int(give_up), int(give_up), delivery_id),
+            (error[:300], int(give_up), int(give_up), delivery_id),
         )
 
     async def delivery(self, delivery_id: int) -> Delivery | None:

@@ -23,24 +23,31 @@ from bot.repositories import (
 )
 from bot.repositories.release_outbox import source_status_from_row
 
+#: The start of every query that reads whole subscriptions (the columns of `Subscription`).
+SELECT_SUBSCRIPTIONS = (
+    "SELECT s.id, s.guild_id, s.channel_id, s.source_key, s.mention_role, s.filter, "
+    "s.baselined, s.created_by, s.created_at, s.blocked FROM release_subscriptions s "
+)
+
 
 def subscription_from_row(row: sqlite3.Row) -> Subscription:
     return record_from_row(Subscription, row, filter_text=str(row["filter"]))
 
 
 async def _forget_orphan_sources(tx: Transaction, source_keys: list[str]) -> int:
-    """Delete the state of those sources nobody follows any more (following one again later
-    starts from a fresh baseline); returns how many."""
-    return sum(
-        [
-            await tx.execute_rowcount(
-                "DELETE FROM release_sources WHERE source_key = ? AND NOT EXISTS "
-                "(SELECT 1 FROM release_subscriptions WHERE source_key = ?)",
-                (key, key),
-            )
-            for key in source_keys
-        ]
-    )
+    """Delete the state (and the items seen) of those sources nobody follows any more
+    (following one again later starts from a fresh baseline); returns how many."""
+    forgotten = 0
+    for key in source_keys:
+        gone = await tx.execute_rowcount(
+            "DELETE FROM release_sources WHERE source_key = ? AND NOT EXISTS "
+            "(SELECT 1 FROM release_subscriptions WHERE source_key = ?)",
+            (key, key),
+        )
+        if gone:  # the items it listed go with it (the ledger of a source nobody follows)
+            await tx.execute("DELETE FROM release_items WHERE source_key = ?", (key,))
+        forgotten += gone
+    return forgotten
 
 
 class SubscriptionRepository(Repository):
@@ -97,7 +104,8 @@ class SubscriptionRepository(Repository):
                 "mention_role, filter, baselined, created_by, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (guild_id, channel_id, source_key) DO UPDATE SET "
-                "mention_role = excluded.mention_role, filter = excluded.filter",
+                "mention_role = excluded.mention_role, filter = excluded.filter, "
+                "blocked = NULL, blocked_at = NULL",
                 (
                     guild_id,
                     channel_id,
@@ -110,10 +118,7 @@ class SubscriptionRepository(Repository):
                 ),
             )
             row = await tx.fetch_one(
-                "SELECT "
-                "s.id, s.guild_id, s.channel_id, s.source_key, s.mention_role, s.filter, s.baselined, "
-                "s.created_by, s.created_at FROM release_subscriptions s "
-                "WHERE guild_id = ? AND channel_id = ? AND source_key = ?",
+                SELECT_SUBSCRIPTIONS + "WHERE guild_id = ? AND channel_id = ? AND source_key = ?",
                 (guild_id, channel_id, source_key),
             )
         assert row is not None
@@ -124,7 +129,7 @@ class SubscriptionRepository(Repository):
         rows = await self._db.fetch_all(
             "SELECT "
             "s.id, s.guild_id, s.channel_id, s.source_key, s.mention_role, s.filter, s.baselined, "
-            "s.created_by, s.created_at, r.source_key AS r_key, r.state, r.failures, "
+            "s.created_by, s.created_at, s.blocked, r.source_key AS r_key, r.state, r.failures, "
             "r.next_attempt_at, r.paused, r.last_error, r.last_success_at "
             "FROM release_subscriptions s "
             "LEFT JOIN release_sources r ON r.source_key = s.source_key "
@@ -144,10 +149,7 @@ class SubscriptionRepository(Repository):
         return await fetch_records(
             self._db,
             subscription_from_row,
-            "SELECT "
-            "s.id, s.guild_id, s.channel_id, s.source_key, s.mention_role, s.filter, s.baselined, "
-            "s.created_by, s.created_at FROM release_subscriptions s "
-            "WHERE s.source_key = ? ORDER BY s.id",
+            SELECT_SUBSCRIPTIONS + "WHERE s.source_key = ? ORDER BY s.id",
             (source_key,),
         )
 
@@ -156,9 +158,7 @@ class SubscriptionRepository(Repository):
         return await fetch_record(
             self._db,
             subscription_from_row,
-            "SELECT "
-            "s.id, s.guild_id, s.channel_id, s.source_key, s.mention_role, s.filter, s.baselined, "
-            "s.created_by, s.created_at FROM release_subscriptions s WHERE s.id = ?",
+            SELECT_SUBSCRIPTIONS + "WHERE s.id = ?",
             (subscription_id,),
         )
 
@@ -214,8 +214,8 @@ class ReleaseData:
     lifecycle inside its one transaction.
 
     A subscription is the community's, not its creator's: forgetting a member keeps it and
-    replaces the member's id by :data:`FORMER_MEMBER`. Deliveries and source states name no
-    member.
+    replaces the member's id by :data:`FORMER_MEMBER`. Deliveries, the ledger (items seen,
+    items filtered out) and source states name no member.
     """
 
     async def export_member(self, db: Reader, guild_id: int, member_id: int) -> dict[str, Any]:
@@ -253,8 +253,9 @@ class ReleaseData:
         )
 
     async def purge_community(self, tx: Transaction, guild_id: int) -> int:
-        """Delete the community's deliveries, then its subscriptions, then the state of the
-        sources only it followed; returns the rows deleted."""
+        """Delete the community's deliveries and ledger rows (items its filters left out),
+        then its subscriptions, then the state and the seen items of the sources only it
+        followed; returns the rows deleted."""
         keys = [
             str(row["source_key"])
             for row in await tx.fetch_all(
@@ -262,11 +263,13 @@ class ReleaseData:
                 (guild_id,),
             )
         ]
-        deleted = await tx.execute_rowcount(
-            "DELETE FROM release_deliveries WHERE subscription_id IN "
-            "(SELECT id FROM release_subscriptions WHERE guild_id = ?)",
-            (guild_id,),
-        )
+        deleted = 0
+        for table in ("release_deliveries", "release_skips"):
+            deleted += await tx.execute_rowcount(
+                f"DELETE FROM {table} WHERE subscription_id IN "  # noqa: S608 (a fixed name)
+                "(SELECT id FROM release_subscriptions WHERE guild_id = ?)",
+                (guild_id,),
+            )
         deleted += await tx.execute_rowcount(
             "DELETE FROM release_subscriptions WHERE guild_id = ?", (guild_id,)
         )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.features import Feature
 from bot.releases import Radar
+from bot.repositories.release_ledger import LedgerRepository
 from bot.repositories.release_outbox import OutboxRepository
 from bot.repositories.release_subscriptions import ReleaseData, SubscriptionRepository
 from cogs.releases.commands import ReleasesCog
@@ -24,6 +25,7 @@ async def setup(bot: AgoraBot) -> None:
     parts = Collaborators(
         subscriptions=SubscriptionRepository(bot.db),
         outbox=OutboxRepository(bot.db),
+        ledger=LedgerRepository(bot.db),
         guilds=bot.guild_repo,
         radar=radar,
         registry=bot.registry,
@@ -35,7 +37,7 @@ async def setup(bot: AgoraBot) -> None:
         name=FEATURE,
         cog=ReleasesCog(service),
         components=COMPONENTS,
-        jobs=(delivery.job(),),
+        jobs=(delivery.job(), delivery.ledger_job()),
         data=ReleaseData(),
         provides={ReleaseService: service, ReleaseDelivery: delivery},
         close=radar.close,  # idempotent: the bot closes features, then unloads extensions

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -9,8 +11,16 @@ from discord.ext import commands
 from bot.components import service
 from bot.errors import UserFacingError
 from bot.releases import parse_filter, parse_source
+from bot.releases.ledger import explain
 from bot.slash import Suggested, manager_group
-from cogs.releases.embeds import chunk_lines, code, latest_embed, preview_embeds, subscription_line
+from cogs.releases.embeds import (
+    chunk_lines,
+    code,
+    discord_time,
+    latest_embed,
+    preview_embeds,
+    subscription_line,
+)
 from cogs.releases.service import ReleaseService
 
 #: A source this server follows, suggested from its subscriptions.
@@ -23,6 +33,25 @@ FollowedSource = app_commands.Transform[
         max_value=300,
     ),
 ]
+
+
+#: What an autocomplete answers.
+Choices = list[app_commands.Choice[str]]
+
+
+def _recent_items(i: discord.Interaction, guild: int, typed: str) -> Awaitable[Choices]:
+    return service(i, ReleaseService).item_choices(guild, typed)
+
+
+#: An item the community's sources listed lately, suggested newest first.
+RecentItem = app_commands.Transform[str, Suggested(str, _recent_items, min_value=1, max_value=500)]
+#: An optional channel option.
+Channel = discord.TextChannel | None
+#: The options of `/releases why`.
+WHY_OPTIONS = {
+    "item": "The release: its link, or an id such as meta-llama/Llama-3.1-8B or a GitHub tag",
+    "channel": "Only this channel (default: every channel following a source)",
+}
 
 
 class ReleasesCog(commands.Cog, name="Releases"):
@@ -59,14 +88,7 @@ class ReleasesCog(commands.Cog, name="Releases"):
             raise UserFacingError(
                 "Pick a normal role to mention (not @everyone or a bot's role), or leave it empty."
             )
-        me = guild.me
-        if me is not None:
-            permissions = channel.permissions_for(me)
-            if not (permissions.send_messages and permissions.embed_links):
-                raise UserFacingError(
-                    f"I cannot post embeds in {channel.mention}: give me Send Messages and "
-                    "Embed Links there, then try again."
-                )
+        await self.service.check_permissions(guild.id, channel)
         await interaction.response.defer(ephemeral=True, thinking=True)
         followed = await self.service.follow(
             guild.id,
@@ -120,11 +142,7 @@ class ReleasesCog(commands.Cog, name="Releases"):
                 ephemeral=True,
             )
             return
-        first, *rest = chunk_lines([subscription_line(s, status) for s, status in rows])
-        none = discord.AllowedMentions.none()
-        await interaction.response.send_message(first, ephemeral=True, allowed_mentions=none)
-        for chunk in rest:
-            await interaction.followup.send(chunk, ephemeral=True, allowed_mentions=none)
+        await send_lines(interaction, [subscription_line(s, status) for s, status in rows])
 
     @releases.command(name="resume", description="Resume a source paused after failures")
     @app_commands.describe(source="A paused source this server follows")
@@ -167,3 +185,31 @@ class ReleasesCog(commands.Cog, name="Releases"):
             )
             return
         await interaction.response.send_message(embed=latest_embed(deliveries))
+
+    @releases.command(name="why", description="What happened to a release in each channel here")
+    @app_commands.describe(**WHY_OPTIONS)
+    async def why(
+        self, interaction: discord.Interaction, item: RecentItem, channel: Channel = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        await self.service.require_manager(interaction)
+        entries = await self.service.why(
+            interaction.guild_id, item, channel.id if channel else None
+        )
+        lines = [f"What happened to {code(item[:200])}:"]
+        where = "<#{}>".format
+        lines += [
+            "• " + explain(e, where(e.subscription.channel_id), discord_time) for e in entries
+        ]
+        await send_lines(
+            interaction, lines if entries else [*lines, "No channel here follows its source."]
+        )
+
+
+async def send_lines(interaction: discord.Interaction, lines: list[str]) -> None:
+    """An ephemeral answer of many lines, in as few messages as they fit; nothing pings."""
+    first, *rest = chunk_lines(lines)
+    none = discord.AllowedMentions.none()
+    await interaction.response.send_message(first, ephemeral=True, allowed_mentions=none)
+    for chunk in rest:
+        await interaction.followup.send(chunk, ephemeral=True, allowed_mentions=none)

@@ -40,11 +40,22 @@ class DebateButton(AgoraButton, feature=FEATURE, kind="debate", legacy=("agora:r
 COMPONENTS: tuple[type[AgoraItem[Any]], ...] = (DiscussButton, DebateButton)
 
 
-def announcement_view(delivery_id: int, *, with_debate: bool) -> discord.ui.View:
-    """The buttons of one announcement (the debate button only when a loaded feature offers
-    release debates)."""
-    view = discord.ui.View(timeout=None)
-    view.add_item(DiscussButton(delivery_id))
-    if with_debate:
-        view.add_item(DebateButton(delivery_id))
-    return view
+class AnnouncementButtons:
+    """The buttons of announcements, built once (per drain) and pointed at each announcement
+    in turn: only their custom ids differ. The view is serialised into each announcement's
+    request (`to_components`); nothing is kept per message, as the buttons are dynamic items
+    the feature registers once."""
+
+    def __init__(self, *, with_debate: bool) -> None:
+        self.view = discord.ui.View(timeout=None)
+        self._buttons: list[AgoraButton] = [DiscussButton(0)]
+        if with_debate:  # only when a loaded feature offers release debates
+            self._buttons.append(DebateButton(0))
+        for button in self._buttons:
+            self.view.add_item(button)
+
+    def for_delivery(self, delivery_id: int) -> discord.ui.View:
+        """The view, its buttons now carrying `delivery_id`."""
+        for button in self._buttons:
+            button.custom_id = button.make_id(delivery_id)
+        return self.view

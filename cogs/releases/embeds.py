@@ -6,6 +6,7 @@ import discord
 
 from bot import limits
 from bot.releases import AnnouncementCard
+from bot.releases.ledger import refusal_advice
 from bot.releases.records import Delivery, SourceStatus, Subscription
 from bot.text import cut, escape_markdown, safe_line
 
@@ -16,6 +17,11 @@ DEFAULT_THREAD_NAME = "Release discussion"
 def code(text: str) -> str:
     """Inline code that a backtick in `text` cannot break."""
     return "`" + text.replace("`", "\u02cb") + "`"
+
+
+def discord_time(moment: float) -> str:
+    """A moment as Discord shows it in each reader's time zone ("3 hours ago")."""
+    return f"<t:{int(moment)}:R>"
 
 
 def card_embed(card: AnnouncementCard) -> discord.Embed:
@@ -64,6 +70,17 @@ def pause_notice(status: SourceStatus) -> str:
     )
 
 
+def blocked_notice(source_key: str, reason: str, channel: str) -> str:
+    """The one message sent to a channel that refused an announcement (when it can still be
+    reached): what failed and what to do."""
+    return cut(
+        f"\N{WARNING SIGN} I could not post a release of {code(source_key)} here: "
+        f"{safe_line(reason)}. To get its announcements, {refusal_advice(reason, channel)}; "
+        "`/releases list` shows the subscriptions that are blocked.",
+        limits.MESSAGE,
+    )
+
+
 def chunk_lines(lines: list[str], limit: int = limits.MESSAGE) -> list[str]:
     """Join `lines` into as few messages as possible, each at most `limit` characters
     (a longer line is cut)."""
@@ -89,6 +106,9 @@ def subscription_line(subscription: Subscription, status: SourceStatus | None) -
         parts.append(f"mentions <@&{subscription.mention_role}>")
     if subscription.filter_text:
         parts.append(f"filter {code(subscription.filter_text)}")
+    if subscription.blocked:
+        advice = refusal_advice(subscription.blocked, f"<#{subscription.channel_id}>")
+        parts.append(f"**blocked**: {safe_line(subscription.blocked)[:120]} ({advice})")
     if status is not None and status.paused:
         parts.append(
             f"**paused** ({safe_line(status.last_error or 'failures')[:120]}): `/releases resume`"
@@ -108,7 +128,7 @@ def latest_embed(deliveries: list[Delivery]) -> discord.Embed:
             f"https://discord.com/channels/{delivery.guild_id}/"
             f"{delivery.channel_id}/{delivery.message_id}"
         )
-        when = f"<t:{int(delivery.posted_at or 0)}:R>"
+        when = discord_time(delivery.posted_at or 0)
         title = escape_markdown(cut(delivery.title, 150))
         lines.append(f"• [{title}]({link}) · {code(delivery.source_key[:80])} · {when}")
     return discord.Embed(

@@ -25,13 +25,16 @@ from bot.releases import (
     parse_source,
 )
 from bot.releases.errors import SubscriptionLimitReached
+from bot.releases.ledger import LedgerEntry
 from bot.releases.policy import MAX_SUBSCRIPTIONS_PER_GUILD
 from bot.releases.records import Delivery, SourceStatus, Subscription
 from bot.repositories.guilds import GuildRepository
+from bot.repositories.release_ledger import LedgerRepository
 from bot.repositories.release_outbox import OutboxRepository
 from bot.repositories.release_subscriptions import SubscriptionRepository
 from bot.text import safe_line
 from cogs.releases.embeds import code, thread_name
+from cogs.releases.permissions import missing_permissions
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,7 @@ class Collaborators:
 
     subscriptions: SubscriptionRepository
     outbox: OutboxRepository
+    ledger: LedgerRepository
     guilds: GuildRepository
     #: The one radar of the bot (its HTTP sessions), shared by commands and the worker.
     radar: Radar
@@ -75,6 +79,19 @@ class ReleaseService:
         require_manager(interaction, await self.parts.guilds.get_settings(interaction.guild_id))
 
     # -- subscriptions --------------------------------------------------------------------
+
+    async def check_permissions(self, guild_id: int, channel: discord.abc.GuildChannel) -> None:
+        """Refuse a channel where the bot could not announce (nothing is stored), naming the
+        first permission it lacks there; the thread permissions count when the community
+        opens a thread under every announcement."""
+        settings = await self.parts.guilds.get_settings(guild_id)
+        missing = missing_permissions(channel, threads=settings.announce_threads)
+        if missing:
+            raise UserFacingError(
+                f"I cannot announce in {channel.mention}: I lack **{missing[0]}** there"
+                + (f" (and {', '.join(missing[1:])})" if missing[1:] else "")
+                + ". Grant it to my role in the channel's permissions, then try again."
+            )
 
     async def follow(
         self,
@@ -142,6 +159,27 @@ class ReleaseService:
         return choices[: limits.CHOICES]
 
     # -- what was and would be announced --------------------------------------------------
+
+    async def why(self, guild_id: int, item: str, channel_id: int | None) -> list[LedgerEntry]:
+        """What happened to `item` in each subscription of the community (in one channel)."""
+        rows = await self.parts.subscriptions.for_guild(guild_id)
+        if channel_id is not None:
+            rows = [(s, status) for s, status in rows if s.channel_id == channel_id]
+        if not rows:
+            where = f" in <#{channel_id}>" if channel_id is not None else ""
+            raise UserFacingError(
+                f"This server follows no release source{where}: try `/releases follow`."
+            )
+        return await self.parts.ledger.entries(rows, item)
+
+    async def item_choices(self, guild_id: int, typed: str) -> list[app_commands.Choice[str]]:
+        """The items the community's sources listed lately (at most 25, newest first)."""
+        ids = await self.parts.ledger.recent_items(
+            guild_id, typed.strip()[: limits.CHOICE_NAME], limits.CHOICES
+        )
+        return [app_commands.Choice(name=i, value=i) for i in ids if len(i) <= limits.CHOICE_NAME][
+            : limits.CHOICES
+        ]
 
     async def preview(self, source: str) -> tuple[str, list[AnnouncementCard]]:
         """The key and the cards of the newest items of `source`, newest first; posts nothing."""

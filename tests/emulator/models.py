@@ -158,6 +158,24 @@ class Role:
 
 
 @dataclass
+class Overwrite:
+    """A channel's permission overwrite for a role (``type`` 0) or a member (``type`` 1)."""
+
+    id: int
+    type: int = 0
+    allow: int = 0
+    deny: int = 0
+
+    def payload(self) -> JSON:
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "allow": str(self.allow),
+            "deny": str(self.deny),
+        }
+
+
+@dataclass
 class Channel:
     id: int
     guild_id: int
@@ -178,6 +196,7 @@ class Channel:
     auto_archive_duration: int = 1440
     created_at: str = field(default_factory=now_iso)
     archive_timestamp: str = field(default_factory=now_iso)
+    overwrites: dict[int, Overwrite] = field(default_factory=dict)
 
     @property
     def is_thread(self) -> bool:
@@ -218,7 +237,7 @@ class Channel:
             data.update(
                 {
                     "topic": self.topic,
-                    "permission_overwrites": [],
+                    "permission_overwrites": [o.payload() for o in self.overwrites.values()],
                     "default_auto_archive_duration": 1440,
                     "default_thread_rate_limit_per_user": 0,
                     "last_pin_timestamp": None,
@@ -312,6 +331,35 @@ class Guild:
         if value & ADMINISTRATOR:
             return ALL_PERMISSIONS
         return value
+
+    def channel_permissions(self, user_id: int, channel: Channel) -> int:
+        """The member's permissions in a channel, as Discord computes them: the guild-level
+        permissions, then the channel's overwrites for @everyone, for the member's roles
+        (denies and allows combined), and for the member. A thread uses its parent's."""
+        base = self.permissions_for(user_id)
+        if base == ALL_PERMISSIONS:
+            return base
+        if channel.parent_id is not None and channel.parent_id in self.channels:
+            channel = self.channels[channel.parent_id]
+        overwrites = channel.overwrites
+        everyone = overwrites.get(self.id)
+        if everyone is not None:
+            base = (base & ~everyone.deny) | everyone.allow
+        member = self.members.get(user_id)
+        roles = member.roles if member is not None else []
+        allow = deny = 0
+        for role_id in roles:
+            overwrite = overwrites.get(role_id)
+            if overwrite is not None and overwrite.type == 0:
+                allow |= overwrite.allow
+                deny |= overwrite.deny
+        base = (base & ~deny) | allow
+        own = overwrites.get(user_id)
+        if own is not None and own.type == 1:
+            base = (base & ~own.deny) | own.allow
+        if not base & VIEW_CHANNEL:
+            return 0
+        return base
 
     def payload(self) -> JSON:
         """The full GUILD_CREATE payload."""

@@ -10,7 +10,18 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import BodyPartReader, web
 
 from .messages import EPHEMERAL, ApiError, UploadedFile, validate_message_payload
-from .models import JSON, PRIVATE_THREAD, PUBLIC_THREAD, iso_in
+from .models import (
+    CREATE_PUBLIC_THREADS,
+    EMBED_LINKS,
+    JSON,
+    PRIVATE_THREAD,
+    PUBLIC_THREAD,
+    SEND_MESSAGES,
+    SEND_MESSAGES_IN_THREADS,
+    VIEW_CHANNEL,
+    Channel,
+    iso_in,
+)
 from .state import Fault, RecordedRequest
 from .webhooks import WebhookRoutes
 from .wire import Handler, Reply, Req, compile_route, json_response, ratelimit_headers
@@ -190,6 +201,17 @@ class RestApi:
             raise ApiError(404, 10003, "Unknown Channel")
         return channel
 
+    def require(self, channel: Channel, needed: int) -> None:
+        """Refuse the bot's request as Discord does: 403 Missing Access (50001) without View
+        Channel, 403 Missing Permissions (50013) without any other bit of ``needed``. (Discord
+        drops the embeds of a bot lacking Embed Links; the emulator refuses them, so that a
+        test sees the missing permission.)"""
+        granted = self.emu.bot_permissions_in(channel.id)
+        if not granted & VIEW_CHANNEL:
+            raise ApiError(403, 50001, "Missing Access")
+        if needed & ~granted:
+            raise ApiError(403, 50013, "Missing Permissions")
+
     def message(self, req: Req) -> JSON:
         channel = self.channel(req)
         message = self.emu.get_message(req.id("message_id"))
@@ -313,6 +335,8 @@ class RestApi:
         if channel.is_thread and (channel.archived or channel.locked):
             raise ApiError(400, 50083, "Thread is archived")
         validate_message_payload(body, has_files=bool(req.files), creating=True)
+        send = SEND_MESSAGES_IN_THREADS if channel.is_thread else SEND_MESSAGES
+        self.require(channel, send | (EMBED_LINKS if body.get("embeds") else 0))
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
             earlier = emu.nonce_lookup(emu.bot.id, str(nonce))
@@ -350,6 +374,7 @@ class RestApi:
             raise ApiError(400, 50024, "Cannot execute action on this channel type")
         if message.get("thread"):
             raise ApiError(400, 160004, "A thread has already been created for this message")
+        self.require(channel, CREATE_PUBLIC_THREADS)
         body = req.body
         thread = self.emu.create_thread(
             channel.id,

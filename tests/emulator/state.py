@@ -22,6 +22,7 @@ from .models import (
     Channel,
     Guild,
     Member,
+    Overwrite,
     Role,
     Snowflakes,
     User,
@@ -260,6 +261,30 @@ class EmulatorState:
         self.channels[channel.id] = channel
         self.gateway.dispatch("CHANNEL_CREATE", channel.payload(), guild_id=guild_id)
         return channel.id
+
+    def set_overwrite(
+        self, channel_id: int, target_id: int, *, allow: int = 0, deny: int = 0
+    ) -> None:
+        """Set a channel's permission overwrite for a role or a member (the guild's id is
+        @everyone) and dispatch CHANNEL_UPDATE, as when a manager edits the channel."""
+        channel = self.channels[channel_id]
+        guild = self.guilds[channel.guild_id]
+        kind = 0 if target_id in guild.roles else 1
+        channel.overwrites[target_id] = Overwrite(target_id, kind, allow, deny)
+        self.gateway.dispatch("CHANNEL_UPDATE", channel.payload(), guild_id=guild.id)
+        self.notify()
+
+    def bot_permissions_in(self, channel_id: int) -> int:
+        """The bot's permissions in a channel (its roles and the channel's overwrites)."""
+        channel = self.channels[channel_id]
+        return self.guilds[channel.guild_id].channel_permissions(self.bot.id, channel)
+
+    def delete_channel(self, channel_id: int) -> None:
+        """Delete a channel (dispatches CHANNEL_DELETE); requests naming it answer 404."""
+        channel = self.channels.pop(channel_id)
+        self.guilds[channel.guild_id].channels.pop(channel_id, None)
+        self.gateway.dispatch("CHANNEL_DELETE", channel.payload(), guild_id=channel.guild_id)
+        self.notify()
 
     def add_role(self, guild_id: int, name: str, permissions: int = 0) -> int:
         guild = self.guilds[guild_id]

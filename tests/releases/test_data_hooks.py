@@ -53,9 +53,19 @@ async def world(db: Database) -> World:
         )
     baseline = SourceState(seen_ids=("old",), baselined=True)
     for key in (SHARED, ONLY_G1):
-        announce = [(s.id, entry_item(f"{key}-new")) for s in await subs.for_source(key)]
+        new, skipped = entry_item(f"{key}-new"), entry_item(f"{key}-filtered")
+        following = await subs.for_source(key)
+        announce = [(s.id, new) for s in following]
+        # The ledger: both items seen; the second left out by G1's first subscription's filter.
+        skips = [(s.id, skipped.item_id, "include:llama*") for s in following if s.filter_text]
         await outbox.record_success(
-            key, baseline, next_attempt_at=0, announce=announce, baselined=[]
+            key,
+            baseline,
+            next_attempt_at=0,
+            announce=announce,
+            baselined=[],
+            listed=[new, skipped],
+            skipped=skips,
         )
     return World(db, subs, outbox, hooks, lifecycle)
 
@@ -93,8 +103,8 @@ async def test_forget_unlinks_the_member_and_keeps_the_community_subscriptions(
 async def test_purge_deletes_every_release_row_of_the_community(world: World) -> None:
     db = world.db
     report = await world.lifecycle.purge_community(G1)
-    # 3 deliveries + 3 subscriptions + the source only G1 followed.
-    assert report.rows["releases"] == 7
+    # 3 deliveries + 1 filtered item + 3 subscriptions + the source only G1 followed.
+    assert report.rows["releases"] == 8
     assert report.rows["core"] == 0, "the feature's hook left nothing for the core's sweep"
     assert await world.subs.for_guild(G1) == []
     assert await world.outbox.source_status(ONLY_G1) is None
@@ -102,6 +112,9 @@ async def test_purge_deletes_every_release_row_of_the_community(world: World) ->
     [(kept, _)] = await world.subs.for_guild(G2)
     assert [p.subscription_id for p in await world.outbox.pending()] == [kept.id]
     assert await count(db, "SELECT count(*) FROM release_deliveries") == 1
+    assert await count(db, "SELECT count(*) FROM release_skips") == 0
+    seen = await db.fetch_all("SELECT DISTINCT source_key FROM release_items")
+    assert [r["source_key"] for r in seen] == [SHARED], "the items of a source nobody follows go"
     again = await world.lifecycle.purge_community(G1)
     assert again == PurgeReport(G1, {"releases": 0, "core": 0})
 

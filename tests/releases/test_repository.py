@@ -121,10 +121,10 @@ async def test_queue_is_ordered_unique_and_drained(repo: Repos) -> None:
         pending[3].id,
     ]
 
-    await repo.outbox.mark_posted(first.id, 777)
-    await repo.outbox.mark_posted(first.id, 888)  # a second record changes nothing
-    await repo.outbox.mark_attempt_failed(pending[1].id, give_up=False)
-    await repo.outbox.mark_attempt_failed(pending[3].id, give_up=True)
+    await repo.outbox.mark_posted([(first.id, 777, False)])
+    await repo.outbox.mark_posted([(first.id, 888, False)])  # a second record changes nothing
+    await repo.outbox.mark_attempt_failed(pending[1].id, give_up=False, error="HTTP 500")
+    await repo.outbox.mark_attempt_failed(pending[3].id, give_up=True, error="unknown channel")
     left = await repo.outbox.pending()
     assert [p.id for p in left] == [pending[1].id, pending[2].id]
     assert left[0].attempts == 1

@@ -147,8 +147,10 @@ async def test_twenty_crash_restarts_post_each_item_once(
         feeds.set_feed(FEED, atom_feed(entries))
 
         point = POINTS[round_ % len(POINTS)]
-        # The fetch happens once per cycle; the later steps once per source or delivery.
-        nth = 1 if point == "after fetch" else 1 + (round_ // len(POINTS)) % 2
+        # The fetch happens once per cycle, the recording of posts once per page of the
+        # outbox (one page here); the queueing once per source.
+        once = point in ("after fetch", "after post", "after record")
+        nth = 1 if once else 1 + (round_ // len(POINTS)) % 2
         fired = crash_at(env, monkeypatch, point, nth)
         with pytest.raises(Killed):
             await env.radar.run_cycle_once()
@@ -195,5 +197,6 @@ async def test_twenty_crash_restarts_post_each_item_once(
                 assert delivery.message_id in posted_ids
                 recorded += 1
     assert recorded == sum(len(env.posts(env.channel(g))) for g in h.guilds)
-    # Each crash between post and record was repaired by Discord's nonce dedupe, not a 2nd post.
-    assert h.emu.nonce_hits == crashes["after post"]
+    # Each crash between post and record was repaired by Discord's nonce dedupe, not a 2nd post
+    # (posts are recorded a page at a time: every post of the page was re-sent and deduplicated).
+    assert h.emu.nonce_hits >= crashes["after post"] > 0
