@@ -6,22 +6,21 @@ debates feature through :mod:`bot.repositories.observations`; the stances featur
 export, forgetting and purging). One documented method per query. Methods that the core's
 lifecycle calls inside its one transaction take that transaction (or reader) explicitly.
 
-Two reads are heavy enough to leave the bot's single aiosqlite connection alone:
-:meth:`StanceRepository.observation_columns` (the trend of ``/stance community`` reads every
-observation of a community, up to millions of rows) and :meth:`StanceRepository.vote_triples`
-(the opinion map's whole vote matrix). They open a short-lived read-only connection in a worker
-thread and stream rows straight into numpy arrays, so neither the event loop nor other queries
-wait for them (WAL lets the read proceed while the bot writes).
+The opinion map's vote matrix is kept up to date with every vote (``stance_vote_rows``, one
+row per member, migration 0009), so :meth:`StanceRepository.vote_matrix` reads one row per
+member instead of every vote. It is still the largest read of the feature (members x
+statements), so it opens a short-lived read-only connection in a worker thread: neither the
+event loop nor other queries wait for it (WAL lets the read proceed while the bot writes).
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
 from bot.database import Reader, Transaction
 from bot.repositories import (
@@ -30,19 +29,21 @@ from bot.repositories import (
     now,
     record_from_row,
 )
+from bot.repositories.observations import forget_member_observations
 from bot.stance_scale import Stance
-from bot.stances.community import ObservationColumns
 from bot.stances.models import (
     ForgetReport,
     Observation,
     Statement,
     StatementVote,
     Visibility,
+    VoteMatrix,
     from_timestamp,
 )
 
-_OBSERVATION_DTYPE = np.dtype([("member_id", np.int64), ("value", np.int8), ("at", np.float64)])
-_VOTE_DTYPE = np.dtype([("member_id", np.int64), ("statement_id", np.int64), ("value", np.int8)])
+#: The analytics derived from the observations and votes (migration 0009): purged with them,
+#: not counted (a purge reports the rows of data it deleted).
+DERIVED_TABLES = ("stance_vote_rows", "stance_daily_changes", "stance_positions")
 #: The stances feature's tables, children first (the order a purge deletes them in).
 STANCE_TABLES = (
     "stance_statement_votes",
@@ -100,12 +101,6 @@ class StanceRepository(Repository):
             )
             for r in rows
         ]
-
-    async def observation_columns(self, guild_id: int, topic: str | None) -> ObservationColumns:
-        """Every observation of a community on one topic (None: the general question) as
-        numpy columns, oldest first. Read in a worker thread on a separate read-only connection
-        (see the module docstring); the covering index of migration 0005 answers it."""
-        return await asyncio.to_thread(_read_observation_columns, self._db.path, guild_id, topic)
 
     # -- statements -----------------------------------------------------------------------
 
@@ -187,16 +182,32 @@ class StanceRepository(Repository):
         return None if row is None else _statement(row)
 
     async def record_vote(self, statement: Statement, member_id: int, value: int) -> None:
-        """Store (or change) the member's vote on a statement."""
+        """Store (or change) the member's vote on a statement, and its place in the map's
+        matrix, in one transaction."""
         if value not in (-1, 0, 1):
             raise ValueError("a statement vote is -1, 0 or +1")
-        await self._db.execute(
-            "INSERT INTO stance_statement_votes "
-            "(statement_id, guild_id, member_id, value, voted_at) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (statement_id, member_id) DO UPDATE SET "
-            "value = excluded.value, voted_at = excluded.voted_at",
-            (statement.id, statement.guild_id, member_id, value, now()),
-        )
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO stance_statement_votes "
+                "(statement_id, guild_id, member_id, value, voted_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (statement_id, member_id) DO UPDATE SET "
+                "value = excluded.value, voted_at = excluded.voted_at",
+                (statement.id, statement.guild_id, member_id, value, now()),
+            )
+            # The member's row of the map's matrix: character `number` becomes value + 2.
+            await tx.execute(
+                "INSERT INTO stance_vote_rows (guild_id, member_id, votes) "
+                "VALUES (:guild, :member, :zeros || :vote) "
+                "ON CONFLICT (guild_id, member_id) DO UPDATE SET votes = "
+                "substr(votes || :zeros, 1, :number - 1) || :vote || substr(votes, :number + 1)",
+                {
+                    "guild": statement.guild_id,
+                    "member": member_id,
+                    "zeros": "0" * (statement.number - 1),
+                    "vote": str(value + 2),
+                    "number": statement.number,
+                },
+            )
 
     async def member_votes(
         self, guild_id: int, member_id: int, *, db: Reader | None = None
@@ -230,17 +241,19 @@ class StanceRepository(Repository):
             (guild_id, member_id, guild_id, member_id),
         )
 
-    async def vote_triples(self, guild_id: int) -> tuple[npt.NDArray[np.int64], ...]:
-        """Every vote on the community's active statements as three numpy columns
-        (member ids, statement ids, values), read off the event loop like the observations."""
-        return await asyncio.to_thread(_read_vote_triples, self._db.path, guild_id)
+    async def vote_matrix(self, guild_id: int, statements: Sequence[Statement]) -> VoteMatrix:
+        """The opinion map's matrix over ``statements`` (the active ones, by number): one row
+        per member from ``stance_vote_rows``, kept up to date by :meth:`record_vote`, read off
+        the event loop on a read-only connection. O(members x statements), not O(votes)."""
+        return await asyncio.to_thread(_read_vote_matrix, self._db.path, guild_id, statements)
 
     async def known_members(self, guild_id: int) -> int:
-        """How many distinct members have any stance data in the community."""
+        """How many distinct members have any stance data in the community (a position or a
+        statement vote): O(members), from the analytics tables."""
         return int(
             await self._db.fetch_value(
-                "SELECT count(*) FROM (SELECT member_id FROM stance_observations "
-                "WHERE guild_id = ? UNION SELECT member_id FROM stance_statement_votes "
+                "SELECT count(*) FROM (SELECT member_id FROM stance_positions "
+                "WHERE guild_id = ? UNION SELECT member_id FROM stance_vote_rows "
                 "WHERE guild_id = ?)",
                 (guild_id, guild_id),
             )
@@ -267,8 +280,9 @@ class StanceRepository(Repository):
         inside the core's transaction: every observation (declared and from debates), every
         statement vote, the visibility choice; statements the member wrote keep their text
         (others voted on them) but lose their author."""
-        observations = await tx.execute_rowcount(
-            "DELETE FROM stance_observations WHERE guild_id = ? AND member_id = ?",
+        observations = await forget_member_observations(tx, guild_id, member_id)
+        await tx.execute(
+            "DELETE FROM stance_vote_rows WHERE guild_id = ? AND member_id = ?",
             (guild_id, member_id),
         )
         votes = await tx.execute_rowcount(
@@ -286,15 +300,20 @@ class StanceRepository(Repository):
         return ForgetReport(observations, votes, unlinked, visibility)
 
     async def purge_community(self, tx: Transaction, guild_id: int) -> int:
-        """Delete every stance row of the community (votes before their statements), inside
-        the core's transaction; returns the rows deleted."""
-        deleted = 0
-        for table in STANCE_TABLES:
-            deleted += await tx.execute_rowcount(
-                f"DELETE FROM {table} WHERE guild_id = ?",  # noqa: S608 (a constant name)
-                (guild_id,),
-            )
-        return deleted
+        """Delete every stance row of the community (votes before their statements) and its
+        analytics, inside the core's transaction; returns the rows of data deleted."""
+        await _delete_community(tx, DERIVED_TABLES, guild_id)
+        return await _delete_community(tx, STANCE_TABLES, guild_id)
+
+
+async def _delete_community(tx: Transaction, tables: tuple[str, ...], guild_id: int) -> int:
+    deleted = 0
+    for table in tables:
+        deleted += await tx.execute_rowcount(
+            f"DELETE FROM {table} WHERE guild_id = ?",  # noqa: S608 (a constant name)
+            (guild_id,),
+        )
+    return deleted
 
 
 def _read_only(path: Path) -> sqlite3.Connection:
@@ -303,38 +322,20 @@ def _read_only(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _read_observation_columns(path: Path, guild_id: int, topic: str | None) -> ObservationColumns:
+def _read_vote_matrix(path: Path, guild_id: int, statements: Sequence[Statement]) -> VoteMatrix:
     conn = _read_only(path)
     try:
-        cursor = conn.execute(
-            "SELECT member_id, value, observed_at FROM stance_observations "
-            "WHERE guild_id = ? AND topic IS ? ORDER BY observed_at, id",
-            (guild_id, topic),
-        )
-        data = np.fromiter(cursor, dtype=_OBSERVATION_DTYPE)
-    finally:
-        conn.close()
-    return ObservationColumns(
-        np.ascontiguousarray(data["member_id"]),
-        np.ascontiguousarray(data["value"]),
-        np.ascontiguousarray(data["at"]),
-    )
-
-
-def _read_vote_triples(path: Path, guild_id: int) -> tuple[npt.NDArray[np.int64], ...]:
-    conn = _read_only(path)
-    try:
-        cursor = conn.execute(
-            "SELECT v.member_id, v.statement_id, v.value FROM stance_statement_votes v "
-            "JOIN stance_statements s ON s.id = v.statement_id "
-            "WHERE v.guild_id = ? AND s.removed = 0",
+        rows = conn.execute(
+            "SELECT member_id, votes FROM stance_vote_rows WHERE guild_id = ? ORDER BY member_id",
             (guild_id,),
-        )
-        data = np.fromiter(cursor, dtype=_VOTE_DTYPE)
+        ).fetchall()
     finally:
         conn.close()
-    return (
-        data["member_id"].astype(np.int64),
-        data["statement_id"].astype(np.int64),
-        data["value"].astype(np.int64),
-    )
+    columns = np.array([s.number - 1 for s in statements], dtype=np.int64)
+    width = max([len(votes) for _, votes in rows] + [int(columns.max(initial=-1)) + 1])
+    text = "".join(votes.ljust(width, "0") for _, votes in rows).encode("ascii")
+    codes = np.frombuffer(text, dtype=np.uint8).reshape(len(rows), width)[:, columns] - ord("0")
+    voted = (codes > 0).any(axis=1)
+    matrix = np.where(codes > 0, codes.astype(np.float64) - 2, np.nan)[voted]
+    members = np.array([member for member, _ in rows], dtype=np.int64)[voted]
+    return VoteMatrix(members.tolist(), [s.id for s in statements], matrix)

@@ -1,28 +1,60 @@
-"""What ``/stance community`` computes from a community's observations (numpy; run it in a
-worker thread): the current positions' summary and the trend over a period."""
+"""What ``/stance community`` computes, from the per-day changes of a community's positions that
+the repositories keep up to date (``stance_daily_changes``): the current positions' summary and
+the trend over a period, in O(days) whatever the number of observations behind them.
+
+:func:`position_changes` is the rule those changes follow, for one member's observations."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
 
-from bot.stances.statistics import CommunitySummary, distribution, latest_positions, summarise
-from bot.stances.trend import Trend, TrendPoint, compute_trend
+from bot.stance_scale import SCALE, Stance
+from bot.stances.statistics import CommunitySummary, summarise
+from bot.stances.trend import Trend, TrendPoint, daily_trend, day_of
+
+#: One change per position, in the order -2, -1, 0, +1, +2 (index = value + 2).
+Changes = list[int]
 
 
 @dataclass(frozen=True, slots=True)
-class ObservationColumns:
-    """A community's observations as numpy columns, in time order (ties: insertion order)."""
+class DailyChanges:
+    """A community's per-day position changes on one topic (see :func:`position_changes`).
 
-    member_ids: npt.NDArray[np.int64]
-    values: npt.NDArray[np.int8]
-    timestamps: npt.NDArray[np.float64]
+    ``days``: ascending UTC day numbers; ``changes``: one row per day, columns -2..+2;
+    ``earliest``: the oldest observation's time (None: no observation).
+    """
 
-    def __len__(self) -> int:
-        return int(self.member_ids.size)
+    days: npt.NDArray[np.int64]
+    changes: npt.NDArray[np.int64]
+    earliest: float | None
+
+    def holding(self) -> dict[Stance, int]:
+        """How many members hold each position now (their latest observation)."""
+        totals = self.changes.sum(axis=0) if self.days.size else np.zeros(len(SCALE), np.int64)
+        return {stance: int(totals[int(stance) + 2]) for stance in SCALE}
+
+
+def position_changes(observations: Iterable[tuple[float, int]]) -> dict[int, Changes]:
+    """The per-day changes one member's observations on one topic make, ``{day: changes}``.
+
+    ``observations``: (time, value) in the member's order (time, then insertion). The first
+    observation adds the member to its value; each later one moves them from the previous
+    value to the new one. Summed over days, every member counts once, at their latest value.
+    """
+    result: dict[int, Changes] = {}
+    previous: int | None = None
+    for at, value in observations:
+        row = result.setdefault(day_of(at), [0] * len(SCALE))
+        row[value + 2] += 1
+        if previous is not None:
+            row[previous + 2] -= 1
+        previous = value
+    return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,18 +69,11 @@ class CommunityPicture:
 
 
 def community_picture(
-    columns: ObservationColumns, members_known: int, period: str, now: datetime
+    daily: DailyChanges, members_known: int, period: str, now: datetime
 ) -> CommunityPicture:
     """The summary of the members' latest positions and the trend over ``period``."""
-    _, current = latest_positions(columns.member_ids, columns.values)
-    summary = summarise(distribution(current), members_known)
+    summary = summarise(daily.holding(), members_known)
     trend = None
-    if len(columns):
-        trend = compute_trend(columns.member_ids, columns.values, columns.timestamps, period, now)
+    if daily.earliest is not None:
+        trend = daily_trend(daily.days, daily.changes, daily.earliest, period, now)
     return CommunityPicture(summary, trend)
-
-
-def community_positions(columns: ObservationColumns) -> dict[int, int]:
-    """Every member's latest position (member id -> value), for a profile's comparison."""
-    members, current = latest_positions(columns.member_ids, columns.values)
-    return dict(zip(members.tolist(), current.tolist(), strict=True))
