@@ -166,9 +166,18 @@ async def community(
     (daily, known), query_s = await timed("query (daily changes, members known)", query)
     figures = {}
     for period in ("30d", "all"):
-        await timed(
+        picture, _ = await timed(
             f"compute: summary + trend {period}",
             partial(asyncio.to_thread, community_picture, daily, known, period, now),
+        )
+        await timed(
+            f"render: chart {period} (worker process)",
+            partial(
+                renderer.render,
+                render_community_chart,
+                picture.summary.buckets,
+                picture.chart_trend,
+            ),
         )
         _, figures[period] = await timed(
             f"whole answer {period} (query, compute, chart)",
