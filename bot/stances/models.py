@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
 from bot.stance_scale import Stance
+
+if TYPE_CHECKING:  # the records themselves need no numpy at import
+    import numpy as np
+    import numpy.typing as npt
 
 
 class SourceKind(StrEnum):
