@@ -161,7 +161,7 @@ async def community(
     )
 
     async def query() -> tuple[DailyChanges, int]:
-        return await observations.daily_changes(GUILD, None), await stances.known_members(GUILD)
+        return await stances.daily_changes(GUILD, None), await stances.known_members(GUILD)
 
     (daily, known), query_s = await timed("query (daily changes, members known)", query)
     figures = {}

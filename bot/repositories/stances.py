@@ -6,11 +6,14 @@ debates feature through :mod:`bot.repositories.observations`; the stances featur
 export, forgetting and purging). One documented method per query. Methods that the core's
 lifecycle calls inside its one transaction take that transaction (or reader) explicitly.
 
-The opinion map's vote matrix is kept up to date with every vote (``stance_vote_rows``, one
-row per member, migration 0009), so :meth:`StanceRepository.vote_matrix` reads one row per
-member instead of every vote. It is still the largest read of the feature (members x
-statements), so it opens a short-lived read-only connection in a worker thread: neither the
-event loop nor other queries wait for it (WAL lets the read proceed while the bot writes).
+The analytics of migration 0009 are kept up to date by triggers, in the statement that writes
+or deletes an observation or vote, whoever runs it: ``/stance community`` reads
+:meth:`StanceRepository.daily_changes` (O(days)), a profile's comparison
+:meth:`StanceRepository.current_positions` (O(members)), and the map's matrix
+(``stance_vote_rows``) one row per member instead of every vote. The matrix is still the
+largest read of the feature (members x statements), so :meth:`StanceRepository.vote_matrix`
+opens a short-lived read-only connection in a worker thread: neither the event loop nor other
+queries wait for it (WAL lets the read proceed while the bot writes).
 """
 
 from __future__ import annotations
@@ -29,8 +32,8 @@ from bot.repositories import (
     now,
     record_from_row,
 )
-from bot.repositories.observations import forget_member_observations
 from bot.stance_scale import Stance
+from bot.stances.community import DailyChanges
 from bot.stances.models import (
     ForgetReport,
     Observation,
@@ -41,8 +44,11 @@ from bot.stances.models import (
     from_timestamp,
 )
 
-#: The analytics derived from the observations and votes (migration 0009): purged with them,
-#: not counted (a purge reports the rows of data it deleted).
+#: The general question's topic in the analytics tables (a primary key column cannot be NULL).
+GENERAL = ""
+#: The analytics derived from the observations and votes by the triggers of migration 0009:
+#: purged first (the triggers then skip the work of taking each deleted row out) and not
+#: counted (a purge reports the rows of data it deleted).
 DERIVED_TABLES = ("stance_vote_rows", "stance_daily_changes", "stance_positions")
 #: The stances feature's tables, children first (the order a purge deletes them in).
 STANCE_TABLES = (
@@ -101,6 +107,34 @@ class StanceRepository(Repository):
             )
             for r in rows
         ]
+
+    async def daily_changes(self, guild_id: int, topic: str | None) -> DailyChanges:
+        """The community's per-day position changes on one topic (None: the general
+        question) and its oldest observation's time: O(days) rows and one lookup in the
+        covering index of migration 0005."""
+        rows = await self._db.fetch_all(
+            "SELECT day, change_m2, change_m1, change_0, change_p1, change_p2 "
+            "FROM stance_daily_changes WHERE guild_id = ? AND topic = ? ORDER BY day",
+            (guild_id, topic or GENERAL),
+        )
+        earliest = await self._db.fetch_value(
+            "SELECT min(observed_at) FROM stance_observations WHERE guild_id = ? AND topic IS ?",
+            (guild_id, topic),
+        )
+        table = np.array([tuple(r) for r in rows], dtype=np.int64).reshape(len(rows), 6)
+        return DailyChanges(
+            np.ascontiguousarray(table[:, 0]),
+            np.ascontiguousarray(table[:, 1:]),
+            None if earliest is None else float(earliest),
+        )
+
+    async def current_positions(self, guild_id: int, topic: str | None) -> dict[int, int]:
+        """Every member's current position on one topic (member id -> value): O(members)."""
+        rows = await self._db.fetch_all(
+            "SELECT member_id, value FROM stance_positions WHERE guild_id = ? AND topic = ?",
+            (guild_id, topic or GENERAL),
+        )
+        return {int(r[0]): int(r[1]) for r in rows}
 
     # -- statements -----------------------------------------------------------------------
 
@@ -182,32 +216,17 @@ class StanceRepository(Repository):
         return None if row is None else _statement(row)
 
     async def record_vote(self, statement: Statement, member_id: int, value: int) -> None:
-        """Store (or change) the member's vote on a statement, and its place in the map's
-        matrix, in one transaction."""
+        """Store (or change) the member's vote on a statement (a trigger of migration 0009
+        puts it into the map's matrix in the same statement)."""
         if value not in (-1, 0, 1):
             raise ValueError("a statement vote is -1, 0 or +1")
-        async with self._db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO stance_statement_votes "
-                "(statement_id, guild_id, member_id, value, voted_at) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (statement_id, member_id) DO UPDATE SET "
-                "value = excluded.value, voted_at = excluded.voted_at",
-                (statement.id, statement.guild_id, member_id, value, now()),
-            )
-            # The member's row of the map's matrix: character `number` becomes value + 2.
-            await tx.execute(
-                "INSERT INTO stance_vote_rows (guild_id, member_id, votes) "
-                "VALUES (:guild, :member, :zeros || :vote) "
-                "ON CONFLICT (guild_id, member_id) DO UPDATE SET votes = "
-                "substr(votes || :zeros, 1, :number - 1) || :vote || substr(votes, :number + 1)",
-                {
-                    "guild": statement.guild_id,
-                    "member": member_id,
-                    "zeros": "0" * (statement.number - 1),
-                    "vote": str(value + 2),
-                    "number": statement.number,
-                },
-            )
+        await self._db.execute(
+            "INSERT INTO stance_statement_votes "
+            "(statement_id, guild_id, member_id, value, voted_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (statement_id, member_id) DO UPDATE SET "
+            "value = excluded.value, voted_at = excluded.voted_at",
+            (statement.id, statement.guild_id, member_id, value, now()),
+        )
 
     async def member_votes(
         self, guild_id: int, member_id: int, *, db: Reader | None = None
@@ -282,9 +301,8 @@ class StanceRepository(Repository):
         inside the core's transaction: every observation (declared and from debates), every
         statement vote, the visibility choice; statements the member wrote keep their text
         (others voted on them) but lose their author."""
-        observations = await forget_member_observations(tx, guild_id, member_id)
-        await tx.execute(
-            "DELETE FROM stance_vote_rows WHERE guild_id = ? AND member_id = ?",
+        observations = await tx.execute_rowcount(
+            "DELETE FROM stance_observations WHERE guild_id = ? AND member_id = ?",
             (guild_id, member_id),
         )
         votes = await tx.execute_rowcount(

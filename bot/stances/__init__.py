@@ -10,8 +10,8 @@ pull in numpy-heavy or matplotlib code):
   ``participation``, ``suppress_small``, ``summarise``.
 - :mod:`bot.stances.trend`: ``parse_period``, ``compute_trend`` (numpy columns), ``trend_sums``,
   ``daily_trend`` (the same trend from per-day changes), ``day_of``.
-- :mod:`bot.stances.community`: ``DailyChanges``, ``position_changes`` (the rule of the per-day
-  changes), ``community_picture`` (summary + trend).
+- :mod:`bot.stances.community`: ``DailyChanges`` (per-day position changes),
+  ``community_picture`` (summary + trend).
 - :mod:`bot.stances.profile`: ``build_profile``, ``compare``.
 - :mod:`bot.stances.opinion_map`: ``build_opinion_map``, ``opinion_map_from_votes``.
 - :mod:`bot.stances.charts`: PNG renderers (render them with the bot's chart worker).

@@ -2,11 +2,12 @@
 the repositories keep up to date (``stance_daily_changes``): the current positions' summary and
 the trend over a period, in O(days) whatever the number of observations behind them.
 
-:func:`position_changes` is the rule those changes follow, for one member's observations."""
+The rule of the changes (the triggers of migration 0009 apply it): a member's first observation
+on a topic adds 1 to its value on its day; each later one adds 1 to the new value and takes 1
+from the previous one."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,15 +16,12 @@ import numpy.typing as npt
 
 from bot.stance_scale import SCALE, Stance
 from bot.stances.statistics import CommunitySummary, summarise
-from bot.stances.trend import Trend, TrendPoint, daily_trend, day_of
-
-#: One change per position, in the order -2, -1, 0, +1, +2 (index = value + 2).
-Changes = list[int]
+from bot.stances.trend import Trend, TrendPoint, daily_trend
 
 
 @dataclass(frozen=True, slots=True)
 class DailyChanges:
-    """A community's per-day position changes on one topic (see :func:`position_changes`).
+    """A community's per-day position changes on one topic (see the module docstring).
 
     ``days``: ascending UTC day numbers; ``changes``: one row per day, columns -2..+2;
     ``earliest``: the oldest observation's time (None: no observation).
@@ -37,24 +35,6 @@ class DailyChanges:
         """How many members hold each position now (their latest observation)."""
         totals = self.changes.sum(axis=0) if self.days.size else np.zeros(len(SCALE), np.int64)
         return {stance: int(totals[int(stance) + 2]) for stance in SCALE}
-
-
-def position_changes(observations: Iterable[tuple[float, int]]) -> dict[int, Changes]:
-    """The per-day changes one member's observations on one topic make, ``{day: changes}``.
-
-    ``observations``: (time, value) in the member's order (time, then insertion). The first
-    observation adds the member to its value; each later one moves them from the previous
-    value to the new one. Summed over days, every member counts once, at their latest value.
-    """
-    result: dict[int, Changes] = {}
-    previous: int | None = None
-    for at, value in observations:
-        row = result.setdefault(day_of(at), [0] * len(SCALE))
-        row[value + 2] += 1
-        if previous is not None:
-            row[previous + 2] -= 1
-        previous = value
-    return result
 
 
 @dataclass(frozen=True, slots=True)

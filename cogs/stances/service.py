@@ -122,7 +122,7 @@ class StanceService:
 
     async def member_stance(self, guild_id: int, member_id: int) -> MemberStance:
         observations = await self._stances.member_observations(guild_id, member_id)
-        positions = await self._observations.current_positions(guild_id, None)
+        positions = await self._stances.current_positions(guild_id, None)
         visibility = await self._stances.get_visibility(guild_id, member_id)
         general = [o for o in observations if o.topic is None]
         profile = await asyncio.to_thread(build_profile, member_id, general, positions)
@@ -182,7 +182,7 @@ class StanceService:
         self, guild_id: int, member_count: int, topic: str | None, period: str
     ) -> CommunityView:
         """Where the community stands on ``topic`` and how it moved over ``period``."""
-        daily = await self._observations.daily_changes(guild_id, topic)
+        daily = await self._stances.daily_changes(guild_id, topic)
         known = max(member_count, await self._stances.known_members(guild_id))
         picture = community_picture(daily, known, period, datetime.now(UTC))
         chart = await self._charts.render(

@@ -48,6 +48,13 @@ class Forgotten(NamedTuple):
     member_id: int
 
 
+class Voted(NamedTuple):
+    guild_id: int
+    member_id: int
+    number: int  # the statement's number: 1-3
+    value: int
+
+
 #: Few members and topics, so a member often records before their latest (out of order). Times
 #: are whole days plus a few chosen offsets (midnight, just before it, mid-day), up to 41 days,
 #: so before NOW (an observation is stored when it is made).
@@ -64,6 +71,13 @@ observations = st.builds(
     ),
 )
 forgets = st.builds(Forgotten, st.sampled_from((GUILD, OTHER_GUILD)), st.integers(1, 4))
+votes = st.builds(
+    Voted,
+    st.sampled_from((GUILD, OTHER_GUILD)),
+    st.integers(1, 5),
+    st.integers(1, 3),
+    st.integers(-1, 1),
+)
 
 
 def lifecycle(db: Database) -> Lifecycle:
@@ -90,8 +104,26 @@ async def recomputed(
     return CommunityPicture(summarise(distribution(current), known), trend)
 
 
+async def assert_matrix_matches_votes(db: Database, guild_id: int) -> None:
+    """The map's matrix equals the one built from every vote on the active statements."""
+    repo = StanceRepository(db)
+    active = await repo.active_statements(guild_id)
+    matrix = await repo.vote_matrix(guild_id, active)
+    rows = await db.fetch_all(
+        "SELECT v.member_id, v.statement_id, v.value FROM stance_statement_votes v "
+        "JOIN stance_statements s ON s.id = v.statement_id WHERE v.guild_id = ? AND s.removed = 0",
+        (guild_id,),
+    )
+    members = sorted({int(r[0]) for r in rows})
+    expected = np.full((len(members), len(active)), np.nan)
+    columns = {s.id: j for j, s in enumerate(active)}
+    for member, statement, value in rows:
+        expected[members.index(member), columns[statement]] = value
+    assert matrix.member_ids == members and matrix.statement_ids == list(columns)
+    assert np.array_equal(matrix.votes, expected, equal_nan=True)
+
+
 async def assert_matches_recomputation(db: Database) -> None:
-    obs = ObservationRepository(db)
     stances = StanceRepository(db)
     for guild_id in (GUILD, OTHER_GUILD):
         known = await stances.known_members(guild_id)
@@ -100,8 +132,9 @@ async def assert_matches_recomputation(db: Database) -> None:
             "UNION SELECT member_id FROM stance_statement_votes WHERE guild_id = ?1)",
             (guild_id,),
         )
+        await assert_matrix_matches_votes(db, guild_id)
         for topic in TOPICS:
-            daily = await obs.daily_changes(guild_id, topic)
+            daily = await stances.daily_changes(guild_id, topic)
             for period in PERIODS:
                 expected = await recomputed(db, guild_id, topic, known, period)
                 assert community_picture(daily, known, period, NOW) == expected, (topic, period)
@@ -110,17 +143,27 @@ async def assert_matches_recomputation(db: Database) -> None:
                 "WHERE guild_id = ? AND topic IS ? ORDER BY observed_at, id",
                 (guild_id, topic),
             )
-            assert await obs.current_positions(guild_id, topic) == {int(m): int(v) for m, v in rows}
+            assert await stances.current_positions(guild_id, topic) == {
+                int(m): int(v) for m, v in rows
+            }
 
 
-async def run_scenario(path: Path, steps: list[Recorded | Forgotten], cut: bool) -> None:
+async def run_scenario(path: Path, steps: list[Recorded | Forgotten | Voted], cut: bool) -> None:
     db = await Database.open(path)
     try:
         await db.migrate()
-        obs = ObservationRepository(db)
+        obs, repo = ObservationRepository(db), StanceRepository(db)
+        statements = {
+            guild_id: [await repo.add_statement(guild_id, 9, "A statement here.") for _ in "abc"]
+            for guild_id in (GUILD, OTHER_GUILD)
+        }
+        await repo.remove_statement(statements[GUILD][1].id)
         for step in steps:
             if isinstance(step, Forgotten):
                 await lifecycle(db).forget_member(step.guild_id, step.member_id)
+            elif isinstance(step, Voted):
+                statement = statements[step.guild_id][step.number - 1]
+                await repo.record_vote(statement, step.member_id, step.value)
             else:
                 await obs.record(
                     step.guild_id,
@@ -149,11 +192,11 @@ async def run_scenario(path: Path, steps: list[Recorded | Forgotten], cut: bool)
 
 @settings(max_examples=40, deadline=None)
 @given(
-    st.lists(st.one_of(observations, observations, observations, forgets), min_size=1, max_size=40),
+    st.lists(st.one_of(observations, observations, votes, forgets), min_size=1, max_size=40),
     st.booleans(),
 )
 def test_incremental_figures_equal_a_full_recomputation(
-    steps: list[Recorded | Forgotten], cut: bool
+    steps: list[Recorded | Forgotten | Voted], cut: bool
 ) -> None:
     with tempfile.TemporaryDirectory() as folder:
         asyncio.run(run_scenario(Path(folder) / "agora.db", steps, cut))
@@ -171,9 +214,9 @@ async def test_a_forgotten_member_leaves_the_aggregates(db: Database) -> None:
 
     await lifecycle(db).forget_member(GUILD, ALICE)
 
-    assert await obs.current_positions(GUILD, None) == {BOB: 0}
-    assert await obs.current_positions(GUILD, "t1") == {BOB: -1}
-    daily = await obs.daily_changes(GUILD, None)
+    assert await repo.current_positions(GUILD, None) == {BOB: 0}
+    assert await repo.current_positions(GUILD, "t1") == {BOB: -1}
+    daily = await repo.daily_changes(GUILD, None)
     assert daily.changes.sum(axis=0).tolist() == [0, 0, 1, 0, 0]  # Bob alone, at 0
     assert daily.changes[0].tolist() == [0, 1, 0, 0, 0]  # Bob's first day only
     assert await repo.known_members(GUILD) == 1

@@ -59,21 +59,21 @@ async def test_statement_numbers_votes_and_dealing(db: Database) -> None:
 
 
 async def test_positions_and_daily_changes_per_community_and_topic(db: Database) -> None:
-    obs = ObservationRepository(db)
+    obs, repo = ObservationRepository(db), StanceRepository(db)
     await obs.record(GUILD, BOB, Stance.LEAN_SHARE, "declared", at=T0 + timedelta(hours=2))
     await obs.record(GUILD, ALICE, Stance.STRONGLY_SHARE, "declared", at=T0)
     await obs.record(GUILD, ALICE, Stance.UNDECIDED, "declared", at=T0 + timedelta(days=1))
     await obs.record(GUILD, ALICE, Stance.LEAN_SAFEGUARD, "declared", topic="t1", at=T0)
     await obs.record(OTHER_GUILD, ALICE, Stance.UNDECIDED, "declared", at=T0)
-    assert await obs.current_positions(GUILD, None) == {ALICE: 0, BOB: 1}
-    assert await obs.current_positions(GUILD, "t1") == {ALICE: -1}
-    daily = await obs.daily_changes(GUILD, None)
+    assert await repo.current_positions(GUILD, None) == {ALICE: 0, BOB: 1}
+    assert await repo.current_positions(GUILD, "t1") == {ALICE: -1}
+    daily = await repo.daily_changes(GUILD, None)
     first = int(T0.timestamp() // 86_400)
     assert daily.days.tolist() == [first, first + 1]
     # Day 1: Alice at +2, Bob at +1; day 2: Alice moves from +2 to 0.
     assert daily.changes.tolist() == [[0, 0, 0, 1, 1], [0, 0, 1, 0, -1]]
     assert daily.earliest == T0.timestamp()
-    empty = await obs.daily_changes(GUILD, "unknown")
+    empty = await repo.daily_changes(GUILD, "unknown")
     assert (empty.days.size, empty.changes.shape, empty.earliest) == (0, (0, 5), None)
 
 
