@@ -191,12 +191,7 @@ async def community(
 
 
 async def opinion_map(db: Database, renderer: ChartWorker, now: float) -> None:
-    await asyncio.to_thread(fill_votes, db.path, now)
-    await db.execute("DELETE FROM stance_vote_rows")  # rebuilt by the migration's own query
-    script = next(m for m in bundled_migrations() if m.version == 9).sql
-    backfill = script[script.index("INSERT INTO stance_vote_rows") :]
-    async with db.transaction() as tx:
-        await tx.execute(backfill)
+    await asyncio.to_thread(fill_votes, db.path, now)  # the triggers build the matrix's rows
     print(f"/stance map: {MAP_MEMBERS:,} members x {STATEMENTS} statements")
     repo = StanceRepository(db)
     statements = await repo.active_statements(GUILD)

@@ -98,11 +98,17 @@ SELECT guild_id, member_id, votes FROM built WHERE number = last;
 -- their next one n (by observed_at, then id; either may be missing):
 --   inserted: day(o) gains +1 at o's value and -1 at p's; day(n), which moved the member from
 --             p to n, now moves them from o to n: +1 at p's value, -1 at o's;
---   deleted:  the opposite. `sign` below is +1 for the first change, -1 for the second.
--- The position follows the latest observation. A purge deletes the analytics first; the
--- observations' delete trigger then finds no position and does nothing (WHEN); the core's sweep
--- of every guild_id table, in whatever order, leaves nothing behind either.
-CREATE TRIGGER stance_observation_inserted AFTER INSERT ON stance_observations
+--   deleted:  the opposite (`sign` -1).
+-- Both cases go through one INSTEAD OF trigger on the view below (a view holds no rows: it
+-- only names the columns the two triggers hand over). The position is then the latest
+-- observation left. A purge deletes the analytics first: the delete trigger then finds no
+-- position and does nothing (WHEN); on a delete, only day rows that still exist are changed,
+-- so the core's sweep of every guild_id table, in whatever order, leaves nothing behind.
+CREATE VIEW stance_observation_change AS
+SELECT guild_id, member_id, topic, value, observed_at, id, 1 AS sign
+FROM stance_observations WHERE 0;
+
+CREATE TRIGGER stance_observation_changed INSTEAD OF INSERT ON stance_observation_change
 BEGIN
     INSERT INTO stance_daily_changes
         (guild_id, topic, day, change_m2, change_m1, change_0, change_p1, change_p2)
@@ -113,40 +119,49 @@ BEGIN
         c.sign * ((new.value = 1) - coalesce(c.previous = 1, 0)),
         c.sign * ((new.value = 2) - coalesce(c.previous = 2, 0))
     FROM (
-        SELECT CASE k.first WHEN 1 THEN 1 ELSE -1 END AS sign, x.previous,
-            CAST((CASE k.first WHEN 1 THEN new.observed_at ELSE x.next_at END) / 86400 AS INTEGER)
-                - (CAST((CASE k.first WHEN 1 THEN new.observed_at ELSE x.next_at END) / 86400
-                    AS INTEGER) * 86400.0
-                   > (CASE k.first WHEN 1 THEN new.observed_at ELSE x.next_at END)) AS day
+        SELECT sign, previous,
+            CAST(at / 86400 AS INTEGER) - (CAST(at / 86400 AS INTEGER) * 86400.0 > at) AS day
         FROM (
-            SELECT
-                (SELECT value FROM stance_observations o
-                 WHERE o.guild_id = new.guild_id AND o.member_id = new.member_id
-                   AND o.topic IS new.topic AND (o.observed_at < new.observed_at
-                     OR (o.observed_at = new.observed_at AND o.id < new.id))
-                 ORDER BY o.observed_at DESC, o.id DESC LIMIT 1) AS previous,
-                (SELECT observed_at FROM stance_observations o
-                 WHERE o.guild_id = new.guild_id AND o.member_id = new.member_id
-                   AND o.topic IS new.topic AND (o.observed_at > new.observed_at
-                     OR (o.observed_at = new.observed_at AND o.id > new.id))
-                 ORDER BY o.observed_at, o.id LIMIT 1) AS next_at
-        ) x
-        JOIN (SELECT 1 AS first UNION ALL SELECT 0) k ON k.first = 1 OR x.next_at IS NOT NULL
+            SELECT new.sign * (2 * k.first - 1) AS sign, x.previous,
+                CASE k.first WHEN 1 THEN new.observed_at ELSE x.next_at END AS at
+            FROM (
+                SELECT
+                    (SELECT value FROM stance_observations o
+                     WHERE o.guild_id = new.guild_id AND o.member_id = new.member_id
+                       AND o.topic IS new.topic AND (o.observed_at < new.observed_at
+                         OR (o.observed_at = new.observed_at AND o.id < new.id))
+                     ORDER BY o.observed_at DESC, o.id DESC LIMIT 1) AS previous,
+                    (SELECT observed_at FROM stance_observations o
+                     WHERE o.guild_id = new.guild_id AND o.member_id = new.member_id
+                       AND o.topic IS new.topic AND (o.observed_at > new.observed_at
+                         OR (o.observed_at = new.observed_at AND o.id > new.id))
+                     ORDER BY o.observed_at, o.id LIMIT 1) AS next_at
+            ) x
+            JOIN (SELECT 1 AS first UNION ALL SELECT 0) k ON k.first = 1 OR x.next_at IS NOT NULL
+        )
     ) c
-    WHERE true
+    WHERE new.sign = 1 OR EXISTS (
+        SELECT 1 FROM stance_daily_changes d
+        WHERE d.guild_id = new.guild_id AND d.topic = coalesce(new.topic, '') AND d.day = c.day
+    )
     ON CONFLICT (guild_id, topic, day) DO UPDATE SET
         change_m2 = change_m2 + excluded.change_m2, change_m1 = change_m1 + excluded.change_m1,
         change_0 = change_0 + excluded.change_0, change_p1 = change_p1 + excluded.change_p1,
         change_p2 = change_p2 + excluded.change_p2;
+    DELETE FROM stance_positions
+    WHERE guild_id = new.guild_id AND topic = coalesce(new.topic, '')
+      AND member_id = new.member_id;
     INSERT INTO stance_positions (guild_id, topic, member_id, value, observed_at, observation_id)
-    SELECT new.guild_id, coalesce(new.topic, ''), new.member_id, new.value, new.observed_at, new.id
-    WHERE NOT EXISTS (
-        SELECT 1 FROM stance_observations o
-        WHERE o.guild_id = new.guild_id AND o.member_id = new.member_id AND o.topic IS new.topic
-          AND (o.observed_at > new.observed_at OR (o.observed_at = new.observed_at AND o.id > new.id))
-    )
-    ON CONFLICT (guild_id, topic, member_id) DO UPDATE SET value = excluded.value,
-        observed_at = excluded.observed_at, observation_id = excluded.observation_id;
+    SELECT guild_id, coalesce(topic, ''), member_id, value, observed_at, id
+    FROM stance_observations
+    WHERE guild_id = new.guild_id AND member_id = new.member_id AND topic IS new.topic
+    ORDER BY observed_at DESC, id DESC LIMIT 1;
+END;
+
+CREATE TRIGGER stance_observation_inserted AFTER INSERT ON stance_observations
+BEGIN
+    INSERT INTO stance_observation_change
+    VALUES (new.guild_id, new.member_id, new.topic, new.value, new.observed_at, new.id, 1);
 END;
 
 CREATE TRIGGER stance_observation_deleted AFTER DELETE ON stance_observations
@@ -155,52 +170,8 @@ WHEN EXISTS (
     WHERE guild_id = old.guild_id AND topic = coalesce(old.topic, '') AND member_id = old.member_id
 )
 BEGIN
-    -- Both days have a row (their observations made it); UPDATE, so that a sweep which deleted
-    -- the day rows first does not bring them back.
-    UPDATE stance_daily_changes SET
-        change_m2 = change_m2 + c.m2, change_m1 = change_m1 + c.m1, change_0 = change_0 + c.z,
-        change_p1 = change_p1 + c.p1, change_p2 = change_p2 + c.p2
-    FROM (
-        SELECT day,
-            sum(sign * ((old.value = -2) - coalesce(previous = -2, 0))) AS m2,
-            sum(sign * ((old.value = -1) - coalesce(previous = -1, 0))) AS m1,
-            sum(sign * ((old.value = 0) - coalesce(previous = 0, 0))) AS z,
-            sum(sign * ((old.value = 1) - coalesce(previous = 1, 0))) AS p1,
-            sum(sign * ((old.value = 2) - coalesce(previous = 2, 0))) AS p2
-        FROM (
-            SELECT CASE k.first WHEN 1 THEN -1 ELSE 1 END AS sign, x.previous,
-                CAST((CASE k.first WHEN 1 THEN old.observed_at ELSE x.next_at END) / 86400
-                    AS INTEGER)
-                - (CAST((CASE k.first WHEN 1 THEN old.observed_at ELSE x.next_at END) / 86400
-                    AS INTEGER) * 86400.0
-                   > (CASE k.first WHEN 1 THEN old.observed_at ELSE x.next_at END)) AS day
-            FROM (
-                SELECT
-                    (SELECT value FROM stance_observations o
-                     WHERE o.guild_id = old.guild_id AND o.member_id = old.member_id
-                       AND o.topic IS old.topic AND (o.observed_at < old.observed_at
-                         OR (o.observed_at = old.observed_at AND o.id < old.id))
-                     ORDER BY o.observed_at DESC, o.id DESC LIMIT 1) AS previous,
-                    (SELECT observed_at FROM stance_observations o
-                     WHERE o.guild_id = old.guild_id AND o.member_id = old.member_id
-                       AND o.topic IS old.topic AND (o.observed_at > old.observed_at
-                         OR (o.observed_at = old.observed_at AND o.id > old.id))
-                     ORDER BY o.observed_at, o.id LIMIT 1) AS next_at
-            ) x
-            JOIN (SELECT 1 AS first UNION ALL SELECT 0) k ON k.first = 1 OR x.next_at IS NOT NULL
-        )
-        GROUP BY day
-    ) c
-    WHERE guild_id = old.guild_id AND topic = coalesce(old.topic, '') AND stance_daily_changes.day = c.day;
-    DELETE FROM stance_positions
-    WHERE guild_id = old.guild_id AND topic = coalesce(old.topic, '')
-      AND member_id = old.member_id AND observation_id = old.id;
-    INSERT OR IGNORE INTO stance_positions
-        (guild_id, topic, member_id, value, observed_at, observation_id)
-    SELECT guild_id, coalesce(topic, ''), member_id, value, observed_at, id
-    FROM stance_observations
-    WHERE guild_id = old.guild_id AND member_id = old.member_id AND topic IS old.topic
-    ORDER BY observed_at DESC, id DESC LIMIT 1;
+    INSERT INTO stance_observation_change
+    VALUES (old.guild_id, old.member_id, old.topic, old.value, old.observed_at, old.id, -1);
 END;
 
 -- A vote sets the member's character for the statement's number (padding with '0' up to it);
