@@ -51,7 +51,7 @@ CREATE TABLE stance_vote_rows (
 ) WITHOUT ROWID;
 
 -- Backfill. The day of a time: the integer division, minus one where the floating-point
--- quotient rounded up to the next day (the repositories compute the same).
+-- quotient rounded up to the next day (the triggers below and bot.stances.trend.day_of too).
 INSERT INTO stance_positions (guild_id, topic, member_id, value, observed_at, observation_id)
 SELECT guild_id, coalesce(topic, ''), member_id, value, observed_at, id FROM (
     SELECT *, row_number() OVER (
