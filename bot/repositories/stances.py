@@ -262,7 +262,7 @@ class StanceRepository(Repository):
 
     async def vote_matrix(self, guild_id: int, statements: Sequence[Statement]) -> VoteMatrix:
         """The opinion map's matrix over ``statements`` (the active ones, by number): one row
-        per member from ``stance_vote_rows``, kept up to date by :meth:`record_vote`, read off
+        per member from ``stance_vote_rows`` (kept by the triggers of migration 0009), read off
         the event loop on a read-only connection. O(members x statements), not O(votes)."""
         return await asyncio.to_thread(_read_vote_matrix, self._db.path, guild_id, statements)
 

@@ -1,6 +1,6 @@
-"""What ``/stance community`` computes, from the per-day changes of a community's positions that
-the repositories keep up to date (``stance_daily_changes``): the current positions' summary and
-the trend over a period, in O(days) whatever the number of observations behind them.
+"""What ``/stance community`` computes, from the per-day changes of a community's positions (the
+table ``stance_daily_changes``): the current positions' summary and the trend over a period, in
+O(days) whatever the number of observations behind them.
 
 The rule of the changes (the triggers of migration 0009 apply it): a member's first observation
 on a topic adds 1 to its value on its day; each later one adds 1 to the new value and takes 1
@@ -33,7 +33,7 @@ class DailyChanges:
 
     def holding(self) -> dict[Stance, int]:
         """How many members hold each position now (their latest observation)."""
-        totals = self.changes.sum(axis=0) if self.days.size else np.zeros(len(SCALE), np.int64)
+        totals = self.changes.reshape(-1, len(SCALE)).sum(axis=0)
         return {stance: int(totals[int(stance) + 2]) for stance in SCALE}
 
 
