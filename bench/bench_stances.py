@@ -2,12 +2,17 @@
 
     .venv/bin/python -m bench.bench_stances
 
-* community: 1,000,000 observations of 50,000 members over two years (plus 100,000 rows of
-  another community and a topic, so the indexes have to pick), general question, period 30d
-  and all: query time (repository, worker thread), compute time (current positions, summary,
-  trend), render time (chart);
-* map: 2,000 members × 200 statements, 70 % of the votes cast (280,000 rows): query, compute
-  (matrix, PCA, k-means, silhouette), render.
+* community, at three sizes (10,000 / 100,000 / 1,000,000 observations of 500 / 5,000 / 50,000
+  members over two years, plus a twentieth as many rows of another community and of a topic, so
+  the indexes have to pick): the observations are bulk-loaded into a database at schema 0008,
+  then migration 0009 fills the analytics tables (its time is printed: the upgrade's cost); then
+  the query (per-day changes, oldest observation, members known), the compute (summary, trend),
+  and the whole answer as the bot gives it (``StanceService.community``: query, compute, chart),
+  for the periods 30d and all; and one more observation recorded through the repository (the
+  write path, aggregates included). Records ``community_query_ms`` and ``community_total_ms``
+  (1,000,000 observations, 30d);
+* map: 2,000 members × 200 statements, 70 % of the votes cast (280,000 rows): query (the
+  matrix, one row per member), compute (PCA, k-means, silhouette), render.
 
 The event loop's longest stall while each command's work runs is reported too (it must stay
 under 50 ms: every heavy step runs in a worker thread).
@@ -27,43 +32,45 @@ from typing import TypeVar
 
 import numpy as np
 
+from bench import results
 from bench.loopwatch import LoopWatch
 from bot.charts import ChartWorker
-from bot.database import Database
+from bot.database import Database, bundled_migrations
+from bot.features import FeatureRegistry
+from bot.lifecycle import Lifecycle
+from bot.repositories.guilds import GuildRepository
+from bot.repositories.observations import ObservationRepository
 from bot.repositories.stances import StanceRepository
+from bot.stance_scale import Stance
 from bot.stances.charts import render_community_chart, render_opinion_map
-from bot.stances.community import community_picture
-from bot.stances.opinion_map import opinion_map_from_votes
-from bot.stances.statistics import (
-    CommunitySummary,
-    distribution,
-    latest_positions,
-    summarise,
-)
-from bot.stances.trend import compute_trend
+from bot.stances.community import DailyChanges, community_picture
+from bot.stances.opinion_map import build_opinion_map
+from cogs.stances.service import StanceService
 
 T = TypeVar("T")
 GUILD, OTHER = 1, 2
-OBSERVATIONS, MEMBERS = 1_000_000, 50_000
+#: (observations, members) of the community, smallest first; the last is the target's size.
+SIZES = ((10_000, 500), (100_000, 5_000), (1_000_000, 50_000))
 MAP_MEMBERS, STATEMENTS = 2_000, 200
+TOPIC = "open-weights-build-trust"
 
 
-def fill(path: Path, now: float) -> None:
-    """Bulk-load the data with plain sqlite3 (the bot's own writes go one by one)."""
+def fill_observations(path: Path, now: float, count: int, members: int) -> None:
+    """Bulk-load the observations with plain sqlite3 (the bot's own writes go one by one)."""
     rng = np.random.default_rng(0)
     conn = sqlite3.connect(path)
     with conn:
-        for guild, count, topic in ((GUILD, OBSERVATIONS, None), (OTHER, 50_000, None)):
-            members = rng.integers(10**17, 10**17 + MEMBERS, count)
-            values = rng.integers(-2, 3, count)
-            times = np.sort(now - rng.uniform(0, 2 * 365 * 86_400, count))
+        for guild, rows, topic in ((GUILD, count, None), (OTHER, count // 20, None)):
+            ids = rng.integers(10**17, 10**17 + members, rows)
+            values = rng.integers(-2, 3, rows)
+            times = np.sort(now - rng.uniform(0, 2 * 365 * 86_400, rows))
             conn.executemany(
                 "INSERT INTO stance_observations (guild_id, member_id, topic, value, source, "
                 "observed_at) VALUES (?, ?, ?, ?, 'declared', ?)",
                 zip(
-                    [guild] * count,
-                    members.tolist(),
-                    [topic] * count,
+                    [guild] * rows,
+                    ids.tolist(),
+                    [topic] * rows,
                     values.tolist(),
                     times.tolist(),
                     strict=True,
@@ -71,9 +78,17 @@ def fill(path: Path, now: float) -> None:
             )
         conn.executemany(
             "INSERT INTO stance_observations (guild_id, member_id, topic, value, source, "
-            "observed_at) VALUES (?, ?, 'open-weights-build-trust', ?, 'declared', ?)",
-            ((GUILD, 10**17 + i % MEMBERS, i % 5 - 2, now - i) for i in range(50_000)),
+            "observed_at) VALUES (?, ?, ?, ?, 'declared', ?)",
+            ((GUILD, 10**17 + i % members, TOPIC, i % 5 - 2, now - i) for i in range(count // 20)),
         )
+    conn.close()
+
+
+def fill_votes(path: Path, now: float) -> None:
+    """The map's statements and ~70 % of the 2,000 × 200 votes, in three camps."""
+    rng = np.random.default_rng(0)
+    conn = sqlite3.connect(path)
+    with conn:
         conn.executemany(
             "INSERT INTO stance_statements (id, guild_id, number, author_id, text, created_at) "
             "VALUES (?, ?, ?, 1, ?, ?)",
@@ -99,8 +114,8 @@ WATCH = LoopWatch()
 WORST = [0.0, 0.0]
 
 
-async def timed(label: str, action: Callable[[], Awaitable[T]], runs: int = 3) -> T:
-    """Best of `runs`, and the event loop's longest stall meanwhile."""
+async def timed(label: str, action: Callable[[], Awaitable[T]], runs: int = 3) -> tuple[T, float]:
+    """Best of `runs` (the result and seconds), and the event loop's longest stall meanwhile."""
     best, result = float("inf"), None
     WATCH.reset()
     for _ in range(runs):
@@ -111,56 +126,52 @@ async def timed(label: str, action: Callable[[], Awaitable[T]], runs: int = 3) -
     WORST[1] = max(WORST[1], WATCH.longest_gc)
     print(f"  {label:<48} {best * 1000:8.1f} ms   (loop stall {WATCH.describe()})")
     assert result is not None
-    return result
+    return result, best
 
 
-async def main() -> None:
-    now = datetime.now(UTC)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "bench.db"
-        db = await Database.open(path)
-        await db.migrate()
-        started = time.perf_counter()
-        await asyncio.to_thread(fill, path, now.timestamp())
-        print(
-            f"loaded {OBSERVATIONS:,} observations and ~{MAP_MEMBERS * STATEMENTS * 7 // 10:,} "
-            f"votes in {time.perf_counter() - started:.1f} s ({path.stat().st_size / 2**20:.0f} MiB)"
-        )
-        repo = StanceRepository(db)
-        renderer = ChartWorker()
-        await renderer.render(render_community_chart, ())  # start the worker process
-        WATCH.start()
+async def upgraded_database(path: Path, now: float, count: int, members: int) -> Database:
+    """A database at schema 0008 holding the observations, upgraded by migration 0009."""
+    db = await Database.open(path)
+    await db.migrate([m for m in bundled_migrations() if m.version < 9])
+    started = time.perf_counter()
+    await asyncio.to_thread(fill_observations, path, now, count, members)
+    loaded = time.perf_counter() - started
+    started = time.perf_counter()
+    await db.migrate()
+    print(
+        f"loaded {count:,} observations of {members:,} members in {loaded:.1f} s "
+        f"({db.size_bytes() / 2**20:.0f} MiB); migration 0009 filled the analytics "
+        f"tables in {time.perf_counter() - started:.1f} s"
+    )
+    return db
 
-        print(f"/stance community: {OBSERVATIONS:,} observations, {MEMBERS:,} members")
-        columns = await timed(
-            "query (observation columns, worker thread)",
-            lambda: repo.observation_columns(GUILD, None),
-        )
 
-        def current() -> CommunitySummary:
-            _, values = latest_positions(columns.member_ids, columns.values)
-            return summarise(distribution(values), MEMBERS)
+async def community(
+    db: Database, renderer: ChartWorker, count: int, members: int, now: datetime
+) -> tuple[float, float]:
+    """`/stance community` at one size; returns (query, whole answer) seconds for 30d."""
+    print(f"/stance community: {count:,} observations, {members:,} members")
+    observations, stances, guilds = (
+        ObservationRepository(db),
+        StanceRepository(db),
+        GuildRepository(db),
+    )
+    service = StanceService(
+        stances, observations, guilds, renderer, Lifecycle(db, FeatureRegistry(), guilds, list)
+    )
 
-        await timed("compute: current positions + summary", lambda: asyncio.to_thread(current))
-        for period in ("30d", "all"):
-            await timed(
-                f"compute: trend {period}",
-                partial(
-                    asyncio.to_thread,
-                    compute_trend,
-                    columns.member_ids,
-                    columns.values,
-                    columns.timestamps,
-                    period,
-                    now,
-                ),
-            )
-        picture = await timed(
-            "compute: whole (positions, summary, trend 30d)",
-            partial(asyncio.to_thread, community_picture, columns, MEMBERS, "30d", now),
+    async def query() -> tuple[DailyChanges, int]:
+        return await stances.daily_changes(GUILD, None), await stances.known_members(GUILD)
+
+    (daily, known), query_s = await timed("query (daily changes, members known)", query)
+    figures = {}
+    for period in ("30d", "all"):
+        picture, _ = await timed(
+            f"compute: summary + trend {period}",
+            partial(asyncio.to_thread, community_picture, daily, known, period, now),
         )
         await timed(
-            "render: chart (worker process)",
+            f"render: chart {period} (worker process)",
             partial(
                 renderer.render,
                 render_community_chart,
@@ -168,28 +179,71 @@ async def main() -> None:
                 picture.chart_trend,
             ),
         )
+        _, figures[period] = await timed(
+            f"whole answer {period} (query, compute, chart)",
+            partial(service.community, GUILD, members, None, period),
+        )
+    await timed(
+        "record one observation (aggregates included)",
+        partial(observations.record, GUILD, 10**17, Stance.LEAN_SHARE, "declared"),
+    )
+    return query_s, figures["30d"]
 
-        print(f"/stance map: {MAP_MEMBERS:,} members x {STATEMENTS} statements")
-        members, statements, values = await timed(
-            "query (vote triples, worker thread)", lambda: repo.vote_triples(GUILD)
-        )
-        ids = list(range(1, STATEMENTS + 1))
-        result = await timed(
-            "compute: matrix, PCA, k-means, silhouette",
-            partial(asyncio.to_thread, opinion_map_from_votes, members, statements, values, ids),
-        )
-        await timed(
-            "render: map chart (worker process)",
-            partial(renderer.render, render_opinion_map, result),
-        )
-        print(f"  groups: {len(result.groups)}, members on the map: {len(result.member_ids)}")
-        await WATCH.stop()
-        print(
-            f"event loop: longest stall over all steps {WORST[0] * 1000:.1f} ms (limit 50 ms); "
-            f"longest GC pause {WORST[1] * 1000:.1f} ms"
-        )
-        await renderer.close()
-        await db.close()
+
+async def opinion_map(db: Database, renderer: ChartWorker, now: float) -> None:
+    await asyncio.to_thread(fill_votes, db.path, now)  # the triggers build the matrix's rows
+    print(f"/stance map: {MAP_MEMBERS:,} members x {STATEMENTS} statements")
+    repo = StanceRepository(db)
+    statements = await repo.active_statements(GUILD)
+    matrix, _ = await timed(
+        "query (vote matrix, worker thread)", lambda: repo.vote_matrix(GUILD, statements)
+    )
+    result, _ = await timed(
+        "compute: PCA, k-means, silhouette",
+        partial(
+            asyncio.to_thread,
+            build_opinion_map,
+            matrix.votes,
+            matrix.member_ids,
+            matrix.statement_ids,
+        ),
+    )
+    await timed(
+        "render: map chart (worker process)",
+        partial(renderer.render, render_opinion_map, result),
+    )
+    print(f"  groups: {len(result.groups)}, members on the map: {len(result.member_ids)}")
+
+
+async def main() -> None:
+    now = datetime.now(UTC)
+    renderer = ChartWorker()
+    await renderer.render(render_community_chart, ())  # start the worker process
+    WATCH.start()
+    growth = []
+    with tempfile.TemporaryDirectory() as folder:
+        for count, members in SIZES:
+            db = await upgraded_database(
+                Path(folder) / f"{count}.db", now.timestamp(), count, members
+            )
+            query_s, total_s = await community(db, renderer, count, members, now)
+            growth.append((count, query_s, total_s))
+            if count == SIZES[-1][0]:
+                await opinion_map(db, renderer, now.timestamp())
+            await db.close()
+    await WATCH.stop()
+    await renderer.close()
+    print("/stance community growth (30d): observations -> query ms / whole answer ms")
+    for count, query_s, total_s in growth:
+        print(f"  {count:>9,} -> {query_s * 1000:7.1f} / {total_s * 1000:7.1f}")
+    print(
+        f"event loop: longest stall over all steps {WORST[0] * 1000:.1f} ms (limit 50 ms); "
+        f"longest GC pause {WORST[1] * 1000:.1f} ms"
+    )
+    _, query_s, total_s = growth[-1]
+    results.record(
+        community_query_ms=round(query_s * 1000, 1), community_total_ms=round(total_s * 1000, 1)
+    )
 
 
 if __name__ == "__main__":

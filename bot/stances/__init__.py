@@ -4,12 +4,14 @@ Modules (import what you need; nothing is re-exported here, so importing the pac
 pull in numpy-heavy or matplotlib code):
 
 - :mod:`bot.stances.models`: ``Observation``, ``Source``/``SourceKind``, ``Statement``,
-  ``StatementVote``, ``VoteWord``, ``Visibility``, ``ForgetReport``.
+  ``StatementVote``, ``VoteWord``, ``Visibility``, ``ForgetReport``, ``VoteMatrix``.
 - :mod:`bot.stances.text`: ``clean_statement`` for opinion-map statements.
 - :mod:`bot.stances.statistics`: ``distribution``, ``mean_position``, ``polarisation``,
   ``participation``, ``suppress_small``, ``summarise``.
-- :mod:`bot.stances.trend`: ``parse_period``, ``compute_trend`` (numpy columns), ``trend_sums``.
-- :mod:`bot.stances.community`: ``ObservationColumns``, ``community_picture`` (summary + trend).
+- :mod:`bot.stances.trend`: ``parse_period``, ``compute_trend`` (numpy columns), ``trend_sums``,
+  ``daily_trend`` (the same trend from per-day changes), ``day_of``.
+- :mod:`bot.stances.community`: ``DailyChanges`` (per-day position changes),
+  ``community_picture`` (summary + trend).
 - :mod:`bot.stances.profile`: ``build_profile``, ``compare``.
 - :mod:`bot.stances.opinion_map`: ``build_opinion_map``, ``opinion_map_from_votes``.
 - :mod:`bot.stances.charts`: PNG renderers (render them with the bot's chart worker).

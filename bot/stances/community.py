@@ -1,5 +1,10 @@
-"""What ``/stance community`` computes from a community's observations (numpy; run it in a
-worker thread): the current positions' summary and the trend over a period."""
+"""What ``/stance community`` computes, from the per-day changes of a community's positions (the
+table ``stance_daily_changes``): the current positions' summary and the trend over a period, in
+O(days) whatever the number of observations behind them.
+
+The rule of the changes (the triggers of migration 0009 apply it): a member's first observation
+on a topic adds 1 to its value on its day; each later one adds 1 to the new value and takes 1
+from the previous one."""
 
 from __future__ import annotations
 
@@ -9,20 +14,27 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
-from bot.stances.statistics import CommunitySummary, distribution, latest_positions, summarise
-from bot.stances.trend import Trend, TrendPoint, compute_trend
+from bot.stance_scale import SCALE, Stance
+from bot.stances.statistics import CommunitySummary, summarise
+from bot.stances.trend import Trend, TrendPoint, daily_trend
 
 
 @dataclass(frozen=True, slots=True)
-class ObservationColumns:
-    """A community's observations as numpy columns, in time order (ties: insertion order)."""
+class DailyChanges:
+    """A community's per-day position changes on one topic (see the module docstring).
 
-    member_ids: npt.NDArray[np.int64]
-    values: npt.NDArray[np.int8]
-    timestamps: npt.NDArray[np.float64]
+    ``days``: ascending UTC day numbers; ``changes``: one row per day, columns -2..+2;
+    ``earliest``: the oldest observation's time (None: no observation).
+    """
 
-    def __len__(self) -> int:
-        return int(self.member_ids.size)
+    days: npt.NDArray[np.int64]
+    changes: npt.NDArray[np.int64]
+    earliest: float | None
+
+    def holding(self) -> dict[Stance, int]:
+        """How many members hold each position now (their latest observation)."""
+        totals = self.changes.reshape(-1, len(SCALE)).sum(axis=0)
+        return {stance: int(totals[int(stance) + 2]) for stance in SCALE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,18 +49,11 @@ class CommunityPicture:
 
 
 def community_picture(
-    columns: ObservationColumns, members_known: int, period: str, now: datetime
+    daily: DailyChanges, members_known: int, period: str, now: datetime
 ) -> CommunityPicture:
     """The summary of the members' latest positions and the trend over ``period``."""
-    _, current = latest_positions(columns.member_ids, columns.values)
-    summary = summarise(distribution(current), members_known)
+    summary = summarise(daily.holding(), members_known)
     trend = None
-    if len(columns):
-        trend = compute_trend(columns.member_ids, columns.values, columns.timestamps, period, now)
+    if daily.earliest is not None:
+        trend = daily_trend(daily.days, daily.changes, daily.earliest, period, now)
     return CommunityPicture(summary, trend)
-
-
-def community_positions(columns: ObservationColumns) -> dict[int, int]:
-    """Every member's latest position (member id -> value), for a profile's comparison."""
-    members, current = latest_positions(columns.member_ids, columns.values)
-    return dict(zip(members.tolist(), current.tolist(), strict=True))

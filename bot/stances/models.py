@@ -10,8 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from bot.stance_scale import Stance
+
+if TYPE_CHECKING:  # the records themselves need no numpy at import
+    import numpy as np
+    import numpy.typing as npt
 
 
 class SourceKind(StrEnum):
@@ -155,6 +160,17 @@ class Statement:
     text: str
     created_at: datetime
     removed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VoteMatrix:
+    """The opinion map's input: one row per member with a vote on an active statement
+    (ascending member ids), one column per active statement (``statement_ids``, by number);
+    +1 agree, -1 disagree, 0 pass, NaN not voted."""
+
+    member_ids: list[int]
+    statement_ids: list[int]
+    votes: npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)

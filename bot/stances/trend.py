@@ -16,10 +16,15 @@ Algorithm (:func:`trend_sums`), for n observations and B buckets:
 
 Memory is O(n). A million observations of 50,000 members take well under a second
 (see ``bench/bench_stances_domain.py``).
+
+``/stance community`` itself does not read observations: :func:`daily_trend` gives the same
+points from the per-day changes the repositories keep up to date with every observation
+(``stance_daily_changes``), in O(days).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.errors import UserFacingError
+from bot.stance_scale import SCALE
 from bot.stances.models import from_timestamp, to_timestamp
 from bot.stances.statistics import DEFAULT_MIN_BUCKET
 
@@ -90,6 +96,13 @@ def parse_period(text: str | None) -> Period:
             f"The period must be between 1 day and {MAX_PERIOD_DAYS // 365} years, or `all`."
         )
     return Period(f"{days}d", days)
+
+
+def day_of(seconds: float) -> int:
+    """The UTC day number of a Unix time: the largest d with ``d * 86400 <= seconds`` (exactly:
+    the quotient in floating point can round up to the next day just before midnight)."""
+    day = math.floor(seconds / DAY)
+    return day - 1 if day * DAY > seconds else day
 
 
 def floor_to(seconds: float, granularity: Granularity) -> float:
@@ -226,14 +239,59 @@ def compute_trend(
     Give *all* observations of the community (or topic), not only those in the period: older
     ones are the starting state carried into the first bucket.
     """
-    if isinstance(period, str):
-        period = parse_period(period)
+    period = parse_period(period) if isinstance(period, str) else period
     now_s = to_timestamp(now)
     times = np.asarray(timestamps, dtype=np.float64).ravel()
     in_past = times[times <= now_s]
     earliest = float(in_past.min()) if in_past.size else None
     granularity, starts = bucket_starts(period, now_s, earliest)
     sums, counts = trend_sums(member_ids, values, times, starts, now_s)
+    return _trend(period, granularity, starts, now_s, sums, counts, k)
+
+
+def daily_trend(
+    days: npt.ArrayLike,
+    changes: npt.ArrayLike,
+    earliest: float | None,
+    period: Period | str,
+    now: datetime,
+    *,
+    k: int = DEFAULT_MIN_BUCKET,
+) -> Trend:
+    """The same trend as :func:`compute_trend`, from per-day changes instead of observations.
+
+    ``days`` are ascending UTC day numbers (``floor(seconds / 86400)``); row i of ``changes``
+    holds, for the positions -2..+2, how many more members hold each at the end of day i than
+    before it (the ``stance_daily_changes`` table). ``earliest`` is the oldest observation's
+    time (it picks the granularity of ``all``). Buckets start at midnight UTC, so a day falls
+    in one bucket as a whole; days after ``now``'s are left out. O(days), whatever the number
+    of observations behind them.
+    """
+    period = parse_period(period) if isinstance(period, str) else period
+    now_s = to_timestamp(now)
+    day_numbers = np.asarray(days, dtype=np.int64).ravel()
+    per_day = np.asarray(changes, dtype=np.int64).reshape(day_numbers.size, len(SCALE))
+    start = earliest if earliest is not None and earliest <= now_s else None
+    granularity, starts = bucket_starts(period, now_s, start)
+    past = day_numbers <= day_of(now_s)
+    bucket = np.searchsorted(starts, day_numbers[past] * DAY, side="right") - 1
+    per_bucket = np.zeros((starts.size, len(SCALE)), dtype=np.int64)
+    np.add.at(per_bucket, np.maximum(bucket, 0), per_day[past])
+    holding = per_bucket.cumsum(axis=0)
+    sums = holding @ np.arange(-2, 3, dtype=np.int64)
+    return _trend(period, granularity, starts, now_s, sums, holding.sum(axis=1), k)
+
+
+def _trend(
+    period: Period,
+    granularity: Granularity,
+    starts: npt.NDArray[np.float64],
+    now_s: float,
+    sums: npt.NDArray[np.int64],
+    counts: npt.NDArray[np.int64],
+    k: int,
+) -> Trend:
+    """The trend's points from each bucket's sum of positions and number of members."""
     ends = np.append(starts[1:], now_s)
     points = tuple(
         TrendPoint(

@@ -3,9 +3,10 @@ member's or a community's data through the core's lifecycle.
 
 Built from explicit collaborators (the stances repository, the shared observations, the
 communities' settings, the chart worker, the core's lifecycle), never from the cog. Statistics,
-trend, profile, opinion map and charts are in `bot.stances`. Heavy numpy (a million
-observations, the opinion map's SVD and k-means) runs in a worker thread, charts in the bot's
-one chart worker process: the event loop stays free.
+trend, profile, opinion map and charts are in `bot.stances`. The community's picture comes from
+per-day aggregates kept up to date with every observation (small enough for the loop); heavy
+numpy (the opinion map's SVD and k-means, a profile's comparison with every member) runs in a
+worker thread, charts in the bot's one chart worker process: the event loop stays free.
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ from bot.repositories.observations import ObservationRepository
 from bot.repositories.stances import StanceRepository
 from bot.stance_scale import Stance
 from bot.stances.charts import render_community_chart, render_member_history, render_opinion_map
-from bot.stances.community import CommunityPicture, community_picture, community_positions
+from bot.stances.community import CommunityPicture, community_picture
 from bot.stances.export import export_bytes
 from bot.stances.models import ForgetReport, Observation, Statement, Visibility, VoteWord
-from bot.stances.opinion_map import OpinionMap, opinion_map_from_votes
+from bot.stances.opinion_map import OpinionMap, build_opinion_map
 from bot.stances.profile import MemberProfile, build_profile
 from bot.stances.text import clean_statement
 from cogs.stances.data import FEATURE
@@ -121,14 +122,10 @@ class StanceService:
 
     async def member_stance(self, guild_id: int, member_id: int) -> MemberStance:
         observations = await self._stances.member_observations(guild_id, member_id)
-        columns = await self._stances.observation_columns(guild_id, None)
+        positions = await self._stances.current_positions(guild_id, None)
         visibility = await self._stances.get_visibility(guild_id, member_id)
         general = [o for o in observations if o.topic is None]
-
-        def compute() -> MemberProfile:
-            return build_profile(member_id, general, community_positions(columns))
-
-        profile = await asyncio.to_thread(compute)
+        profile = await asyncio.to_thread(build_profile, member_id, general, positions)
         chart = await self._charts.render(
             render_member_history,
             [(p.at, int(p.value)) for p in profile.history],
@@ -185,11 +182,9 @@ class StanceService:
         self, guild_id: int, member_count: int, topic: str | None, period: str
     ) -> CommunityView:
         """Where the community stands on ``topic`` and how it moved over ``period``."""
-        columns = await self._stances.observation_columns(guild_id, topic)
+        daily = await self._stances.daily_changes(guild_id, topic)
         known = max(member_count, await self._stances.known_members(guild_id))
-        picture = await asyncio.to_thread(
-            community_picture, columns, known, period, datetime.now(UTC)
-        )
+        picture = community_picture(daily, known, period, datetime.now(UTC))
         chart = await self._charts.render(
             render_community_chart, picture.summary.buckets, picture.chart_trend
         )
@@ -237,10 +232,9 @@ class StanceService:
         return statements
 
     async def opinion_map(self, guild_id: int, statements: list[Statement]) -> MapView:
-        members, statement_ids, values = await self._stances.vote_triples(guild_id)
-        ids = [s.id for s in statements]
+        matrix = await self._stances.vote_matrix(guild_id, statements)
         result = await asyncio.to_thread(
-            opinion_map_from_votes, members, statement_ids, values, ids
+            build_opinion_map, matrix.votes, matrix.member_ids, matrix.statement_ids
         )
         chart = await self._charts.render(render_opinion_map, result)
         return MapView(result, {s.id: s for s in statements}, chart)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import numpy as np
-
 from bot.database import Database, bundled_migrations
 from bot.repositories.observations import ObservationRepository
 from bot.repositories.stances import StanceRepository
@@ -50,26 +48,33 @@ async def test_statement_numbers_votes_and_dealing(db: Database) -> None:
     ]
     assert await repo.remove_statement(first.id)
     assert not await repo.remove_statement(first.id)
-    members, statements, values = await repo.vote_triples(GUILD)
-    assert (members.tolist(), statements.tolist(), values.tolist()) == ([BOB], [second.id], [-1])
+    matrix = await repo.vote_matrix(GUILD, await repo.active_statements(GUILD))
+    assert (matrix.member_ids, matrix.statement_ids, matrix.votes.tolist()) == (
+        [BOB],
+        [second.id],
+        [[-1.0]],
+    )
     assert [s.number for s in await repo.find_statements(GUILD, "second")] == [2]
     assert [s.number for s in await repo.find_statements(GUILD, "")] == [2]  # removed: hidden
 
 
-async def test_observation_columns_in_time_order(db: Database) -> None:
-    repo = StanceRepository(db)
-    obs = ObservationRepository(db)
+async def test_positions_and_daily_changes_per_community_and_topic(db: Database) -> None:
+    obs, repo = ObservationRepository(db), StanceRepository(db)
     await obs.record(GUILD, BOB, Stance.LEAN_SHARE, "declared", at=T0 + timedelta(hours=2))
     await obs.record(GUILD, ALICE, Stance.STRONGLY_SHARE, "declared", at=T0)
+    await obs.record(GUILD, ALICE, Stance.UNDECIDED, "declared", at=T0 + timedelta(days=1))
     await obs.record(GUILD, ALICE, Stance.LEAN_SAFEGUARD, "declared", topic="t1", at=T0)
     await obs.record(OTHER_GUILD, ALICE, Stance.UNDECIDED, "declared", at=T0)
-    columns = await repo.observation_columns(GUILD, None)
-    assert columns.member_ids.tolist() == [ALICE, BOB]
-    assert columns.values.tolist() == [2, 1]
-    assert np.allclose(columns.timestamps, [T0.timestamp(), T0.timestamp() + 7200])
-    topic = await repo.observation_columns(GUILD, "t1")
-    assert topic.values.tolist() == [-1]
-    assert len(await repo.observation_columns(GUILD, "unknown")) == 0
+    assert await repo.current_positions(GUILD, None) == {ALICE: 0, BOB: 1}
+    assert await repo.current_positions(GUILD, "t1") == {ALICE: -1}
+    daily = await repo.daily_changes(GUILD, None)
+    first = int(T0.timestamp() // 86_400)
+    assert daily.days.tolist() == [first, first + 1]
+    # Day 1: Alice at +2, Bob at +1; day 2: Alice moves from +2 to 0.
+    assert daily.changes.tolist() == [[0, 0, 0, 1, 1], [0, 0, 1, 0, -1]]
+    assert daily.earliest == T0.timestamp()
+    empty = await repo.daily_changes(GUILD, "unknown")
+    assert (empty.days.size, empty.changes.shape, empty.earliest) == (0, (0, 5), None)
 
 
 async def test_export_reads_everything_of_the_member(db: Database) -> None:
