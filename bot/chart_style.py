@@ -1,0 +1,188 @@
+"""What every chart of every feature shares: fonts, colours, time axes, reused figures, PNG output.
+
+- **Fonts**: DejaVu Sans (matplotlib's own) first, then Noto Sans CJK (Chinese, Japanese,
+  Korean), Noto Sans Arabic, Noto Sans Symbols and Noto Emoji as fallbacks, so a poll question
+  in any of those scripts or with emoji draws its glyphs, not empty boxes. The Noto fonts come
+  from the project's own dependencies (``noto-cjk-sans-otc``, ``manimgx-fonts``: SIL OFL), never
+  from a download at run time. matplotlib does not shape text: Arabic letters are drawn in
+  their isolated forms, left to right.
+- **Colours**: the Okabe-Ito palette, distinguishable with every common colour-vision
+  deficiency; sides and stances diverge from blue (share) to vermillion (safeguard).
+- **Time axes** (:func:`time_axis`): ticks and labels chosen from the span shown, from a few
+  minutes to years; never an offset ("+2026-11-30 18:30") or fractional seconds.
+- **Reused figures** (:func:`figure`): one ``Figure`` per chart kind lives in each rendering
+  process and is cleared for the next chart instead of being built anew; with fixed margins
+  (no layout engine) and a fast PNG encoding, a chart costs a few tens of milliseconds of CPU.
+
+Rendering goes through :data:`RENDER_LOCK`: matplotlib's text and font caches are not
+guaranteed thread-safe, and a reused figure belongs to one chart at a time.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from importlib import resources
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.dates import AutoDateLocator, DateFormatter, date2num  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from PIL import Image  # noqa: E402
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+DPI = 100
+RENDER_LOCK = threading.RLock()
+
+# -- colours (Okabe & Ito, "Color Universal Design") ------------------------------------------
+BLUE = "#0072B2"
+SKY_BLUE = "#56B4E9"
+ORANGE = "#E69F00"
+VERMILLION = "#D55E00"
+GREEN = "#009E73"
+PURPLE = "#CC79A7"
+YELLOW = "#F0E442"
+GREY = "#999999"
+INK = "#333333"
+MUTED = "#666666"
+#: Share → undecided → safeguard.
+SIDE_COLOURS = (BLUE, GREY, VERMILLION)
+#: Strongly share … strongly safeguard (diverging).
+STANCE_PALETTE = (BLUE, SKY_BLUE, GREY, ORANGE, VERMILLION)
+#: Opinion groups A, B, C, D, E.
+GROUP_PALETTE = (BLUE, ORANGE, GREEN, PURPLE, SKY_BLUE)
+
+# -- fonts ------------------------------------------------------------------------------------
+FONT_FAMILIES = (
+    "DejaVu Sans",
+    "Noto Sans CJK JP",
+    "Noto Sans Arabic",
+    "Noto Sans Symbols",
+    "Noto Emoji",
+)
+_FONT_FILES = (
+    ("noto_cjk_sans_otc", "NotoSansCJK-Regular.ttc"),
+    ("manimgx_fonts", "NotoSansArabic[wght].ttf"),
+    ("manimgx_fonts", "NotoSansSymbols[wght].ttf"),
+    ("manimgx_fonts", "NotoEmoji[wght].ttf"),
+)
+_fonts_ready = False
+
+
+def setup_fonts() -> None:
+    """Register the shipped Noto fonts with matplotlib and make them the fallbacks (once per
+    process). A missing font package leaves DejaVu Sans alone: charts still render."""
+    global _fonts_ready
+    with RENDER_LOCK:
+        if _fonts_ready:
+            return
+        for package, name in _FONT_FILES:
+            try:
+                path = resources.files(package).joinpath(name)
+            except ModuleNotFoundError:
+                continue
+            if path.is_file():
+                font_manager.fontManager.addfont(str(path))
+        matplotlib.rcParams["font.family"] = list(FONT_FAMILIES)
+        matplotlib.rcParams["axes.titlesize"] = 11
+        matplotlib.rcParams["axes.titlelocation"] = "left"
+        _fonts_ready = True
+
+
+# -- figures ----------------------------------------------------------------------------------
+_figures: dict[str, Figure] = {}
+
+
+@contextmanager
+def figure(kind: str, width: float, height: float) -> Iterator[Figure]:
+    """This process's figure for ``kind``, cleared and sized, held under the render lock."""
+    with RENDER_LOCK:
+        setup_fonts()
+        found = _figures.get(kind)
+        if found is None:
+            found = Figure(figsize=(width, height), dpi=DPI)
+            FigureCanvasAgg(found)
+            _figures[kind] = found
+        else:
+            found.clear()
+            found.set_size_inches(width, height)
+        yield found
+
+
+def png(chart: Figure) -> bytes:
+    """Draw and encode: RGB, fast deflate (a chart's flat colours compress well anyway)."""
+    canvas = chart.canvas
+    assert isinstance(canvas, FigureCanvasAgg)
+    canvas.draw()
+    image = Image.frombuffer(
+        "RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1
+    ).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, format="png", compress_level=1)
+    return buffer.getvalue()
+
+
+def caption(chart: Figure, text: str) -> None:
+    """One line under the plot saying what it shows (the axes, the period...)."""
+    chart.text(0.01, 0.015, text, fontsize=8, color=MUTED, ha="left", va="bottom")
+
+
+def declutter(axis: Axes) -> None:
+    for edge in ("top", "right"):
+        axis.spines[edge].set_visible(False)
+    axis.tick_params(labelsize=8)
+
+
+# -- time axes --------------------------------------------------------------------------------
+#: (longest span, tick label format, axis label) from the shortest span up.
+_TIME_FORMATS: tuple[tuple[timedelta, str, str], ...] = (
+    (timedelta(days=1), "%H:%M", "time (UTC), {day}"),
+    (timedelta(days=7), "%d %b\n%H:%M", "date and time (UTC)"),
+    (timedelta(days=200), "%d %b", "date ({year})"),
+    (timedelta(days=3 * 365), "%b %Y", "month"),
+    (timedelta.max, "%Y", "year"),
+)
+#: A span is never drawn narrower than this (one point, or a few seconds of history).
+MIN_SPAN = timedelta(minutes=10)
+
+
+def time_format(span: timedelta) -> str:
+    """The tick label format for a time axis covering ``span``."""
+    return next(fmt for limit, fmt, _ in _TIME_FORMATS if span <= limit)
+
+
+def time_axis(axis: Axes, start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """Make ``axis.xaxis`` a time axis from ``start`` to ``end`` (widened to :data:`MIN_SPAN`
+    and padded by 3 % on each side), labelled for that span. Returns the limits used."""
+    if end - start < MIN_SPAN:
+        start = end - MIN_SPAN
+    pad = (end - start) * 0.03
+    low, high = start - pad, end + pad
+    axis.set_xlim(float(date2num(low)), float(date2num(high)))
+    span = high - low
+    _, fmt, label = next(entry for entry in _TIME_FORMATS if span <= entry[0])
+    locator = AutoDateLocator(minticks=3, maxticks=6)
+    axis.xaxis.set_major_locator(locator)
+    axis.xaxis.set_major_formatter(DateFormatter(fmt, tz=start.tzinfo))
+    years = {low.year, high.year}
+    axis.set_xlabel(
+        label.format(
+            day=f"{end:%d %b %Y}", year="–".join(str(y) for y in sorted(years))
+        ),
+        fontsize=8,
+        color=MUTED,
+    )
+    return low, high
+
+
+def dates(moments: Sequence[datetime]) -> list[float]:
+    """matplotlib date numbers (days) for ``moments``."""
+    return [float(date2num(moment)) for moment in moments]
