@@ -111,7 +111,7 @@ def build_opinion_map(
     max_groups: int = MAX_GROUPS,
     representative_limit: int = 5,
     consensus_limit: int = 5,
-    restarts: int = 4,
+    restarts: int = 2,
 ) -> OpinionMap:
     """Compute the whole opinion map (see the module docstring). Deterministic for a ``seed``."""
     matrix = np.asarray(votes, dtype=np.float64)
