@@ -38,7 +38,6 @@ from matplotlib.dates import AutoDateLocator, DateFormatter, date2num  # noqa: E
 from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 DPI = 100
 RENDER_LOCK = threading.RLock()
 
@@ -160,15 +159,14 @@ def time_format(span: timedelta) -> str:
 
 
 def time_axis(axis: Axes, start: datetime, end: datetime) -> tuple[datetime, datetime]:
-    """Make ``axis.xaxis`` a time axis from ``start`` to ``end`` (widened to :data:`MIN_SPAN`
-    and padded by 3 % on each side), labelled for that span. Returns the limits used."""
+    """Make ``axis.xaxis`` a time axis from ``start`` to ``end`` (widened to :data:`MIN_SPAN`,
+    padded by 3 % on each side), its labels chosen for that span. Returns the limits used."""
     if end - start < MIN_SPAN:
         start = end - MIN_SPAN
     pad = (end - start) * 0.03
     low, high = start - pad, end + pad
     axis.set_xlim(float(date2num(low)), float(date2num(high)))
-    span = high - low
-    _, fmt, label = next(entry for entry in _TIME_FORMATS if span <= entry[0])
+    _, fmt, label = next(entry for entry in _TIME_FORMATS if end - start <= entry[0])
     locator = AutoDateLocator(minticks=3, maxticks=6)
     axis.xaxis.set_major_locator(locator)
     axis.xaxis.set_major_formatter(DateFormatter(fmt, tz=start.tzinfo))

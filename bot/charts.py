@@ -31,6 +31,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 CACHE_SIZE = 256
+#: Every chart is a PNG: its first bytes.
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def pool_size() -> int:

@@ -12,11 +12,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from bot.stances.opinion_map import MIN_GROUP_SIZE, OpinionMap
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 FloatArray = npt.NDArray[np.float64]
 CAPTION = "Dot: members who voted alike (bigger: more). Axes: the main directions of disagreement."
@@ -87,6 +91,20 @@ def region(points: FloatArray, pad: float) -> FloatArray:
     return hull((corners[:, None, :] + ring[None, :, :]).reshape(-1, 2))
 
 
+def _fit(axis: Axes, drawn: FloatArray, extent: float) -> None:
+    """Limits around everything drawn, with :data:`MARGIN` on every side, and one unit as long
+    across as up (a round region stays round): the shorter side only ever grows."""
+    low, high = drawn.min(axis=0), drawn.max(axis=0)
+    span = np.maximum(high - low, extent * 0.2) * (1 + 2 * MARGIN)
+    box = axis.get_position()
+    width, height = axis.figure.get_size_inches() * np.array([box.width, box.height])
+    ratio = height / width
+    span = np.maximum(span, [span[1] / ratio, span[0] * ratio])
+    middle = (low + high) / 2
+    axis.set_xlim(middle[0] - span[0] / 2, middle[0] + span[0] / 2)
+    axis.set_ylim(middle[1] - span[1] / 2, middle[1] + span[1] / 2)
+
+
 def render_opinion_map(opinion_map: OpinionMap, *, title: str = "Opinion map") -> bytes:
     """The map (see the module docstring); an explanation instead when nobody is placed yet."""
     from matplotlib.patches import Polygon
@@ -133,15 +151,7 @@ def render_opinion_map(opinion_map: OpinionMap, *, title: str = "Opinion map") -
                 linewidths=0.8,
                 zorder=3,
             )
-        everything = np.vstack(outlines)
-        low, high = everything.min(axis=0), everything.max(axis=0)
-        span = np.maximum(high - low, extent * 0.2)
-        middle = (low + high) / 2
-        axis.set_xlim(middle[0] - span[0] * (0.5 + MARGIN), middle[0] + span[0] * (0.5 + MARGIN))
-        axis.set_ylim(middle[1] - span[1] * (0.5 + MARGIN), middle[1] + span[1] * (0.5 + MARGIN))
-        # Distances mean the same across and up (a round region stays round); the limits
-        # only ever grow to fit, so the margin stays.
-        axis.set_aspect("equal", adjustable="datalim")
+        _fit(axis, np.vstack(outlines), extent)
         for index, group in enumerate(opinion_map.groups):
             colour = style.GROUP_PALETTE[index % len(style.GROUP_PALETTE)]
             top = outlines[index][outlines[index][:, 1].argmax()]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.charts import ChartWorker
-from bot.stances.charts import PNG_MAGIC, render_member_history
+from bot.charts import PNG_MAGIC, ChartWorker
+from bot.stances.charts import render_member_history
 
 NOW = datetime(2024, 3, 10, 12, tzinfo=UTC)
 

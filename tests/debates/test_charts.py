@@ -2,8 +2,8 @@ import asyncio
 import struct
 import zlib
 
+from bot.charts import PNG_MAGIC
 from bot.debates.charts import (
-    PNG_MAGIC,
     render_oxford_chart,
     render_quick_chart,
     render_results_chart,

@@ -16,7 +16,7 @@ from bot.repositories.observations import ObservationRepository
 from bot.repositories.polls import PollRepository
 from bot.repositories.stances import StanceRepository
 from bot.stance_scale import Side, Stance
-from bot.stances.charts import PNG_MAGIC
+from bot.charts import PNG_MAGIC
 from tests.debates.records import manual_debate
 from tests.emulator import EmulatedInteraction
 from tests.harness import AgoraHarness, message_text, response_text
