@@ -1,18 +1,20 @@
 """What every chart of every feature shares: fonts, colours, time axes, reused figures, PNG output.
 
-- **Fonts**: DejaVu Sans (matplotlib's own) first, then Noto Sans CJK (Chinese, Japanese,
-  Korean), Noto Sans Arabic, Noto Sans Symbols and Noto Emoji as fallbacks, so a poll question
-  in any of those scripts or with emoji draws its glyphs, not empty boxes. The Noto fonts come
+- **Fonts**: text a member typed (:data:`ANY_SCRIPT`) is set in DejaVu Sans (matplotlib's own)
+  with Noto Sans CJK (Chinese, Japanese, Korean), Noto Sans Arabic, Noto Sans Symbols and Noto
+  Emoji as fallbacks, so a poll question in any of those scripts or with emoji draws its glyphs,
+  not empty boxes. The Noto fonts come
   from the project's own dependencies (``noto-cjk-sans-otc``, ``manimgx-fonts``: SIL OFL), never
-  from a download at run time. matplotlib does not shape text: Arabic letters are drawn in
-  their isolated forms, left to right.
+  from a download at run time.
 - **Colours**: the Okabe-Ito palette, distinguishable with every common colour-vision
   deficiency; sides and stances diverge from blue (share) to vermillion (safeguard).
 - **Time axes** (:func:`time_axis`): ticks and labels chosen from the span shown, from a few
   minutes to years; never an offset ("+2026-11-30 18:30") or fractional seconds.
 - **Reused figures** (:func:`figure`): one ``Figure`` per chart kind lives in each rendering
   process and is cleared for the next chart instead of being built anew; with fixed margins
-  (no layout engine) and a fast PNG encoding, a chart costs a few tens of milliseconds of CPU.
+  (no layout engine) and a fast PNG encoding. The most asked chart (``/stance me``) goes further
+  (:func:`backdrop`): its unchanging part is drawn once per process and only the member's own
+  data is drawn over it.
 
 Rendering goes through :data:`RENDER_LOCK`: matplotlib's text and font caches are not
 guaranteed thread-safe, and a reused figure belongs to one chart at a time.
@@ -22,16 +24,19 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import resources
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.artist import Artist  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.dates import AutoDateLocator, DateFormatter, date2num  # noqa: E402
@@ -73,6 +78,10 @@ _FONT_FILES = (
     ("manimgx_fonts", "NotoSansSymbols[wght].ttf"),
     ("manimgx_fonts", "NotoEmoji[wght].ttf"),
 )
+#: For text a member typed (a question, an option, a motion): every font, in fallback order.
+#: Agora's own words use DejaVu Sans alone: laying text out over five fonts costs several times
+#: more, and a chart carries a few dozen texts.
+ANY_SCRIPT = {"fontfamily": list(FONT_FAMILIES)}
 _fonts_ready = False
 
 
@@ -90,7 +99,7 @@ def setup_fonts() -> None:
                 continue
             if path.is_file():
                 font_manager.fontManager.addfont(str(path))
-        matplotlib.rcParams["font.family"] = list(FONT_FAMILIES)
+        matplotlib.rcParams["font.family"] = FONT_FAMILIES[0]
         matplotlib.rcParams["axes.titlesize"] = 11
         matplotlib.rcParams["axes.titlelocation"] = "left"
         _fonts_ready = True
@@ -116,17 +125,58 @@ def figure(kind: str, width: float, height: float) -> Iterator[Figure]:
         yield found
 
 
-def png(chart: Figure) -> bytes:
-    """Draw and encode: RGB, fast deflate (a chart's flat colours compress well anyway)."""
+def png(chart: Figure, over: Backdrop | None = None, artists: Sequence[Artist] = ()) -> bytes:
+    """Draw and encode: RGB, fast deflate (a chart's flat colours compress well anyway). With a
+    backdrop, only ``artists`` are drawn, over its saved pixels."""
     canvas = chart.canvas
     assert isinstance(canvas, FigureCanvasAgg)
-    canvas.draw()
+    if over is None:
+        canvas.draw()
+    else:
+        canvas.restore_region(over.pixels)
+        renderer = canvas.get_renderer()
+        for artist in artists:
+            artist.draw(renderer)
     image = Image.frombuffer(
         "RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1
     ).convert("RGB")
     buffer = io.BytesIO()
     image.save(buffer, format="png", compress_level=1)
     return buffer.getvalue()
+
+
+@dataclass
+class Backdrop:
+    """A reused figure's unchanging part (frame, scale labels, title, caption) drawn once; each
+    chart restores its pixels and draws only what it adds (most of a chart's CPU is text)."""
+
+    figure: Figure
+    pixels: Any
+    added: list[Artist] = field(default_factory=list)
+
+
+_backdrops: dict[str, Backdrop] = {}
+
+
+@contextmanager
+def backdrop(
+    kind: str, width: float, height: float, build: Callable[[Figure], None]
+) -> Iterator[Backdrop]:
+    """This process's backdrop for ``kind``: built by ``build`` and drawn the first time; the
+    artists the previous chart added (``added``) are taken off. Held under the render lock."""
+    with RENDER_LOCK:
+        setup_fonts()
+        found = _backdrops.get(kind)
+        if found is None:
+            chart = Figure(figsize=(width, height), dpi=DPI)
+            canvas = FigureCanvasAgg(chart)
+            build(chart)
+            canvas.draw()
+            found = _backdrops[kind] = Backdrop(chart, canvas.copy_from_bbox(chart.bbox))
+        for artist in found.added:
+            artist.remove()
+        found.added.clear()
+        yield found
 
 
 def caption(chart: Figure, text: str) -> None:

@@ -22,8 +22,8 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Figure]]:
     """Every figure rendered inside the block (the PNG is not encoded)."""
     figures: list[Figure] = []
 
-    def keep(chart: Figure) -> bytes:
-        chart.canvas.draw()  # lay the figure out as it would be drawn
+    def keep(chart: Figure, *_: object) -> bytes:
+        chart.canvas.draw()  # lay the whole figure out (a backdrop's too) as it would be drawn
         figures.append(chart)
         return PNG_MAGIC
 

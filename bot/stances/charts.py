@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.stance_scale import SCALE, Stance
@@ -22,6 +23,7 @@ from bot.stances.trend import TrendPoint
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 #: The scale's labels on a stance axis.
 _SCALE_LABELS = [f"{int(s):+d} {s.label}" for s in SCALE]
@@ -50,42 +52,62 @@ def render_member_history(
 
     ``points`` are ``(time, value)`` pairs (e.g. from ``MemberProfile.history``), any order;
     ``community_mean`` adds a dashed reference line. The time axis fits the span, from a few
-    minutes (a position set just now) to years.
+    minutes (a position set just now) to years. The frame, the scale and the words are a
+    backdrop drawn once per worker (:func:`bot.chart_style.backdrop`); only the member's data
+    and the time axis are drawn for each chart.
     """
     from bot import chart_style as style
 
     ordered = sorted(points, key=lambda p: p[0])
-    with style.figure("member-history", 6.4, 3.0) as chart:
-        chart.subplots_adjust(left=0.25, right=0.97, top=0.88, bottom=0.27)
-        axis = chart.add_subplot()
-        _stance_axis(axis)
-        style.declutter(axis)
-        axis.set_title(title)
+    with style.backdrop(f"member-history:{title}", 6.4, 3.0, partial(_history_frame, title)) as bg:
+        axis = bg.figure.axes[0]
+        added = bg.added
         if ordered:
             times = [p[0] for p in ordered]
             values = [int(p[1]) for p in ordered]
             end = max(now or times[-1], times[-1])
             steps_x, steps_y = [*times, end], [*values, values[-1]]
-            axis.step(style.dates(steps_x), steps_y, where="post", color=style.BLUE, linewidth=2)
-            axis.scatter(style.dates(times), values, color=style.BLUE, s=28, zorder=3)
-            style.time_axis(axis, times[0], end)
-        else:
-            axis.set_xticks([])
-            axis.text(0.5, 0.5, "No positions yet", ha="center", transform=axis.transAxes)
-        if community_mean is not None:
-            axis.axhline(community_mean, color=style.VERMILLION, linestyle="--", linewidth=1.5)
-            axis.text(
-                1.0,
-                community_mean,
-                "community mean ",
-                transform=axis.get_yaxis_transform(),
-                ha="right",
-                va="bottom",
-                fontsize=8,
-                color=style.VERMILLION,
+            added += axis.step(
+                style.dates(steps_x), steps_y, where="post", color=style.BLUE, linewidth=2
             )
-        style.caption(chart, "Dots: each position you declared; the line: your position since.")
-        return style.png(chart)
+            added.append(axis.scatter(style.dates(times), values, color=style.BLUE, s=28, zorder=3))
+            style.time_axis(axis, times[0], end)
+            axis.xaxis.set_visible(True)
+        else:
+            axis.xaxis.set_visible(False)
+            added.append(
+                axis.text(0.5, 0.5, "No positions yet", ha="center", transform=axis.transAxes)
+            )
+        if community_mean is not None:
+            added.append(
+                axis.axhline(community_mean, color=style.VERMILLION, linestyle="--", linewidth=1.5)
+            )
+            added.append(
+                axis.text(
+                    1.0,
+                    community_mean,
+                    "community mean ",
+                    transform=axis.get_yaxis_transform(),
+                    ha="right",
+                    va="bottom",
+                    fontsize=8,
+                    color=style.VERMILLION,
+                )
+            )
+        return style.png(bg.figure, bg, [*added, axis.xaxis] if ordered else added)
+
+
+def _history_frame(title: str, chart: Figure) -> None:
+    """What every member's history chart shares: frame, scale, title, caption."""
+    from bot import chart_style as style
+
+    chart.subplots_adjust(left=0.25, right=0.97, top=0.88, bottom=0.27)
+    axis = chart.add_subplot()
+    _stance_axis(axis)
+    style.declutter(axis)
+    axis.set_title(title)
+    axis.xaxis.set_visible(False)  # drawn with each chart, for its span
+    style.caption(chart, "Dots: each position you declared; the line: your position since.")
 
 
 def describe_member_history(
