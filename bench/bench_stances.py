@@ -31,8 +31,9 @@ from bench.loopwatch import LoopWatch
 from bot.charts import ChartWorker
 from bot.database import Database
 from bot.repositories.stances import StanceRepository
-from bot.stances.charts import render_community_chart, render_opinion_map
+from bot.stances.charts import render_community_chart
 from bot.stances.community import community_picture
+from bot.stances.map_chart import render_opinion_map
 from bot.stances.opinion_map import opinion_map_from_votes
 from bot.stances.statistics import (
     CommunitySummary,

@@ -1,6 +1,6 @@
 """What every chart of every feature shares: fonts, colours, time axes, reused figures, PNG output.
 
-- **Fonts**: text a member typed (:data:`ANY_SCRIPT`) is set in DejaVu Sans (matplotlib's own)
+- **Fonts**: text a member typed (:data:`ANY_SCRIPT_FONTS`) is set in DejaVu Sans (matplotlib's own)
   with Noto Sans CJK (Chinese, Japanese, Korean), Noto Sans Arabic, Noto Sans Symbols and Noto
   Emoji as fallbacks, so a poll question in any of those scripts or with emoji draws its glyphs,
   not empty boxes. The Noto fonts come
@@ -81,7 +81,7 @@ _FONT_FILES = (
 #: For text a member typed (a question, an option, a motion): every font, in fallback order.
 #: Agora's own words use DejaVu Sans alone: laying text out over five fonts costs several times
 #: more, and a chart carries a few dozen texts.
-ANY_SCRIPT = {"fontfamily": list(FONT_FAMILIES)}
+ANY_SCRIPT_FONTS = list(FONT_FAMILIES)
 _fonts_ready = False
 
 
@@ -222,9 +222,7 @@ def time_axis(axis: Axes, start: datetime, end: datetime) -> tuple[datetime, dat
     axis.xaxis.set_major_formatter(DateFormatter(fmt, tz=start.tzinfo))
     years = {low.year, high.year}
     axis.set_xlabel(
-        label.format(
-            day=f"{end:%d %b %Y}", year="–".join(str(y) for y in sorted(years))
-        ),
+        label.format(day=f"{end:%d %b %Y}", year="–".join(str(y) for y in sorted(years))),
         fontsize=8,
         color=MUTED,
     )

@@ -112,7 +112,12 @@ def _map_one_member() -> bytes:
 def _poll_any_script() -> bytes:
     spec = PollSpec(
         question="Which release should the community try first? 哪个模型？ أي نموذج؟ 🚀",
-        options=("开放权重模型 (open weights)", "النموذج المفتوح", "オープンモデル 🤖", "Wait for the audit ✅"),
+        options=(
+            "开放权重模型 (open weights)",
+            "النموذج المفتوح",
+            "オープンモデル 🤖",
+            "Wait for the audit ✅",
+        ),
     )
     return render_results_chart(Tally(counts=(14, 9, 6, 4), voters=33), spec)
 

@@ -12,6 +12,7 @@ import pytest
 from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from bot import chart_style
 from bot.charts import PNG_MAGIC
@@ -31,7 +32,9 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Figure]]:
     yield figures
 
 
-def drawn(monkeypatch: pytest.MonkeyPatch, render: Callable[..., bytes], *args: Any, **kwargs: Any) -> Figure:
+def drawn(
+    monkeypatch: pytest.MonkeyPatch, render: Callable[..., bytes], *args: Any, **kwargs: Any
+) -> Figure:
     """The one figure ``render(*args, **kwargs)`` draws."""
     with captured(monkeypatch) as figures:
         render(*args, **kwargs)
@@ -41,7 +44,7 @@ def drawn(monkeypatch: pytest.MonkeyPatch, render: Callable[..., bytes], *args: 
 
 def texts(chart: Figure) -> list[str]:
     """Every text on the figure: titles, labels, tick labels, annotations, captions."""
-    return [t.get_text() for t in chart.findobj(lambda a: hasattr(a, "get_text")) if t.get_text()]
+    return [t.get_text() for t in chart.findobj(Text) if t.get_text()]
 
 
 def points(axis: Axes) -> np.ndarray:
@@ -55,5 +58,10 @@ def inside(axis: Axes, xy: np.ndarray, margin: float = 0.02) -> bool:
     (x0, x1), (y0, y1) = sorted(axis.get_xlim()), sorted(axis.get_ylim())
     dx, dy = (x1 - x0) * margin, (y1 - y0) * margin
     return bool(
-        ((xy[:, 0] > x0 + dx) & (xy[:, 0] < x1 - dx) & (xy[:, 1] > y0 + dy) & (xy[:, 1] < y1 - dy)).all()
+        (
+            (xy[:, 0] > x0 + dx)
+            & (xy[:, 0] < x1 - dx)
+            & (xy[:, 1] > y0 + dy)
+            & (xy[:, 1] < y1 - dy)
+        ).all()
     )

@@ -44,7 +44,7 @@ def render_results_chart(tally: Tally, spec: PollSpec) -> bytes:
         positions = list(range(count))[::-1]
         bars = axes.barh(positions, tally.counts, color=style.BLUE, height=0.6)
         options = [_wrap(option, 30) for option in spec.options]
-        axes.set_yticks(positions, options, fontsize=9, **style.ANY_SCRIPT)
+        axes.set_yticks(positions, options, fontsize=9, fontfamily=style.ANY_SCRIPT_FONTS)
         labels = [
             f"{c} · {p:.0f}%" for c, p in zip(tally.counts, _percentages(tally, spec), strict=True)
         ]
@@ -53,7 +53,13 @@ def render_results_chart(tally: Tally, spec: PollSpec) -> bytes:
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlabel("votes", fontsize=8)
         style.declutter(axes)
-        chart.suptitle(_wrap(spec.question, 80), x=0.01, ha="left", fontsize=11, **style.ANY_SCRIPT)
+        chart.suptitle(
+            _wrap(spec.question, 80),
+            x=0.01,
+            ha="left",
+            fontsize=11,
+            fontfamily=style.ANY_SCRIPT_FONTS,
+        )
         voters = f"{tally.voters} voter{'s' if tally.voters != 1 else ''}"
         style.caption(chart, voters + (" · several choices each" if spec.multiple else ""))
         return style.png(chart)
@@ -88,7 +94,9 @@ def render_quick_chart(result: QuickResult, motion: str) -> bytes:
         axes.set_ylabel("voters", fontsize=8)
         style.declutter(axes)
         mean = "no votes" if result.mean is None else f"mean {result.mean:+.2f}"
-        chart.suptitle(_wrap(motion, 80), x=0.01, ha="left", fontsize=11, **style.ANY_SCRIPT)
+        chart.suptitle(
+            _wrap(motion, 80), x=0.01, ha="left", fontsize=11, fontfamily=style.ANY_SCRIPT_FONTS
+        )
         axes.set_title(f"{result.total} voters · {mean}", fontsize=9)
         style.caption(chart, "Voters by stance, +2 strongly share … −2 strongly safeguard.")
         return style.png(chart)
@@ -128,7 +136,9 @@ def render_oxford_chart(result: OxfordResult, motion: str) -> bytes:
         axes.set_ylabel("% of voters", fontsize=8)
         axes.legend(frameon=False, fontsize=8, loc="upper right")
         style.declutter(axes)
-        chart.suptitle(_wrap(motion, 80), x=0.01, ha="left", fontsize=11, **style.ANY_SCRIPT)
+        chart.suptitle(
+            _wrap(motion, 80), x=0.01, ha="left", fontsize=11, fontfamily=style.ANY_SCRIPT_FONTS
+        )
         style.caption(chart, "Hatched, pale: the opening vote; solid: the closing vote.")
         return style.png(chart)
 

@@ -165,7 +165,9 @@ def _kmeans_plus_plus(
 def _draw(mass: FloatArray, rng: np.random.Generator) -> int:
     """An index drawn with probability proportional to ``mass`` (which sums above 0)."""
     cumulative = np.cumsum(mass)
-    return min(int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right")), mass.size - 1)
+    return min(
+        int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right")), mass.size - 1
+    )
 
 
 def squared_distances(points: FloatArray, centres: FloatArray) -> FloatArray:

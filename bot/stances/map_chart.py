@@ -97,7 +97,9 @@ def _fit(axis: Axes, drawn: FloatArray, extent: float) -> None:
     low, high = drawn.min(axis=0), drawn.max(axis=0)
     span = np.maximum(high - low, extent * 0.2) * (1 + 2 * MARGIN)
     box = axis.get_position()
-    width, height = axis.figure.get_size_inches() * np.array([box.width, box.height])
+    figure = axis.get_figure(root=True)
+    assert figure is not None
+    width, height = figure.get_size_inches() * np.array([box.width, box.height])
     ratio = height / width
     span = np.maximum(span, [span[1] / ratio, span[0] * ratio])
     middle = (low + high) / 2
@@ -134,7 +136,7 @@ def render_opinion_map(opinion_map: OpinionMap, *, title: str = "Opinion map") -
         extent = float(np.ptp(opinion_map.coords, axis=0).max()) or 1.0
         pad = 0.06 * extent
         outlines = []
-        for index, group in enumerate(opinion_map.groups):
+        for index in range(len(opinion_map.groups)):
             colour = style.GROUP_PALETTE[index % len(style.GROUP_PALETTE)]
             mine = found.group == index
             outline = region(found.xy[mine], pad)

@@ -107,13 +107,18 @@ def representative_statements(
         return ()
     n_in = tally.votes[group]
     n_out = tally.votes.sum(axis=0) - n_in
-    stats: dict[Direction, tuple[FloatArray, ...]] = {}
+    stats: dict[str, tuple[FloatArray, ...]] = {}
     for direction, counts in (("agree", tally.agrees), ("disagree", tally.disagrees)):
         hits_in = counts[group]
         hits_out = counts.sum(axis=0) - hits_in
         p = (hits_in + 1.0) / (n_in + 2.0)
         ratio = p / ((hits_out + 1.0) / (n_out + 2.0))
-        stats[direction] = (p, prop_test(hits_in, n_in), ratio, two_prop_test(hits_in, hits_out, n_in, n_out))
+        stats[direction] = (
+            p,
+            prop_test(hits_in, n_in),
+            ratio,
+            two_prop_test(hits_in, hits_out, n_in, n_out),
+        )
 
     def item(j: int, direction: Direction) -> RepresentativeStatement:
         p, pt, r, rt = (float(a[j]) for a in stats[direction])

@@ -12,7 +12,6 @@ import numpy as np
 import numpy.typing as npt
 
 
-
 def _find_polis() -> Path:
     """``shared/polis`` beside the checkout (or beside a folder above it, for a git worktree);
     ``AGORA_POLIS_DATA`` overrides it."""
@@ -59,7 +58,9 @@ def load(name: str, folder: Path = POLIS_DIR) -> Conversation:
         for row in reader:
             participants.append(int(row[0]))
             groups.append(int(row[1]) if row[1] != "" else None)
-            rows.append([float(row[i]) if i < len(row) and row[i] != "" else np.nan for i in columns])
+            rows.append(
+                [float(row[i]) if i < len(row) and row[i] != "" else np.nan for i in columns]
+            )
     return Conversation(
         name=name,
         votes=np.array(rows, dtype=np.float64).reshape(len(rows), len(columns)),

@@ -5,7 +5,6 @@ place in a group."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from bot.stances.opinion_map import build_opinion_map
@@ -25,11 +24,13 @@ def test_adjusted_rand_index_hand_computed() -> None:
 def test_groups_match_pol_is(name: str) -> None:
     assert POLIS_DIR.is_dir(), f"pol.is's conversations are expected in {POLIS_DIR}"
     conversation = load(name)
-    result = build_opinion_map(conversation.votes, conversation.participants, conversation.statements)
+    result = build_opinion_map(
+        conversation.votes, conversation.participants, conversation.statements
+    )
     ours = dict(zip(result.member_ids, result.labels.tolist(), strict=True))
     theirs = dict(zip(conversation.participants, conversation.polis_group, strict=True))
     both = [p for p in conversation.participants if theirs[p] is not None and p in ours]
-    index = adjusted_rand_index([ours[p] for p in both], [theirs[p] for p in both])
+    index = adjusted_rand_index([ours[p] for p in both], [theirs[p] or 0 for p in both])
     print(
         f"\n{name}: {conversation.votes.shape[0]} participants × {conversation.votes.shape[1]} "
         f"statements; groups pol.is / Agora {conversation.polis_groups} / {len(result.groups)} "
