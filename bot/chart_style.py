@@ -107,11 +107,15 @@ def setup_fonts() -> None:
 
 # -- figures ----------------------------------------------------------------------------------
 _figures: dict[str, Figure] = {}
+#: How many axes the chart being drawn has asked for, per reused figure.
+_asked: dict[int, int] = {}
 
 
 @contextmanager
 def figure(kind: str, width: float, height: float) -> Iterator[Figure]:
-    """This process's figure for ``kind``, cleared and sized, held under the render lock."""
+    """This process's figure for ``kind``, held under the render lock. A figure used before
+    keeps its axes (see :func:`subplot`) with what the previous chart drew taken off: making
+    the axes and their ticks anew is, after the text, most of a chart's cost."""
     with RENDER_LOCK:
         setup_fonts()
         found = _figures.get(kind)
@@ -120,9 +124,40 @@ def figure(kind: str, width: float, height: float) -> Iterator[Figure]:
             FigureCanvasAgg(found)
             _figures[kind] = found
         else:
-            found.clear()
-            found.set_size_inches(width, height)
+            _take_off(found)
+        _asked[id(found)] = 0
         yield found
+
+
+def _take_off(chart: Figure) -> None:
+    """Remove the previous chart's artists, keep the axes (same kind: same layout)."""
+    for axis in chart.axes:
+        for artist in [*axis.patches, *axis.lines, *axis.texts, *axis.collections, *axis.images]:
+            artist.remove()
+        axis.containers.clear()
+        if axis.legend_ is not None:
+            axis.legend_.remove()
+        axis.relim()
+    for text in list(chart.texts):
+        text.remove()
+    chart.suptitle("")
+
+
+def subplot(chart: Figure, *layout: int) -> Axes:
+    """The axes at ``layout`` (``add_subplot``'s arguments): made the first time, the same axes
+    when the figure is reused (axes are handed out in the order the chart asks for them)."""
+    return _next_axes(chart, lambda: chart.add_subplot(*layout))
+
+
+def twin(chart: Figure, axis: Axes) -> Axes:
+    """``axis.twinx()``, made once per reused figure (see :func:`subplot`)."""
+    return _next_axes(chart, axis.twinx)
+
+
+def _next_axes(chart: Figure, make: Callable[[], Axes]) -> Axes:
+    index = _asked.get(id(chart), 0)
+    _asked[id(chart)] = index + 1
+    return chart.axes[index] if index < len(chart.axes) else make()
 
 
 def png(chart: Figure, over: Backdrop | None = None, artists: Sequence[Artist] = ()) -> bytes:

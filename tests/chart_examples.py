@@ -96,8 +96,8 @@ def _map_two_camps() -> bytes:
 
 
 def _map_five_groups() -> bytes:
-    patterns = np.sign(np.random.default_rng(4).normal(size=(5, 20)))
-    return render_opinion_map(build_opinion_map(_camps(patterns, 15, 0.05, 4)))
+    patterns = np.sign(np.random.default_rng(6).normal(size=(5, 30)))
+    return render_opinion_map(build_opinion_map(_camps(patterns, 15, 0.05, 6)))
 
 
 def _map_three_groups() -> bytes:

@@ -40,7 +40,7 @@ def render_results_chart(tally: Tally, spec: PollSpec) -> bytes:
     height = 1.5 + 0.5 * count
     with style.figure(f"poll-{count}", 8, height) as chart:
         chart.subplots_adjust(left=0.3, right=0.95, top=1 - 0.75 / height, bottom=0.55 / height)
-        axes = chart.add_subplot()
+        axes = style.subplot(chart)
         positions = list(range(count))[::-1]
         bars = axes.barh(positions, tally.counts, color=style.BLUE, height=0.6)
         options = [_wrap(option, 30) for option in spec.options]
@@ -82,7 +82,7 @@ def render_quick_chart(result: QuickResult, motion: str) -> bytes:
 
     with style.figure("quick", 7, 3.8) as chart:
         chart.subplots_adjust(left=0.08, right=0.97, top=0.8, bottom=0.2)
-        axes = chart.add_subplot()
+        axes = style.subplot(chart)
         stances = list(result.distribution)
         counts = [result.distribution[s] for s in stances]
         colours = [style.SIDE_COLOURS[_SIDES.index(s.side)] for s in stances]
@@ -114,7 +114,7 @@ def render_oxford_chart(result: OxfordResult, motion: str) -> bytes:
 
     with style.figure("oxford", 7, 3.8) as chart:
         chart.subplots_adjust(left=0.1, right=0.97, top=0.82, bottom=0.17)
-        axes = chart.add_subplot()
+        axes = style.subplot(chart)
         width = 0.38
         for offset, (name, values, alpha) in enumerate(
             (("opening", result.pre_percent, 0.45), ("closing", result.post_percent, 1.0))

@@ -144,11 +144,11 @@ def render_community_chart(
     shown = _trimmed(trend)
     with style.figure("community" if shown else "community-bars", 10 if shown else 6, 4) as chart:
         chart.suptitle(title, x=0.01, ha="left", fontsize=12)
-        bars = chart.add_subplot(1, 2 if shown else 1, 1)
+        bars = style.subplot(chart, 1, 2 if shown else 1, 1)
         chart.subplots_adjust(left=0.07, right=0.93, top=0.85, bottom=0.2, wspace=0.5)
         _distribution(bars, buckets)
         if shown:
-            _trend(chart.add_subplot(1, 2, 2), shown)
+            _trend(style.subplot(chart, 1, 2, 2), shown)
         period = ""
         if shown:
             period = f" Trend from {shown[0].start:%d %b %Y} to {shown[-1].end:%d %b %Y}."
@@ -204,7 +204,7 @@ def _trend(axis: Axes, points: Sequence[TrendPoint]) -> None:
     middles = [(a + b) / 2 for a, b in zip(starts, ends, strict=True)]
     means = [float("nan") if p.mean is None else p.mean for p in points]
     axis.plot(middles, means, marker="o", color=style.INK, linewidth=2, markersize=4)
-    counts = axis.twinx()
+    counts = style.twin(axis.get_figure(root=True), axis)  # type: ignore[arg-type]
     counts.bar(
         starts,
         [p.count for p in points],

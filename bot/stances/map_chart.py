@@ -115,7 +115,7 @@ def render_opinion_map(opinion_map: OpinionMap, *, title: str = "Opinion map") -
 
     with style.figure("opinion-map", 6.4, 6.4) as chart:
         chart.subplots_adjust(left=0.04, right=0.96, top=0.92, bottom=0.08)
-        axis = chart.add_subplot()
+        axis = style.subplot(chart)
         axis.set_title(title, fontsize=12)
         axis.set_xticks([])
         axis.set_yticks([])
