@@ -12,11 +12,16 @@ and ``conversation.clj``; the red-dwarf reproduction follows the same steps).
 3. **Groups** (:func:`choose_groups`): weighted k-means on the base clusters for
    k = 2 .. ``min(5, 2 + base clusters // 12)`` (pol.is's ``max-k-fn``: few base clusters, few
    groups; but always 2 when there are 2 base clusters), and the k with the best silhouette
-   over the base clusters wins (ties: the smaller k). Agora adds one guard of its own: a grouping with a group of fewer than 3 members is not
-   accepted (its agree rates would describe one or two people).
+   over the base clusters wins (ties: the smaller k). Agora adds one guard of its own: a
+   grouping with a group of fewer than 3 members is not accepted (its agree rates would
+   describe one or two people).
+4. **One map from several runs** (:func:`group_members`): steps 2-3 are run 12 times with the
+   seeded generator and their groups averaged (see there), standing in for pol.is's refinement
+   of its clusters over many updates.
 
-Everything is numpy: scikit-learn would cost about a second of import in the chart worker for
-steps that take milliseconds here (``docs/stances.md``, "Opinion map").
+Everything is numpy: scikit-learn (with scipy) would add about a second of import and tens of
+MiB to the bot process, which computes the map in a worker thread, for steps that take
+milliseconds here (``docs/stances.md``, "Opinion map").
 """
 
 from __future__ import annotations
@@ -329,13 +334,12 @@ def group_members(
     while True:  # a centre that won fewer than min_size members gives them to the others
         sizes = np.bincount(labels, minlength=len(centres))
         small = np.flatnonzero(sizes < min_size)
-        if small.size == 0 or len(centres) - 1 < MIN_GROUPS:
-            break
+        if small.size == 0:
+            return labels, float(np.mean([s for _, s in chosen]))
+        if len(centres) <= MIN_GROUPS:  # no grouping without a group of 1-2 members
+            return np.zeros(points.shape[0], dtype=np.int64), None
         centres = np.delete(centres, small[0], axis=0)
         labels = squared_distances(points, centres).argmin(axis=1).astype(np.int64)
-    if len(np.unique(labels)) < MIN_GROUPS:
-        return np.zeros(points.shape[0], dtype=np.int64), None
-    return labels, float(np.mean([s for _, s in chosen]))
 
 
 def _align(centres: FloatArray, reference: FloatArray) -> FloatArray:
