@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench soak install clean
+.PHONY: run test lint bench soak install clean charts
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Every chart of every feature from fixed example data (edge cases included) into docs/charts/.
+charts: $(STAMP)
+	$(BIN)/python -m tests.chart_examples docs/charts
 
 soak: $(STAMP)
 	$(BIN)/python -m tests.resilience.soak

@@ -32,6 +32,7 @@ from typing import Any
 import discord
 import numpy as np
 
+from bench import results
 from bench.loopwatch import LoopWatch
 from bot import client
 from tests.harness import AgoraHarness
@@ -221,6 +222,9 @@ async def main() -> None:
             f"p50 {percentile(run.done, 0.5) / percentile(reference.done, 0.5):.1f}x · "
             f"p99 {percentile(run.done, 0.99) / percentile(reference.done, 0.99):.1f}x"
         )
+    results.record(
+        stance_me_p50_ratio=round(percentile(runs[3].done, 0.5) / percentile(command.done, 0.5), 2)
+    )
     print(f"members holding a vote at the end: {votes} of {MEMBERS}")
     if errors:
         print(f"ERROR records logged by the bot: {errors[:3]}")

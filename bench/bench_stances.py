@@ -42,8 +42,9 @@ from bot.repositories.guilds import GuildRepository
 from bot.repositories.observations import ObservationRepository
 from bot.repositories.stances import StanceRepository
 from bot.stance_scale import Stance
-from bot.stances.charts import render_community_chart, render_opinion_map
+from bot.stances.charts import render_community_chart
 from bot.stances.community import DailyChanges, community_picture
+from bot.stances.map_chart import render_opinion_map
 from bot.stances.opinion_map import build_opinion_map
 from cogs.stances.service import StanceService
 

@@ -1,11 +1,18 @@
-"""Timings of the heavy stance computations: ``python bench/bench_stances_domain.py``.
+"""Timings of the heavy stance computations: ``python -m bench.bench_stances_domain``.
 
 * trend over 1,000,000 observations of 50,000 members, for every period choice;
-* opinion map of 2,000 members × 200 statements (30% unseen).
+* opinion map (pol.is's method, :mod:`bot.stances.opinion_map`) of 500 × 50, 2,000 × 200 and
+  8,000 × 400 members × statements (30 % unseen): wall time (best of 3) and CPU time;
+  2,000 × 200 is recorded as ``map_compute_ms`` (target ≤ 250 ms);
+* CPU per chart: every example chart of ``make charts`` (``tests/chart_examples.py``) rendered
+  in this process after a warm-up, as a chart worker renders them; the mean is recorded as
+  ``chart_cpu_ms`` (target ≤ 40 ms), ``/stance me``'s own chart as ``stance_me_chart_cpu_ms``;
+  and the same chart asked again through the chart workers' cache (no render).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -13,8 +20,12 @@ from functools import partial
 
 import numpy as np
 
+from bench import results
+from bot.charts import ChartWorker
+from bot.stances.charts import render_member_history
 from bot.stances.opinion_map import build_opinion_map
 from bot.stances.trend import PERIOD_CHOICES, compute_trend
+from tests.chart_examples import EXAMPLES
 
 
 def best_of(runs: int, action: Callable[[], object]) -> float:
@@ -37,15 +48,59 @@ def main() -> None:
         seconds = best_of(3, partial(compute_trend, member_ids, values, timestamps, period, now))
         print(f"trend {period:>4}: {n:,} obs / {members:,} members: {seconds * 1000:7.1f} ms")
 
-    votes = rng.choice([1.0, -1.0, 0.0], size=(2000, 200), p=[0.45, 0.4, 0.15])
-    votes[rng.random(votes.shape) < 0.3] = np.nan
-    seconds = best_of(3, lambda: build_opinion_map(votes))
-    result = build_opinion_map(votes)
-    print(
-        f"opinion map 2,000 × 200: {seconds * 1000:7.1f} ms "
-        f"({len(result.groups)} groups, silhouette {result.silhouette:.2f})"
+    for members, statements in ((500, 50), (2000, 200), (8000, 400)):
+        votes = rng.choice([1.0, -1.0, 0.0], size=(members, statements), p=[0.45, 0.4, 0.15])
+        votes[rng.random(votes.shape) < 0.3] = np.nan
+        build_opinion_map(votes)  # warm-up (BLAS threads, first allocations)
+        started_cpu = time.process_time()
+        seconds = best_of(3, partial(build_opinion_map, votes))
+        cpu = (time.process_time() - started_cpu) / 3
+        result = build_opinion_map(votes)
+        print(
+            f"opinion map {members:>5,} × {statements:>3}: {seconds * 1000:7.1f} ms "
+            f"(CPU {cpu * 1000:6.1f} ms; {len(result.groups)} groups, "
+            f"silhouette {result.silhouette or 0:.2f})"
+        )
+        if (members, statements) == (2000, 200):
+            results.record(map_compute_ms=round(seconds * 1000, 1))
+
+
+def chart_costs() -> None:
+    examples = dict(EXAMPLES)
+    maps = {name for name in examples if name.startswith("opinion-map")}
+    costs = {}
+    for name, example in examples.items():
+        example()  # warm-up: figure, backdrop, fonts
+        started = time.process_time()
+        for _ in range(5):
+            example()
+        costs[name] = (time.process_time() - started) / 5 * 1000
+    print("CPU per chart (ms; opinion maps include computing the map):")
+    for name, cost in costs.items():
+        print(f"  {name:<28} {cost:6.1f}")
+    charts_only = [cost for name, cost in costs.items() if name not in maps]
+    mean = sum(charts_only) / len(charts_only)
+    print(f"  mean over the charts without a map: {mean:.1f} ms (target 40 ms)")
+    asyncio.run(cached_chart())
+    results.record(
+        chart_cpu_ms=round(mean, 1), stance_me_chart_cpu_ms=round(costs["stance-history"], 1)
     )
+
+
+async def cached_chart() -> None:
+    worker = ChartWorker()
+    try:
+        history = [(datetime(2026, 1, d, tzinfo=UTC), d % 5 - 2) for d in range(1, 20)]
+        await worker.render(render_member_history, history)
+        started = time.perf_counter()
+        for _ in range(100):
+            await worker.render(render_member_history, history)
+        took = (time.perf_counter() - started) / 100 * 1000
+        print(f"  the same chart again, from the cache: {took:.3f} ms ({worker.rendered} render)")
+    finally:
+        await worker.close()
 
 
 if __name__ == "__main__":
     main()
+    chart_costs()

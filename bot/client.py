@@ -126,7 +126,7 @@ class AgoraBot(commands.AutoShardedBot):
         #: The loaded features, their interfaces and data hooks (see `bot.features`).
         self.registry = FeatureRegistry()
         self.jobs = JobRunner(self.wait_until_ready)
-        #: The one worker process that renders every feature's charts.
+        #: The chart workers (a process per core, a cache by data) for every feature's charts.
         self.charts = ChartWorker()
         self._features_closed = False
         self.lifecycle = Lifecycle(db, self.registry, self.guild_repo, self._present_guild_ids)

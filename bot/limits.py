@@ -13,6 +13,8 @@ EMBED_FIELDS = 25
 FIELD_NAME = 256
 FIELD_VALUE = 1024
 FOOTER = 2048
+#: An attachment's description (its alt text for screen readers).
+ATTACHMENT_DESCRIPTION = 1024
 AUTHOR_NAME = 256
 #: A component's custom id.
 CUSTOM_ID = 100

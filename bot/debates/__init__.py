@@ -15,7 +15,8 @@ Modules:
 - ``poll``: :class:`PollSpec`, who may vote, and the toggle rules of a vote click.
 - ``tally``: counting votes, percentages, turnout and the results text.
 - ``layout``: buttons or a select menu for a poll's options.
-- ``charts``: PNG bar charts (matplotlib Agg), rendered in the bot's one chart worker process.
+- ``charts``: PNG bar charts (matplotlib Agg), rendered in the bot's chart workers, and the
+  words that describe them.
 - ``export``: a poll's results as CSV; times in a member's data export.
 - ``debate``: parsing the debate format, stance votes and the result of a quick debate.
 - ``oxford``: the Oxford format: phase schedule and the Intelligence Squared rule.

@@ -1,123 +1,151 @@
-"""PNG charts of poll and debate results.
+"""PNG charts of poll and debate results, each with a sentence saying what it shows.
 
-Rendered with matplotlib's Agg backend on :class:`~matplotlib.figure.Figure` objects that this
-module creates and drops itself (no pyplot, no global figure state). The services render them in
-the bot's one chart worker process, so the functions are module-level and their arguments
-picklable: ``await bot.charts.render(render_results_chart, tally, spec)``.
+The services render them in the bot's chart workers (:mod:`bot.charts`), so the functions are
+module-level and their arguments picklable: ``await bot.charts.render(render_results_chart,
+tally, spec)``. matplotlib is imported (through :mod:`bot.chart_style`) only when one is drawn.
 """
 
 from __future__ import annotations
 
-import io
 import textwrap
 
-import matplotlib
+from bot.debates.debate import QuickResult
+from bot.debates.oxford import OxfordResult
+from bot.debates.poll import PollSpec
+from bot.debates.tally import Tally
+from bot.stance_scale import Side
 
-matplotlib.use("Agg")
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from bot.debates.debate import QuickResult  # noqa: E402
-from bot.debates.oxford import OxfordResult  # noqa: E402
-from bot.debates.poll import PollSpec  # noqa: E402
-from bot.debates.tally import Tally  # noqa: E402
-from bot.stance_scale import Side  # noqa: E402
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-SHARE_COLOUR = "#2b8cbe"
-UNDECIDED_COLOUR = "#9e9e9e"
-SAFEGUARD_COLOUR = "#e6550d"
-BAR_COLOUR = "#5865f2"
-_SIDE_COLOURS = {
-    Side.SHARE: SHARE_COLOUR,
-    Side.UNDECIDED: UNDECIDED_COLOUR,
-    Side.SAFEGUARD: SAFEGUARD_COLOUR,
-}
-
-
-def _png(figure: Figure) -> bytes:
-    FigureCanvasAgg(figure)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    return buffer.getvalue()
+_SIDES = (Side.SHARE, Side.UNDECIDED, Side.SAFEGUARD)
+_SIDE_NAMES = {Side.SHARE: "Share", Side.UNDECIDED: "Undecided", Side.SAFEGUARD: "Safeguard"}
 
 
 def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width=width, max_lines=2, placeholder="…")) or text
 
 
+def _percentages(tally: Tally, spec: PollSpec) -> list[float]:
+    return list(tally.voter_percentages() if spec.multiple else tally.percentages())
+
+
 def render_results_chart(tally: Tally, spec: PollSpec) -> bytes:
     """Horizontal bars, one per option in poll order (first at the top), labelled with the
     count and percentage; the question as the title and the turnout underneath."""
+    from matplotlib.ticker import MaxNLocator
+
+    from bot import chart_style as style
+
     if len(tally.counts) != len(spec.options):
         raise ValueError("the tally and the poll have different numbers of options")
     count = len(spec.options)
-    figure = Figure(figsize=(8, 1.2 + 0.45 * count))
-    axes = figure.add_subplot()
-    positions = list(range(count))[::-1]
-    percentages = tally.voter_percentages() if spec.multiple else tally.percentages()
-    bars = axes.barh(positions, tally.counts, color=BAR_COLOUR, height=0.6)
-    axes.set_yticks(positions, [_wrap(option, 32) for option in spec.options], fontsize=9)
-    labels = [f"{c} · {p:.0f}%" for c, p in zip(tally.counts, percentages, strict=True)]
-    axes.bar_label(bars, labels=labels, padding=4, fontsize=9)
-    top = max(tally.counts, default=0)
-    axes.set_xlim(0, max(top * 1.25, 1))
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_xlabel("votes")
-    for edge in ("top", "right"):
-        axes.spines[edge].set_visible(False)
-    axes.set_title(_wrap(spec.question, 70), fontsize=11, loc="left")
-    voters = f"{tally.voters} voter{'s' if tally.voters != 1 else ''}"
-    figure.text(0.01, 0.005, voters, fontsize=8, color="#555555")
-    return _png(figure)
+    height = 1.5 + 0.5 * count
+    with style.figure(f"poll-{count}", 8, height) as chart:
+        chart.subplots_adjust(left=0.3, right=0.95, top=1 - 0.75 / height, bottom=0.55 / height)
+        axes = style.subplot(chart)
+        positions = list(range(count))[::-1]
+        bars = axes.barh(positions, tally.counts, color=style.BLUE, height=0.6)
+        options = [_wrap(option, 30) for option in spec.options]
+        axes.set_yticks(positions, options, fontsize=9, fontfamily=style.ANY_SCRIPT_FONTS)
+        labels = [
+            f"{c} · {p:.0f}%" for c, p in zip(tally.counts, _percentages(tally, spec), strict=True)
+        ]
+        axes.bar_label(bars, labels=labels, padding=4, fontsize=9)
+        axes.set_xlim(0, max(max(tally.counts, default=0) * 1.3, 1))
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_xlabel("votes", fontsize=8)
+        style.declutter(axes)
+        chart.suptitle(
+            _wrap(spec.question, 80),
+            x=0.01,
+            ha="left",
+            fontsize=11,
+            fontfamily=style.ANY_SCRIPT_FONTS,
+        )
+        voters = f"{tally.voters} voter{'s' if tally.voters != 1 else ''}"
+        style.caption(chart, voters + (" · several choices each" if spec.multiple else ""))
+        return style.png(chart)
+
+
+def describe_results_chart(tally: Tally, spec: PollSpec) -> str:
+    """What :func:`render_results_chart` shows, in words."""
+    parts = [
+        f"{option}: {c} ({p:.0f}%)"
+        for option, c, p in zip(spec.options, tally.counts, _percentages(tally, spec), strict=True)
+    ]
+    return f"Bar chart of the votes, {tally.voters} voters: " + "; ".join(parts) + "."
 
 
 def render_quick_chart(result: QuickResult, motion: str) -> bytes:
     """Columns for the five stances, coloured by side, the mean in the subtitle."""
-    figure = Figure(figsize=(7, 3.6))
-    axes = figure.add_subplot()
-    stances = list(result.distribution)
-    counts = [result.distribution[s] for s in stances]
-    bars = axes.bar(
-        range(len(stances)), counts, color=[_SIDE_COLOURS[s.side] for s in stances], width=0.7
-    )
-    axes.set_xticks(range(len(stances)), [s.label.replace(" ", "\n") for s in stances], fontsize=9)
-    axes.bar_label(bars, padding=2, fontsize=9)
-    axes.set_ylim(0, max(max(counts, default=0) * 1.2, 1))
-    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    for edge in ("top", "right"):
-        axes.spines[edge].set_visible(False)
-    mean = "no votes" if result.mean is None else f"mean {result.mean:+.2f}"
-    axes.set_title(f"{_wrap(motion, 70)}\n{result.total} voters · {mean}", fontsize=10, loc="left")
-    return _png(figure)
+    from matplotlib.ticker import MaxNLocator
+
+    from bot import chart_style as style
+
+    with style.figure("quick", 7, 3.8) as chart:
+        chart.subplots_adjust(left=0.08, right=0.97, top=0.8, bottom=0.2)
+        axes = style.subplot(chart)
+        stances = list(result.distribution)
+        counts = [result.distribution[s] for s in stances]
+        colours = [style.SIDE_COLOURS[_SIDES.index(s.side)] for s in stances]
+        bars = axes.bar(range(len(stances)), counts, color=colours, width=0.7)
+        axes.set_xticks(range(len(stances)), [s.label.replace(" ", "\n") for s in stances])
+        axes.bar_label(bars, padding=2, fontsize=9)
+        axes.set_ylim(0, max(max(counts, default=0) * 1.25, 1))
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_ylabel("voters", fontsize=8)
+        style.declutter(axes)
+        mean = "no votes" if result.mean is None else f"mean {result.mean:+.2f}"
+        chart.suptitle(
+            _wrap(motion, 80), x=0.01, ha="left", fontsize=11, fontfamily=style.ANY_SCRIPT_FONTS
+        )
+        axes.set_title(f"{result.total} voters · {mean}", fontsize=9)
+        style.caption(chart, "Voters by stance, +2 strongly share … −2 strongly safeguard.")
+        return style.png(chart)
+
+
+def describe_quick_chart(result: QuickResult) -> str:
+    parts = [f"{s.label.lower()} {n}" for s, n in result.distribution.items()]
+    mean = "" if result.mean is None else f", mean {result.mean:+.2f}"
+    return f"Column chart of {result.total} voters by stance{mean}: " + ", ".join(parts) + "."
 
 
 def render_oxford_chart(result: OxfordResult, motion: str) -> bytes:
     """Grouped columns: each side's percentage in the opening and the closing vote."""
-    figure = Figure(figsize=(7, 3.6))
-    axes = figure.add_subplot()
-    sides = (Side.SHARE, Side.UNDECIDED, Side.SAFEGUARD)
-    width = 0.38
-    for offset, (name, values, alpha) in enumerate(
-        (("opening", result.pre_percent, 0.55), ("closing", result.post_percent, 1.0))
-    ):
-        xs = [i + (offset - 0.5) * width for i in range(len(sides))]
-        bars = axes.bar(
-            xs,
-            [values[s] for s in sides],
-            width=width,
-            color=[_SIDE_COLOURS[s] for s in sides],
-            alpha=alpha,
-            label=name,
+    from bot import chart_style as style
+
+    with style.figure("oxford", 7, 3.8) as chart:
+        chart.subplots_adjust(left=0.1, right=0.97, top=0.82, bottom=0.17)
+        axes = style.subplot(chart)
+        width = 0.38
+        for offset, (name, values, alpha) in enumerate(
+            (("opening", result.pre_percent, 0.45), ("closing", result.post_percent, 1.0))
+        ):
+            xs = [i + (offset - 0.5) * width for i in range(len(_SIDES))]
+            bars = axes.bar(
+                xs,
+                [values[s] for s in _SIDES],
+                width=width,
+                color=list(style.SIDE_COLOURS),
+                alpha=alpha,
+                label=name,
+                hatch="//" if offset == 0 else None,
+                edgecolor="white",
+            )
+            axes.bar_label(bars, labels=[f"{values[s]:.0f}%" for s in _SIDES], fontsize=8)
+        axes.set_xticks(range(len(_SIDES)), [_SIDE_NAMES[s] for s in _SIDES])
+        axes.set_ylim(0, 115)
+        axes.set_ylabel("% of voters", fontsize=8)
+        axes.legend(frameon=False, fontsize=8, loc="upper right")
+        style.declutter(axes)
+        chart.suptitle(
+            _wrap(motion, 80), x=0.01, ha="left", fontsize=11, fontfamily=style.ANY_SCRIPT_FONTS
         )
-        axes.bar_label(bars, labels=[f"{values[s]:.0f}%" for s in sides], padding=2, fontsize=8)
-    axes.set_xticks(range(len(sides)), ["Share", "Undecided", "Safeguard"])
-    axes.set_ylim(0, 110)
-    axes.set_ylabel("% of voters")
-    axes.legend(frameon=False, fontsize=8)
-    for edge in ("top", "right"):
-        axes.spines[edge].set_visible(False)
-    axes.set_title(_wrap(motion, 70), fontsize=10, loc="left")
-    return _png(figure)
+        style.caption(chart, "Hatched, pale: the opening vote; solid: the closing vote.")
+        return style.png(chart)
+
+
+def describe_oxford_chart(result: OxfordResult) -> str:
+    parts = [
+        f"{_SIDE_NAMES[s].lower()} {result.pre_percent[s]:.0f}% → {result.post_percent[s]:.0f}%"
+        for s in _SIDES
+    ]
+    return "Columns of each side's share, opening vote → closing vote: " + ", ".join(parts) + "."

@@ -13,8 +13,11 @@ pull in numpy-heavy or matplotlib code):
 - :mod:`bot.stances.community`: ``DailyChanges`` (per-day position changes),
   ``community_picture`` (summary + trend).
 - :mod:`bot.stances.profile`: ``build_profile``, ``compare``.
-- :mod:`bot.stances.opinion_map`: ``build_opinion_map``, ``opinion_map_from_votes``.
-- :mod:`bot.stances.charts`: PNG renderers (render them with the bot's chart worker).
+- :mod:`bot.stances.opinion_map`: ``build_opinion_map``, ``opinion_map_from_votes`` (pol.is's
+  method), built on :mod:`bot.stances.clustering` (projection, base clusters, groups) and
+  :mod:`bot.stances.repness` (representative statements, group-informed consensus).
+- :mod:`bot.stances.charts`, :mod:`bot.stances.map_chart`: PNG renderers and the words that
+  describe them (render them with the bot's chart workers).
 - :mod:`bot.stances.export`: ``build_export``, ``declared_positions``, ``authored_statements``,
   ``export_bytes``.
 

@@ -1,72 +1,44 @@
-"""PNG charts for stances, rendered with matplotlib's object API (no pyplot).
+"""PNG charts for stances: a member's history and the community's picture (the opinion map is in
+:mod:`bot.stances.map_chart`), each with a sentence saying what it shows.
 
-Every function builds its own ``Figure`` on an Agg canvas and returns PNG bytes, so there is no
-global figure state; a module lock serialises rendering because matplotlib's text and font
-caches are not guaranteed thread-safe. The service renders them in the bot's one chart worker
-process (:mod:`bot.charts`)::
+The renderers run in the bot's chart workers (:mod:`bot.charts`)::
 
     png = await charts.render(render_community_chart, summary.buckets, trend.points)
 
-Charts never show member names, and suppressed buckets are drawn without their height.
+They import matplotlib (through :mod:`bot.chart_style`) only when called, so the bot process
+that merely names them never loads it. Charts never show member names; a hidden bucket ("<3")
+is drawn as an outline of a fixed height that says nothing about its count.
 """
 
 from __future__ import annotations
 
-import io
-import threading
 from collections.abc import Sequence
 from datetime import datetime
-
-import numpy as np
-import numpy.typing as npt
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
-from matplotlib.figure import Figure
+from functools import partial
+from typing import TYPE_CHECKING
 
 from bot.stance_scale import SCALE, Stance
-from bot.stances.opinion_map import MIN_GROUP_SIZE, OpinionMap
 from bot.stances.statistics import Bucket
 from bot.stances.trend import TrendPoint
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-_RENDER_LOCK = threading.Lock()
-_DPI = 100
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
-#: Diverging colours from strongly share (blue) to strongly safeguard (orange); Okabe-Ito based.
-STANCE_COLOURS: dict[Stance, str] = {
-    Stance.STRONGLY_SHARE: "#0072B2",
-    Stance.LEAN_SHARE: "#56B4E9",
-    Stance.UNDECIDED: "#999999",
-    Stance.LEAN_SAFEGUARD: "#F0A050",
-    Stance.STRONGLY_SAFEGUARD: "#D55E00",
-}
-#: Colour-blind-safe group colours for the opinion map (Okabe-Ito).
-GROUP_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9")
-
-
-def _png(figure: Figure) -> bytes:
-    FigureCanvasAgg(figure)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=_DPI)
-    return buffer.getvalue()
-
-
-def _dates(moments: Sequence[datetime]) -> npt.NDArray[np.float64]:
-    """Matplotlib date numbers (days); the axis is then marked as a date axis."""
-    return np.asarray(date2num(list(moments)), dtype=np.float64)
-
-
-def _date_axis(axis: Axes) -> None:
-    locator = AutoDateLocator(minticks=3, maxticks=7)
-    axis.xaxis.set_major_locator(locator)
-    axis.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+#: The scale's labels on a stance axis.
+_SCALE_LABELS = [f"{int(s):+d} {s.label}" for s in SCALE]
 
 
 def _stance_axis(axis: Axes) -> None:
-    axis.set_ylim(-2.3, 2.3)
-    axis.set_yticks([int(s) for s in SCALE], [f"{int(s):+d} {s.label}" for s in SCALE])
-    axis.axhline(0, color="#cccccc", linewidth=0.8, zorder=0)
+    axis.set_ylim(-2.4, 2.4)
+    axis.set_yticks([int(s) for s in SCALE], _SCALE_LABELS)
+    axis.axhline(0, color="#dddddd", linewidth=0.8, zorder=0)
+
+
+def stance_colour(stance: Stance) -> str:
+    from bot.chart_style import STANCE_PALETTE
+
+    return STANCE_PALETTE[SCALE.index(stance)]
 
 
 def render_member_history(
@@ -76,38 +48,85 @@ def render_member_history(
     community_mean: float | None = None,
     title: str = "Your stance over time",
 ) -> bytes:
-    """A small step chart of one member's positions; the last one extends to ``now``.
+    """A step chart of one member's positions; the last one extends to ``now``.
 
-    ``points`` are ``(time, value)`` pairs (e.g. from ``MemberProfile.history``), any order.
-    ``community_mean`` adds a dashed reference line.
+    ``points`` are ``(time, value)`` pairs (e.g. from ``MemberProfile.history``), any order;
+    ``community_mean`` adds a dashed reference line. The time axis fits the span, from a few
+    minutes (a position set just now) to years. The frame, the scale and the words are a
+    backdrop drawn once per worker (:func:`bot.chart_style.backdrop`); only the member's data
+    and the time axis are drawn for each chart.
     """
+    from bot import chart_style as style
+
     ordered = sorted(points, key=lambda p: p[0])
-    with _RENDER_LOCK:
-        figure = Figure(figsize=(6, 2.6), layout="constrained")
-        axis = figure.add_subplot()
-        _stance_axis(axis)
-        axis.set_title(title, fontsize=10)
+    with style.backdrop(f"member-history:{title}", 6.4, 3.0, partial(_history_frame, title)) as bg:
+        axis = bg.figure.axes[0]
+        added = bg.added
         if ordered:
             times = [p[0] for p in ordered]
             values = [int(p[1]) for p in ordered]
-            if now is not None and now > times[-1]:
-                times.append(now)
-                values.append(values[-1])
-            axis.step(_dates(times), values, where="post", color="#0072B2", linewidth=2)
-            axis.scatter(
-                _dates([p[0] for p in ordered]),
-                [int(p[1]) for p in ordered],
-                color="#0072B2",
-                zorder=3,
+            end = max(now or times[-1], times[-1])
+            steps_x, steps_y = [*times, end], [*values, values[-1]]
+            added += axis.step(
+                style.dates(steps_x), steps_y, where="post", color=style.BLUE, linewidth=2
             )
-            _date_axis(axis)
+            added.append(axis.scatter(style.dates(times), values, color=style.BLUE, s=28, zorder=3))
+            style.time_axis(axis, times[0], end)
+            axis.xaxis.set_visible(True)
         else:
-            axis.text(0.5, 0.5, "No positions yet", ha="center", transform=axis.transAxes)
+            axis.xaxis.set_visible(False)
+            added.append(
+                axis.text(0.5, 0.5, "No positions yet", ha="center", transform=axis.transAxes)
+            )
         if community_mean is not None:
-            axis.axhline(community_mean, color="#D55E00", linestyle="--", label="community mean")
-            axis.legend(loc="best", fontsize=8)
-        axis.tick_params(labelsize=8)
-        return _png(figure)
+            added.append(
+                axis.axhline(community_mean, color=style.VERMILLION, linestyle="--", linewidth=1.5)
+            )
+            added.append(
+                axis.text(
+                    1.0,
+                    community_mean,
+                    "community mean ",
+                    transform=axis.get_yaxis_transform(),
+                    ha="right",
+                    va="bottom",
+                    fontsize=8,
+                    color=style.VERMILLION,
+                )
+            )
+        return style.png(bg.figure, bg, [*added, axis.xaxis] if ordered else added)
+
+
+def _history_frame(title: str, chart: Figure) -> None:
+    """What every member's history chart shares: frame, scale, title, caption."""
+    from bot import chart_style as style
+
+    chart.subplots_adjust(left=0.25, right=0.97, top=0.88, bottom=0.27)
+    axis = chart.add_subplot()
+    _stance_axis(axis)
+    style.declutter(axis)
+    axis.set_title(title)
+    axis.xaxis.set_visible(False)  # drawn with each chart, for its span
+    style.caption(chart, "Dots: each position you declared; the line: your position since.")
+
+
+def describe_member_history(
+    points: Sequence[tuple[datetime, int]], community_mean: float | None = None
+) -> str:
+    """What :func:`render_member_history` shows, in words."""
+    if not points:
+        return "The chart is empty: no position declared yet."
+    ordered = sorted(points, key=lambda p: p[0])
+    first, last = ordered[0], ordered[-1]
+    text = (
+        f"Chart of your {len(ordered)} declared position{'s' if len(ordered) != 1 else ''} "
+        f"from {first[0]:%d %b %Y} to {last[0]:%d %b %Y}: "
+        f"from {Stance(first[1]).label.lower()} ({first[1]:+d}) "
+        f"to {Stance(last[1]).label.lower()} ({last[1]:+d})"
+    )
+    if community_mean is not None:
+        text += f"; the dashed line is the community's mean, {community_mean:+.2f}"
+    return text + "."
 
 
 def render_community_chart(
@@ -116,93 +135,107 @@ def render_community_chart(
     *,
     title: str = "Where the community stands",
 ) -> bytes:
-    """Distribution bars (suppressed buckets: a hatched outline and "<3", no height) and,
-    when ``trend`` is given, the mean over time with gaps where it is suppressed."""
-    with _RENDER_LOCK:
-        figure = Figure(figsize=(10 if trend else 6, 4), layout="constrained")
-        figure.suptitle(title)
-        bars = figure.add_subplot(1, 2 if trend else 1, 1)
-        ordered = sorted(buckets, key=lambda b: -int(b.stance))
-        labels = [b.stance.label.replace(" ", "\n") for b in ordered]
-        x = np.arange(len(ordered))
-        visible = max([b.count or 0 for b in ordered] + [1])
-        for i, bucket in enumerate(ordered):
-            colour = STANCE_COLOURS[bucket.stance]
-            if bucket.count is None:
-                # Deliberately no height: an outline at a fixed size that says nothing.
-                bars.bar(i, visible * 0.08, color="none", edgecolor=colour, hatch="///")
-                bars.text(i, visible * 0.1, bucket.text, ha="center", va="bottom", fontsize=9)
-            else:
-                bars.bar(i, bucket.count, color=colour)
-                bars.text(i, bucket.count, bucket.text, ha="center", va="bottom", fontsize=9)
-        bars.set_xticks(x, labels, fontsize=8)
-        bars.set_ylim(0, visible * 1.15)
-        bars.set_ylabel("members")
-        bars.set_title("Current positions", fontsize=10)
-        if trend:
-            line = figure.add_subplot(1, 2, 2)
-            _stance_axis(line)
-            starts = _dates([p.start for p in trend])
-            means = [np.nan if p.mean is None else p.mean for p in trend]
-            line.plot(starts, means, marker="o", color="#333333", linewidth=2, markersize=3)
-            counts = line.twinx()
-            counts.bar(
-                starts,
-                [p.count for p in trend],
-                width=_bar_width(trend),
-                align="edge",
-                color="#0072B2",
-                alpha=0.15,
-            )
-            counts.set_ylabel("members with a position", fontsize=8)
-            counts.set_ylim(0, max([p.count for p in trend] + [1]) * 1.1)
-            line.set_zorder(counts.get_zorder() + 1)
-            line.patch.set_visible(False)
-            _date_axis(line)
-            line.set_title("Mean position over time", fontsize=10)
-            line.tick_params(labelsize=8)
-        return _png(figure)
+    """Distribution bars (hidden buckets: a hatched outline and "<3", no height) and, when
+    ``trend`` is given, the mean over time (gaps where it is hidden) with the members it
+    covers as pale bars. The trend starts at the first period with a position: a community
+    a day old shows that day, not a month of empty periods."""
+    from bot import chart_style as style
+
+    shown = _trimmed(trend)
+    with style.figure("community" if shown else "community-bars", 10 if shown else 6, 4) as chart:
+        chart.suptitle(title, x=0.01, ha="left", fontsize=12)
+        bars = style.subplot(chart, 1, 2 if shown else 1, 1)
+        chart.subplots_adjust(left=0.07, right=0.93, top=0.85, bottom=0.2, wspace=0.5)
+        _distribution(bars, buckets)
+        if shown:
+            _trend(style.subplot(chart, 1, 2, 2), shown)
+        period = ""
+        if shown:
+            period = f" Trend from {shown[0].start:%d %b %Y} to {shown[-1].end:%d %b %Y}."
+        style.caption(chart, "Members by current position; '<3': 1–2 members, hidden." + period)
+        return style.png(chart)
 
 
-def _bar_width(trend: Sequence[TrendPoint]) -> float:
-    """Bar width in days (matplotlib's date unit) for the trend buckets."""
-    spans = [(p.end - p.start).total_seconds() / 86_400 for p in trend[:-1]]
-    return 0.8 * (min(spans) if spans else 1.0)
+def _trimmed(trend: Sequence[TrendPoint] | None) -> tuple[TrendPoint, ...]:
+    """The trend from its first period with a member (earlier periods are empty)."""
+    points = tuple(trend or ())
+    first = next((i for i, p in enumerate(points) if p.count > 0), len(points))
+    return points[first:]
 
 
-def render_opinion_map(opinion_map: OpinionMap, *, title: str = "Opinion map") -> bytes:
-    """Members as anonymous dots coloured by group, with each group's name and size."""
-    with _RENDER_LOCK:
-        figure = Figure(figsize=(6, 6), layout="constrained")
-        axis = figure.add_subplot()
-        axis.set_title(title)
-        axis.set_xticks([])
-        axis.set_yticks([])
-        if opinion_map.is_empty:
-            axis.text(
-                0.5,
-                0.5,
-                f"Not enough votes yet: the map needs {MIN_GROUP_SIZE} members with "
-                f"{opinion_map.min_votes} votes each.",
-                ha="center",
-                wrap=True,
-                transform=axis.transAxes,
-            )
-            return _png(figure)
-        coords = opinion_map.coords
-        for index, group in enumerate(opinion_map.groups):
-            chosen = opinion_map.labels == index
-            colour = GROUP_COLOURS[index % len(GROUP_COLOURS)]
-            axis.scatter(coords[chosen, 0], coords[chosen, 1], s=18, alpha=0.7, color=colour)
-            axis.annotate(
-                f"{group.name} ({group.size})",
-                group.centroid,
-                fontsize=12,
-                fontweight="bold",
-                ha="center",
-                color="black",
-                bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": colour},
-            )
-        axis.axhline(0, color="#dddddd", linewidth=0.8, zorder=0)
-        axis.axvline(0, color="#dddddd", linewidth=0.8, zorder=0)
-        return _png(figure)
+def _distribution(axis: Axes, buckets: Sequence[Bucket]) -> None:
+    from bot import chart_style as style
+
+    ordered = sorted(buckets, key=lambda b: -int(b.stance))
+    visible = max([b.count or 0 for b in ordered] + [1])
+    for i, bucket in enumerate(ordered):
+        colour = stance_colour(bucket.stance)
+        if bucket.count is None:
+            # Deliberately no height: an outline at a fixed size that says nothing.
+            axis.bar(i, visible * 0.08, color="none", edgecolor=colour, hatch="///")
+            axis.text(i, visible * 0.1, bucket.text, ha="center", va="bottom", fontsize=9)
+        else:
+            axis.bar(i, bucket.count, color=colour)
+            axis.text(i, bucket.count, bucket.text, ha="center", va="bottom", fontsize=9)
+    axis.set_xticks(range(len(ordered)), [b.stance.label.replace(" ", "\n") for b in ordered])
+    axis.set_ylim(0, visible * 1.18)
+    axis.set_ylabel("members", fontsize=9)
+    axis.set_title("Current positions", fontsize=10)
+    style.declutter(axis)
+    if ordered and all(b.count is None or b.count == 0 for b in ordered):
+        axis.text(
+            0.5,
+            0.6,
+            "Every position has fewer than 3 members:\ncounts are hidden",
+            ha="center",
+            transform=axis.transAxes,
+            fontsize=9,
+            color=style.MUTED,
+        )
+
+
+def _trend(axis: Axes, points: Sequence[TrendPoint]) -> None:
+    from bot import chart_style as style
+
+    _stance_axis(axis)
+    style.declutter(axis)
+    starts = style.dates([p.start for p in points])
+    ends = style.dates([p.end for p in points])
+    middles = [(a + b) / 2 for a, b in zip(starts, ends, strict=True)]
+    means = [float("nan") if p.mean is None else p.mean for p in points]
+    axis.plot(middles, means, marker="o", color=style.INK, linewidth=2, markersize=4)
+    counts = style.twin(axis.get_figure(root=True), axis)  # type: ignore[arg-type]
+    counts.bar(
+        starts,
+        [p.count for p in points],
+        width=[0.9 * (b - a) for a, b in zip(starts, ends, strict=True)],
+        align="edge",
+        color=style.SKY_BLUE,
+        alpha=0.3,
+    )
+    counts.set_ylabel("members with a position", fontsize=8)
+    counts.set_ylim(0, max([p.count for p in points] + [1]) * 1.15)
+    counts.tick_params(labelsize=8)
+    counts.spines["top"].set_visible(False)
+    axis.set_zorder(counts.get_zorder() + 1)
+    axis.patch.set_visible(False)
+    style.time_axis(axis, points[0].start, points[-1].end)
+    axis.set_title("Mean position over time", fontsize=10)
+
+
+def describe_community_chart(
+    buckets: Sequence[Bucket], trend: Sequence[TrendPoint] | None = None
+) -> str:
+    """What :func:`render_community_chart` shows, in words."""
+    ordered = sorted(buckets, key=lambda b: -int(b.stance))
+    parts = [f"{b.stance.label.lower()} {b.text}" for b in ordered]
+    text = "Bar chart of members by current position: " + ", ".join(parts) + "."
+    shown = _trimmed(trend)
+    if shown:
+        means = [p.mean for p in shown if p.mean is not None]
+        text += (
+            f" Line chart of the mean position from {shown[0].start:%d %b %Y} "
+            f"to {shown[-1].end:%d %b %Y}"
+        )
+        text += f", from {means[0]:+.2f} to {means[-1]:+.2f}." if means else " (hidden: <3)."
+    return text

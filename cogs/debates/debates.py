@@ -18,7 +18,12 @@ from discord import app_commands
 
 from bot import limits
 from bot.checks import is_manager
-from bot.debates.charts import render_oxford_chart, render_quick_chart
+from bot.debates.charts import (
+    describe_oxford_chart,
+    describe_quick_chart,
+    render_oxford_chart,
+    render_quick_chart,
+)
 from bot.debates.coalesce import Coalescer
 from bot.debates.debate import format_quick_result, parse_debate_format, quick_result
 from bot.debates.durations import format_duration, parse_debate_duration
@@ -344,11 +349,15 @@ class DebateService:
             pre = await self._stance_votes(debate.pre_poll_id)
             if debate.format is DebateFormat.QUICK:
                 quick = quick_result(pre)
-                embed = debate_result_embed(debate, format_quick_result(quick), arguments)
+                embed = debate_result_embed(
+                    debate, format_quick_result(quick), arguments, describe_quick_chart(quick)
+                )
                 chart = await self.parts.charts.render(render_quick_chart, quick, debate.motion)
             else:
                 judged = oxford_result(pre, await self._stance_votes(debate.post_poll_id))
-                embed = debate_result_embed(debate, format_oxford_result(judged), arguments)
+                embed = debate_result_embed(
+                    debate, format_oxford_result(judged), arguments, describe_oxford_chart(judged)
+                )
                 chart = await self.parts.charts.render(render_oxford_chart, judged, debate.motion)
             # The vote messages first: the edits can be repeated, and until the result is
             # recorded the deadline job runs all of this again (the nonce dedupes the post).

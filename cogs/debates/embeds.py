@@ -7,7 +7,9 @@ from datetime import datetime
 import discord
 
 from bot import limits
+from bot.attachments import describe_chart
 from bot.debates.arguments import Argument, strongest_arguments
+from bot.debates.charts import describe_results_chart
 from bot.debates.oxford import Phase
 from bot.debates.records import DebateFormat, DebateRecord, PollRecord
 from bot.debates.tally import Tally, format_results
@@ -58,6 +60,7 @@ def result_embed(poll: PollRecord, tally: Tally, *, eligible: int | None) -> dis
         colour=POLL_COLOUR,
     )
     embed.set_image(url="attachment://results.png")
+    describe_chart(embed, describe_results_chart(tally, spec))
     embed.set_footer(text=f"Poll #{poll.number}")
     return embed
 
@@ -158,10 +161,10 @@ def _strongest_field(embed: discord.Embed, arguments: list[Argument]) -> None:
 
 
 def debate_result_embed(
-    debate: DebateRecord, summary: str, arguments: list[Argument]
+    debate: DebateRecord, summary: str, arguments: list[Argument], chart_text: str
 ) -> discord.Embed:
     """A debate's result (quick or Oxford): the motion, the formatted result, the strongest
-    arguments and the chart attached as ``results.png``."""
+    arguments and the chart attached as ``results.png`` (``chart_text``: what it shows)."""
     embed = discord.Embed(
         title=f"Result of debate #{debate.number}",
         description=f"**{debate.motion}**\n\n{summary}",
@@ -169,6 +172,7 @@ def debate_result_embed(
     )
     _strongest_field(embed, arguments)
     embed.set_image(url="attachment://results.png")
+    describe_chart(embed, chart_text)
     embed.set_footer(text=f"Debate #{debate.number}")
     return embed
 

@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.attachments import chart_file
 from bot.limits import CHOICE_NAME, CHOICES
 from bot.slash import Suggested, bank_topic
 from bot.stance_scale import SCALE, Stance
@@ -48,10 +49,6 @@ async def own_request(interaction: discord.Interaction) -> tuple[int, int]:
     assert interaction.guild_id is not None
     await interaction.response.defer(ephemeral=True, thinking=True)
     return interaction.guild_id, interaction.user.id
-
-
-def png_file(data: bytes, name: str) -> discord.File:
-    return discord.File(io.BytesIO(data), filename=name)
 
 
 class StancesCog(commands.Cog):
@@ -101,10 +98,8 @@ class StancesCog(commands.Cog):
         embed = profile_embed(
             mine.profile, topic_positions(mine.observations), mine.visibility.value
         )
-        embed.set_image(url="attachment://stance-history.png")
-        await interaction.followup.send(
-            embed=embed, file=png_file(mine.chart, "stance-history.png"), ephemeral=True
-        )
+        chart = chart_file(embed, mine.chart, "stance-history.png", mine.chart_text)
+        await interaction.followup.send(embed=embed, file=chart, ephemeral=True)
 
     @stance.command(name="user", description="Another member's stance, if they made it public")
     @app_commands.describe(member="The member")
@@ -177,8 +172,8 @@ class StancesCog(commands.Cog):
             interaction.guild_id, interaction.guild.member_count or 0, topic_id, parsed.text
         )
         embed = community_embed(view.picture.summary, view.picture.trend, view.topic, view.period)
-        embed.set_image(url="attachment://community.png")
-        await interaction.followup.send(embed=embed, file=png_file(view.chart, "community.png"))
+        chart = chart_file(embed, view.chart, "community.png", view.chart_text)
+        await interaction.followup.send(embed=embed, file=chart)
 
     # -- the opinion map ------------------------------------------------------------------
 
@@ -238,8 +233,8 @@ class StancesCog(commands.Cog):
         await interaction.response.defer(thinking=True)
         view = await self.service.opinion_map(interaction.guild_id, statements)
         embed = map_embed(view.opinion_map, view.statements)
-        embed.set_image(url="attachment://opinion-map.png")
-        await interaction.followup.send(embed=embed, file=png_file(view.chart, "opinion-map.png"))
+        chart = chart_file(embed, view.chart, "opinion-map.png", view.chart_text)
+        await interaction.followup.send(embed=embed, file=chart)
 
     # -- a community's data ---------------------------------------------------------------
 

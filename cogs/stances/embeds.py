@@ -204,19 +204,18 @@ def map_embed(opinion_map: OpinionMap, statements: Mapping[int, Statement]) -> d
         statement = statements.get(item.statement_id)
         if statement is None:
             continue
-        consensus.append(
-            "• " + _statement_line(statement.number, statement.text, f"consensus {item.score:.2f}")
-        )
+        detail = f"all {item.direction} {item.score:.2f}"
+        consensus.append("• " + _statement_line(statement.number, statement.text, detail))
     embed.add_field(
-        name="Consensus (every group tends to agree)",
+        name="Consensus (every group tends the same way)",
         value=cut(
             "\n".join(consensus) or "No statement has every group's agreement yet.", FIELD_VALUE
         ),
         inline=False,
     )
     embed.set_footer(
-        text="Groups: PCA + k-means (k by silhouette, 2–5). Consensus: product over groups of "
-        "(agrees + 1) / (votes + 2)."
+        text="pol.is's method: PCA, base clusters, groups by silhouette (2–5). Consensus: "
+        "product over groups of (agrees + 1) / (votes + 2), or the same for disagrees."
     )
     return embed
 

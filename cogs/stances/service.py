@@ -5,8 +5,8 @@ Built from explicit collaborators (the stances repository, the shared observatio
 communities' settings, the chart worker, the core's lifecycle), never from the cog. Statistics,
 trend, profile, opinion map and charts are in `bot.stances`. The community's picture comes from
 per-day aggregates kept up to date with every observation (small enough for the loop); heavy
-numpy (the opinion map's SVD and k-means, a profile's comparison with every member) runs in a
-worker thread, charts in the bot's one chart worker process: the event loop stays free.
+numpy (the opinion map's PCA and k-means, a profile's comparison with every member) runs in a
+worker thread, charts in the bot's chart worker processes: the event loop stays free.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import discord
@@ -28,9 +28,15 @@ from bot.repositories.guilds import GuildRepository
 from bot.repositories.observations import ObservationRepository
 from bot.repositories.stances import StanceRepository
 from bot.stance_scale import Stance
-from bot.stances.charts import render_community_chart, render_member_history, render_opinion_map
+from bot.stances.charts import (
+    describe_community_chart,
+    describe_member_history,
+    render_community_chart,
+    render_member_history,
+)
 from bot.stances.community import CommunityPicture, community_picture
 from bot.stances.export import export_bytes
+from bot.stances.map_chart import describe_opinion_map, render_opinion_map
 from bot.stances.models import ForgetReport, Observation, Statement, Visibility, VoteWord
 from bot.stances.opinion_map import OpinionMap, build_opinion_map
 from bot.stances.profile import MemberProfile, build_profile
@@ -42,12 +48,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class MemberStance:
-    """A member's own view (`/stance me`): profile, every observation, visibility, chart."""
+    """A member's own view (`/stance me`): profile, every observation, visibility, chart (and
+    what it shows, in words)."""
 
     profile: MemberProfile
     observations: list[Observation]
     visibility: Visibility
     chart: bytes
+    chart_text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +66,7 @@ class CommunityView:
     topic: str | None
     period: str
     chart: bytes
+    chart_text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +76,7 @@ class MapView:
     opinion_map: OpinionMap
     statements: dict[int, Statement]
     chart: bytes
+    chart_text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,13 +136,15 @@ class StanceService:
         visibility = await self._stances.get_visibility(guild_id, member_id)
         general = [o for o in observations if o.topic is None]
         profile = await asyncio.to_thread(build_profile, member_id, general, positions)
+        history = [(p.at, int(p.value)) for p in profile.history]
+        mean = profile.comparison.community_mean if profile.comparison else None
+        # "now" to the minute: asked again within it, the same chart comes from the cache.
+        now = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
         chart = await self._charts.render(
-            render_member_history,
-            [(p.at, int(p.value)) for p in profile.history],
-            now=datetime.now(UTC),
-            community_mean=profile.comparison.community_mean if profile.comparison else None,
+            render_member_history, history, now=now, community_mean=mean
         )
-        return MemberStance(profile, observations, visibility, chart)
+        text = describe_member_history(history, mean)
+        return MemberStance(profile, observations, visibility, chart, text)
 
     async def public_stance(
         self, guild_id: int, member_id: int, viewer_id: int
@@ -185,10 +197,10 @@ class StanceService:
         daily = await self._stances.daily_changes(guild_id, topic)
         known = max(member_count, await self._stances.known_members(guild_id))
         picture = community_picture(daily, known, period, datetime.now(UTC))
-        chart = await self._charts.render(
-            render_community_chart, picture.summary.buckets, picture.chart_trend
-        )
-        return CommunityView(picture, topic, period, chart)
+        buckets, trend = picture.summary.buckets, picture.chart_trend
+        chart = await self._charts.render(render_community_chart, buckets, trend)
+        text = describe_community_chart(buckets, trend)
+        return CommunityView(picture, topic, period, chart, text)
 
     # -- the opinion map ------------------------------------------------------------------
 
@@ -237,4 +249,5 @@ class StanceService:
             build_opinion_map, matrix.votes, matrix.member_ids, matrix.statement_ids
         )
         chart = await self._charts.render(render_opinion_map, result)
-        return MapView(result, {s.id: s for s in statements}, chart)
+        statements_by_id = {s.id: s for s in statements}
+        return MapView(result, statements_by_id, chart, describe_opinion_map(result))

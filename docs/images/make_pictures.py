@@ -1,6 +1,7 @@
 """Draw the pictures of the README and docs/ with Agora's own code, on small made-up data.
 
 Run from the repository root:  .venv/bin/python docs/images/make_pictures.py
+(``--charts-only``: the charts, without the announcement's screenshot).
 
 - the charts come from the functions the bot renders in its chart worker
   (``bot/stances/charts.py``, ``bot/debates/charts.py``), fed by the same domain code the
@@ -36,7 +37,8 @@ from bot.debates.tally import Tally  # noqa: E402
 from bot.releases.card import AnnouncementCard, build_card  # noqa: E402
 from bot.releases.models import ModelFacts, ReleaseItem  # noqa: E402
 from bot.stance_scale import Stance  # noqa: E402
-from bot.stances.charts import render_community_chart, render_opinion_map  # noqa: E402
+from bot.stances.charts import render_community_chart  # noqa: E402
+from bot.stances.map_chart import render_opinion_map  # noqa: E402
 from bot.stances.opinion_map import build_opinion_map  # noqa: E402
 from bot.stances.statistics import distribution, latest_positions, summarise  # noqa: E402
 from bot.stances.trend import compute_trend  # noqa: E402
@@ -228,6 +230,8 @@ def main() -> None:
     for name, draw in pictures.items():
         (OUT / name).write_bytes(draw())
         print("wrote", OUT / name)
+    if "--charts-only" in sys.argv:
+        return
     screenshot(announcement_html(announcement_card()), OUT / "announcement.png", "680,385")
     print("wrote", OUT / "announcement.png")
 

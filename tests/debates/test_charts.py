@@ -2,8 +2,14 @@ import asyncio
 import struct
 import zlib
 
+from matplotlib.colors import to_hex
+
+from bot import chart_style
+from bot.charts import PNG_MAGIC
 from bot.debates.charts import (
-    PNG_MAGIC,
+    describe_oxford_chart,
+    describe_quick_chart,
+    describe_results_chart,
     render_oxford_chart,
     render_quick_chart,
     render_results_chart,
@@ -13,6 +19,7 @@ from bot.debates.oxford import oxford_result
 from bot.debates.poll import PollSpec
 from bot.debates.tally import Tally
 from bot.stance_scale import Stance
+from tests.figures import drawn, texts
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -64,3 +71,23 @@ def test_debate_charts() -> None:
     png_size(render_oxford_chart(oxford_result({}, {}), "This house believes in nothing."))
     png_size(render_quick_chart(quick_result(post), "This house believes in tests."))
     png_size(render_quick_chart(quick_result({}), "This house believes in tests."))
+
+
+def test_descriptions_say_what_the_charts_show() -> None:
+    tally = Tally.from_votes([(1, 0), (2, 0), (3, 2)], 3)
+    text = describe_results_chart(tally, SPEC)
+    assert text.startswith("Bar chart of the votes, 3 voters:")
+    assert "Apache-2.0: 2 (67%)" in text and "MIT: 0 (0%)" in text
+    pre = {1: Stance(2), 2: Stance(0), 3: Stance(-2), 4: Stance(-1)}
+    post = {1: Stance(2), 2: Stance(1), 3: Stance(-2), 4: Stance(-1)}
+    assert describe_quick_chart(quick_result(post)).startswith(
+        "Column chart of 4 voters by stance, mean +0.00: strongly share 1"
+    )
+    assert "share 25% → 50%" in describe_oxford_chart(oxford_result(pre, post))
+
+
+def test_result_charts_use_the_side_colours(monkeypatch) -> None:
+    chart = drawn(monkeypatch, render_quick_chart, quick_result({1: Stance(2)}), "Motion")
+    colours = {to_hex(p.get_facecolor()) for p in chart.axes[0].patches}
+    assert colours == {c.lower() for c in chart_style.SIDE_COLOURS}
+    assert "Motion" in texts(chart)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.debates.charts import PNG_MAGIC
+from bot.charts import PNG_MAGIC
 from bot.debates.topics import default_topics
 from bot.repositories.debates_data import DebatesData
 from cogs.debates.debates import DebateService

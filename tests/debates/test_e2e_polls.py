@@ -10,7 +10,7 @@ import sqlite3
 
 import pytest
 
-from bot.debates.charts import PNG_MAGIC
+from bot.charts import PNG_MAGIC
 from cogs.debates.service import DeadlineService
 from tests.debates.helpers import (
     SELECT,

@@ -6,8 +6,11 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
+from matplotlib.collections import PathCollection
 
+from bot.charts import PNG_MAGIC
 from bot.debates.poll import PollSpec
 from bot.debates.records import PollKind
 from bot.repositories.debates import DebateRepository
@@ -16,10 +19,13 @@ from bot.repositories.observations import ObservationRepository
 from bot.repositories.polls import PollRepository
 from bot.repositories.stances import StanceRepository
 from bot.stance_scale import Side, Stance
-from bot.stances.charts import PNG_MAGIC
+from bot.stances.map_chart import dot_sizes, render_opinion_map
+from bot.stances.opinion_map import opinion_map_from_votes
 from tests.debates.records import manual_debate
 from tests.emulator import EmulatedInteraction
+from tests.figures import drawn
 from tests.harness import AgoraHarness, message_text, response_text
+from tests.stances.test_charts import check_map
 
 
 async def deferred(agora: AgoraHarness, interaction: EmulatedInteraction) -> dict[str, Any]:
@@ -179,7 +185,9 @@ async def test_tiny_community_withholds_figures(agora: AgoraHarness) -> None:
     assert "Mean: withheld" in text and "+2.0" not in text
 
 
-async def test_statements_dealt_voted_and_mapped(agora: AgoraHarness) -> None:
+async def test_statements_dealt_voted_and_mapped(
+    agora: AgoraHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     texts = [f"Statement number {n} about openness." for n in range(1, 9)]
     for text in texts:
         added = await agora.slash("stance statement add", {"text": text})
@@ -209,8 +217,20 @@ async def test_statements_dealt_voted_and_mapped(agora: AgoraHarness) -> None:
     assert "8 members on the map" in text
     assert "Group A (4 members)" in text and "Group B (4 members)" in text
     assert "Consensus" in text
-    assert agora.emu.attachment_bytes(message).startswith(PNG_MAGIC)
     assert str(members[0]) not in text  # no member is named
+    # The chart of the two camps: what the worker drew is the figure checked here, both groups
+    # each with its region and one dot sized by its 4 members, nothing on the border.
+    assert "2 shaded regions: group A with 4 members, group B with 4 members" in text
+    assert message["attachments"][0]["description"].startswith("Map of 8 members")
+    members_, statements_, values_ = await repo(agora).vote_triples(agora.guild.id)
+    active = [s.id for s in await repo(agora).active_statements(agora.guild.id)]
+    opinion_map = opinion_map_from_votes(members_, statements_, values_, active)
+    png = agora.emu.attachment_bytes(message)
+    assert png.startswith(PNG_MAGIC) and png == render_opinion_map(opinion_map)
+    chart = drawn(monkeypatch, render_opinion_map, opinion_map)
+    check_map(chart, opinion_map)
+    dots = [c for c in chart.axes[0].collections if isinstance(c, PathCollection)]
+    assert [c.get_sizes().tolist() for c in dots] == [[float(dot_sizes(np.array([4]))[0])]] * 2
 
 
 async def _statement_id(agora: AgoraHarness, number: int) -> int:

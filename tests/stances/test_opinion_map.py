@@ -1,16 +1,20 @@
 import numpy as np
 import pytest
 
-from bot.stances.opinion_map import (
-    build_opinion_map,
+from bot.stances.clustering import (
+    BaseClusters,
     choose_groups,
-    group_informed_consensus,
     kmeans,
-    participation_mask,
     project,
-    representative_statements,
     silhouette_score,
+)
+from bot.stances.opinion_map import build_opinion_map, participation_mask
+from bot.stances.repness import (
+    group_informed_consensus,
+    prop_test,
+    representative_statements,
     tally_by_group,
+    two_prop_test,
 )
 
 NAN = np.nan
@@ -39,6 +43,11 @@ def three_camps(seed: int, per_group: int = 30, noise: float = 0.1):
     return np.array(rows)[order], np.array(truth)[order]
 
 
+def as_base(points: np.ndarray, sizes: list[int] | None = None) -> BaseClusters:
+    weights = np.ones(len(points)) if sizes is None else np.array(sizes, dtype=float)
+    return BaseClusters(np.arange(len(points)), points, weights)
+
+
 def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
     pairs = set(zip(a.tolist(), b.tolist(), strict=True))
     return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
@@ -64,7 +73,8 @@ def test_recovers_three_known_groups_and_picks_k_3(seed: int) -> None:
         assert top.direction == "agree" and top.statement_id in own_block
         assert top.significant and top.ratio > 1 and top.probability > 0.5
     # The statements everyone agrees with are the consensus.
-    assert {c.statement_id for c in result.consensus} == {100, 101, 102}
+    agreed = {c.statement_id for c in result.consensus if c.direction == "agree"}
+    assert agreed == {100, 101, 102}
 
 
 def test_map_is_deterministic_for_a_seed() -> None:
@@ -75,7 +85,7 @@ def test_map_is_deterministic_for_a_seed() -> None:
     assert [g.name for g in a.groups] == ["A", "B", "C"]
 
 
-def test_group_informed_consensus_and_representativeness_hand_computed() -> None:
+def test_group_informed_consensus_and_pol_is_statistics_hand_computed() -> None:
     votes = np.array(
         [
             [1, -1],  # group 0
@@ -92,17 +102,52 @@ def test_group_informed_consensus_and_representativeness_hand_computed() -> None
     assert tally.votes.tolist() == [[2, 1], [2, 3]]
     # statement 0: (2+1)/(2+2) * (1+1)/(2+2) = 3/4 * 1/2; statement 1: 1/3 * 4/5
     assert group_informed_consensus(tally) == pytest.approx([0.375, 4 / 15])
+    # disagreement: statement 0: 1/4 * 1/4; statement 1: 2/3 * 1/5
+    assert group_informed_consensus(tally, "disagree") == pytest.approx([1 / 16, 2 / 15])
+    # pol.is's tests: one proportion 2·√(n+1)·((k+1)/(n+1) - ½); two proportions, counts + 1.
+    assert prop_test(np.array([3.0]), np.array([3.0])) == pytest.approx([2 * 2 * (4 / 4 - 0.5)])
+    z = two_prop_test(np.array([3.0]), np.array([0.0]), np.array([3.0]), np.array([1.0]))
+    pooled = 5 / 6
+    assert z == pytest.approx([(1 - 1 / 2) / np.sqrt(pooled * (1 - pooled) * (1 / 4 + 1 / 2))])
 
     rep = representative_statements(tally, [10, 11], group=1)
+    # Statement 11: group 1 agrees 3 of 3, the rest 0 of 1: both tests pass 1.2816.
     assert [(r.statement_id, r.direction) for r in rep] == [(11, "agree")]
-    # p_in = (3+1)/(3+2) = 0.8, p_out = (0+1)/(1+2) = 1/3
-    assert rep[0].probability == pytest.approx(0.8)
-    assert rep[0].ratio == pytest.approx(2.4)
+    assert rep[0].probability == pytest.approx(0.8)  # (3+1)/(3+2)
+    assert rep[0].ratio == pytest.approx(0.8 / (1 / 3))
+    assert rep[0].z == pytest.approx(z[0]) and rep[0].p_test == pytest.approx(2.0)
+    assert rep[0].significant
+    # Group 0: its disagreement with statement 11 is significant; pol.is also puts the group's
+    # best agreement first (statement 10, not significant), so each group shows what it agrees on.
     rep0 = representative_statements(tally, [10, 11], group=0)
-    # statement 0 agree: p_in 3/4, p_out 2/4 -> 1.5; statement 1 disagree: p_in 2/3, p_out 1/5
-    assert [(r.statement_id, r.direction) for r in rep0] == [(11, "disagree"), (10, "agree")]
-    assert rep0[0].ratio == pytest.approx((2 / 3) / (1 / 5))
-    assert rep0[1].ratio == pytest.approx(1.5)
+    assert [(r.statement_id, r.direction, r.significant) for r in rep0] == [
+        (10, "agree", False),
+        (11, "disagree", True),
+    ]
+
+
+def test_representative_statements_follow_pol_is_significance() -> None:
+    matrix, truth = three_camps(0, per_group=40)
+    tally = tally_by_group(matrix, truth, 3)
+    for group in range(3):
+        rep = representative_statements(tally, list(range(30)), group)
+        assert rep and all(r.significant for r in rep)
+        assert len(rep) <= 5
+        own = set(range(group * 10, group * 10 + 10)) - {0, 1, 2}
+        assert rep[0].direction == "agree" and rep[0].statement_id in own
+        directions = [r.direction for r in rep]
+        assert directions == sorted(directions)  # agreements before disagreements
+
+
+def test_sparse_voters_are_not_pulled_to_the_centre() -> None:
+    """pol.is's sparsity-aware scaling: a member who saw 2 of 8 statements, agreeing with the
+    first camp on both, lands by that camp (unscaled, they would sit a quarter of the way out)."""
+    camp = [1.0, 1, 1, 1, -1, -1, -1, -1]
+    rows = [camp] * 5 + [[-v for v in camp]] * 5 + [[1.0, 1] + [NAN] * 6]
+    coords = project(np.array(rows)).coords
+    full, sparse = coords[0], coords[10]
+    assert np.linalg.norm(sparse) > 0.75 * np.linalg.norm(full)
+    assert np.dot(sparse, full) > 0  # on the first camp's side
 
 
 def test_participation_threshold() -> None:
@@ -154,7 +199,7 @@ def test_groups_of_three_are_kept() -> None:
     assert sorted(g.size for g in result.groups) == [3, 3]
     rng = np.random.default_rng(0)
     points = np.array([[0.0, 0], [0, 0.1], [0.1, 0], [9, 9], [9, 9.1]])
-    labels, score = choose_groups(points, rng)
+    labels, score = choose_groups(as_base(points), rng)
     assert labels.tolist() == [0] * 5 and score is None  # {3, 2} refused: one group
 
 
@@ -162,22 +207,32 @@ def test_identical_members_make_one_group() -> None:
     result = build_opinion_map(np.tile([1.0, -1, 0, 1, 1, -1, 1, 1], (12, 1)))
     assert len(result.groups) == 1 and result.silhouette is None
     assert np.allclose(result.coords, 0)
-    assert [c.statement_id for c in result.consensus] == [0, 3, 4, 6, 7]
+    agreed = [c.statement_id for c in result.consensus if c.direction == "agree"]
+    assert agreed == [0, 3, 4, 6, 7]
+    assert [c.statement_id for c in result.consensus if c.direction == "disagree"] == [1, 5]
 
 
-def test_k_is_capped_by_distinct_points_and_members() -> None:
+def test_k_is_capped_by_base_clusters() -> None:
     rng = np.random.default_rng(0)
-    pairs = np.array([[0.0, 0], [0, 0], [5, 5], [5, 5]])
+    pairs = as_base(np.array([[0.0, 0], [5, 5]]), sizes=[2, 2])
     labels, score = choose_groups(pairs, rng, min_size=1)
-    assert sorted(np.bincount(labels).tolist()) == [2, 2] and score == pytest.approx(1.0)
+    assert sorted(labels.tolist()) == [0, 1] and score == 0.0  # two camps on two spots
     labels, score = choose_groups(pairs, rng)  # groups of 2 are refused
-    assert labels.tolist() == [0] * 4 and score is None
-    three = choose_groups(np.array([[0.0, 0], [1, 1], [2, 0]]), rng, min_size=1)[0]
-    assert np.unique(three).size == 2  # 3 members: at most n - 1 groups
+    assert labels.tolist() == [0, 0] and score is None
+    # pol.is's max-k-fn: 2 + base clusters // 12, so 11 base clusters allow only k = 2.
+    spread = as_base(np.column_stack([np.arange(11.0), np.zeros(11)]))
+    assert np.unique(choose_groups(spread, rng, min_size=1)[0]).size == 2
+
+
+def test_two_tight_camps_make_two_groups() -> None:
+    matrix = np.array([[1.0, 1, 1, -1, -1, -1, 1, 0]] * 20 + [[-1.0, -1, -1, 1, 1, 1, 1, 0]] * 12)
+    result = build_opinion_map(matrix)
+    assert [g.size for g in result.groups] == [20, 12]
 
 
 def test_projection_pads_to_two_dimensions() -> None:
-    coords, explained = project(np.array([[1.0], [-1.0], [NAN]]))
+    projection = project(np.array([[1.0], [-1.0], [NAN]]))
+    coords, explained = projection.coords, projection.explained
     assert coords.shape == (3, 2)
     assert np.allclose(coords[:, 1], 0) and explained[1] == 0.0
     assert coords[2, 0] == pytest.approx(0.0)  # unseen sits at the centre
@@ -192,7 +247,7 @@ def test_silhouette_hand_computed() -> None:
         silhouette_score(points, [0, 0, 0])
 
 
-def test_silhouette_matches_brute_force_across_chunks() -> None:
+def test_silhouette_matches_brute_force() -> None:
     rng = np.random.default_rng(3)
     points = rng.normal(size=(1100, 2))
     labels = rng.integers(0, 4, 1100)
