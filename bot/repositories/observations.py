@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 
-from bot.database import Transaction
 from bot.repositories import (
     Repository,
 )
 from bot.stance_scale import Stance
+from bot.writer import SyncTransaction
+
+
+def insert_observation(
+    tx: SyncTransaction,
+    guild_id: int,
+    member_id: int,
+    value: Stance,
+    source: str,
+    *,
+    topic: str | None = None,
+    at: datetime | None = None,
+) -> int:
+    """Store one observation inside a batched write (a debate vote, a declared stance): the
+    one place an observation is written."""
+    when = (at or datetime.now(UTC)).timestamp()
+    return tx.execute(
+        "INSERT INTO stance_observations "
+        "(guild_id, member_id, topic, value, source, observed_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (guild_id, member_id, topic, int(value), source, when),
+    )
 
 
 class ObservationRepository(Repository):
@@ -21,15 +42,16 @@ class ObservationRepository(Repository):
         *,
         topic: str | None = None,
         at: datetime | None = None,
-        tx: Transaction | None = None,
     ) -> int:
-        """Store one observation; pass `tx` to make it part of a larger transaction (a vote)."""
-        when = (at or datetime.now(UTC)).timestamp()
-        sql = (
-            "INSERT INTO stance_observations "
-            "(guild_id, member_id, topic, value, source, observed_at) VALUES (?, ?, ?, ?, ?, ?)"
+        """Store one observation (through the batch writer); returns its id after the commit."""
+        return await self._db.write(
+            partial(
+                insert_observation,
+                guild_id=guild_id,
+                member_id=member_id,
+                value=value,
+                source=source,
+                topic=topic,
+                at=at,
+            )
         )
-        params = (guild_id, member_id, topic, int(value), source, when)
-        if tx is not None:
-            return await tx.execute(sql, params)
-        return await self._db.execute(sql, params)

@@ -1,9 +1,9 @@
 """Polls and their votes: every query of custom polls, native polls and debate stance votes.
 
 Times are stored as Unix seconds (UTC) and returned as aware datetimes. A vote is one
-transaction that also reads whether the poll is closed, so no vote is counted after the poll
-closed; a vote in a debate's stance poll records the stance observation in the same
-transaction. Debates (:mod:`bot.repositories.debates`) create their stance polls with
+write of the batch writer (:mod:`bot.writer`: many votes, one transaction, one commit) that
+also reads whether the poll is closed, so no vote is counted after the poll closed; a vote in
+a debate's stance poll records the stance observation in the same transaction. Debates (:mod:`bot.repositories.debates`) create their stance polls with
 :func:`insert_poll` inside their own transactions.
 """
 
@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import UTC, datetime
+from functools import partial
 
-from bot.database import Database, Reader, Transaction
+from bot.database import Reader, Transaction
 from bot.debates.errors import PollNotFound
 from bot.debates.poll import PollSpec
 from bot.debates.records import Decide, PollKind, PollRecord, VoteChange
@@ -23,8 +24,9 @@ from bot.repositories import (
     fetch_record,
     fetch_records,
 )
-from bot.repositories.observations import ObservationRepository
+from bot.repositories.observations import insert_observation
 from bot.stance_scale import SCALE, Stance
+from bot.writer import SyncTransaction
 
 #: The start of every query that reads whole polls: the columns `poll_from_row` reads.
 _SELECT_POLLS = (
@@ -119,11 +121,75 @@ async def insert_poll(
     return poll
 
 
-class PollRepository(Repository):
-    def __init__(self, db: Database) -> None:
-        super().__init__(db)
-        self._observations = ObservationRepository(db)
+def cast_vote(
+    poll_id: int, member_id: int, decide: Decide, now: datetime, tx: SyncTransaction
+) -> VoteChange:
+    """One vote, run inside a batch on the database's side: read the poll and the member's
+    choices, let ``decide`` compute the new ones (or refuse by raising: the vote's savepoint
+    is rolled back), store the difference, and record a stance observation for a debate
+    vote. The closed check reads the poll inside the same transaction, so no vote is counted
+    after the poll closed."""
+    row = tx.fetch_one(_SELECT_POLLS + "WHERE id = ?", (poll_id,))
+    if row is None:
+        raise PollNotFound(poll_id)
+    poll = poll_from_row(row)
+    rows = tx.fetch_all(
+        "SELECT option FROM votes WHERE poll_id = ? AND member_id = ?", (poll_id, member_id)
+    )
+    before = frozenset(int(row[0]) for row in rows)
+    after = decide(poll, before)
+    for option in sorted(before - after):
+        tx.execute(
+            "DELETE FROM votes WHERE poll_id = ? AND member_id = ? AND option = ?",
+            (poll_id, member_id, option),
+        )
+    for option in sorted(after - before):
+        tx.execute(
+            "INSERT INTO votes (poll_id, member_id, option, voted_at) VALUES (?, ?, ?, ?)",
+            (poll_id, member_id, option, to_timestamp(now)),
+        )
+    if poll.kind is PollKind.DEBATE and poll.debate_id is not None and after - before:
+        debate = tx.fetch_one("SELECT topic, number FROM debates WHERE id = ?", (poll.debate_id,))
+        assert debate is not None
+        (option,) = after - before
+        # The community's own debate number (the one members see), not the row id.
+        insert_observation(
+            tx,
+            poll.guild_id,
+            member_id,
+            SCALE[option],
+            f"debate:{debate['number']}",
+            topic=debate["topic"],
+            at=now,
+        )
+    return VoteChange(poll=poll, before=before, after=after)
 
+
+def cast_native_vote(
+    message_id: int, member_id: int, option: int, add: bool, now: datetime, tx: SyncTransaction
+) -> bool:
+    """One native poll vote event, inside a batch; whether anything changed."""
+    row = tx.fetch_one(
+        "SELECT id, options FROM polls WHERE message_id = ? AND kind = ? AND closed_at IS NULL",
+        (message_id, PollKind.NATIVE.value),
+    )
+    if row is None or not 0 <= option < len(json.loads(row["options"])):
+        return False
+    if add:
+        sql = (
+            "INSERT OR IGNORE INTO votes (poll_id, member_id, option, voted_at) VALUES (?, ?, ?, ?)"
+        )
+        return tx.execute_rowcount(sql, (int(row["id"]), member_id, option, to_timestamp(now))) > 0
+    return (
+        tx.execute_rowcount(
+            "DELETE FROM votes WHERE poll_id = ? AND member_id = ? AND option = ?",
+            (int(row["id"]), member_id, option),
+        )
+        > 0
+    )
+
+
+class PollRepository(Repository):
     async def create_poll(
         self,
         guild_id: int,
@@ -172,74 +238,20 @@ class PollRepository(Repository):
     async def vote(
         self, poll_id: int, member_id: int, decide: Decide, *, now: datetime
     ) -> VoteChange:
-        """Change a member's choices in one transaction: read the poll and the member's
-        choices, let ``decide`` compute the new ones (or refuse), store the difference, and
-        record a stance observation for a debate vote. Returns after the commit.
-
-        Raises :class:`PollNotFound` when the poll does not exist."""
-        async with self._db.transaction() as tx:
-            poll = await read_poll(tx, poll_id)
-            if poll is None:
-                raise PollNotFound(poll_id)
-            rows = await tx.fetch_all(
-                "SELECT option FROM votes WHERE poll_id = ? AND member_id = ?",
-                (poll_id, member_id),
-            )
-            before = frozenset(int(row[0]) for row in rows)
-            after = decide(poll, before)
-            for option in sorted(before - after):
-                await tx.execute(
-                    "DELETE FROM votes WHERE poll_id = ? AND member_id = ? AND option = ?",
-                    (poll_id, member_id, option),
-                )
-            for option in sorted(after - before):
-                await tx.execute(
-                    "INSERT INTO votes (poll_id, member_id, option, voted_at) VALUES (?, ?, ?, ?)",
-                    (poll_id, member_id, option, to_timestamp(now)),
-                )
-            if poll.kind is PollKind.DEBATE and poll.debate_id is not None and after - before:
-                debate_row = await tx.fetch_one(
-                    "SELECT topic, number FROM debates WHERE id = ?", (poll.debate_id,)
-                )
-                assert debate_row is not None
-                (option,) = after - before
-                # The community's own debate number (the one members see), not the row id.
-                await self._observations.record(
-                    poll.guild_id,
-                    member_id,
-                    SCALE[option],
-                    f"debate:{debate_row['number']}",
-                    topic=debate_row["topic"],
-                    at=now,
-                    tx=tx,
-                )
-        return VoteChange(poll=poll, before=before, after=after)
+        """Change a member's choices in the writer's next batch (:func:`cast_vote`); returns
+        after the batch committed. Raises what ``decide`` raised (nothing is stored), or
+        :class:`PollNotFound` when the poll does not exist."""
+        return await self._db.write(partial(cast_vote, poll_id, member_id, decide, now))
 
     async def native_vote(
         self, message_id: int, member_id: int, option: int, *, add: bool, now: datetime
     ) -> bool:
-        """Record (``add``) or remove a vote on a native poll from a gateway event; returns
-        whether anything changed. Votes on closed or unknown polls are ignored."""
-        async with self._db.transaction() as tx:
-            row = await tx.fetch_one(
-                "SELECT id, options FROM polls WHERE message_id = ? AND kind = ? "
-                "AND closed_at IS NULL",
-                (message_id, PollKind.NATIVE.value),
-            )
-            if row is None or not 0 <= option < len(json.loads(row["options"])):
-                return False
-            if add:
-                changed = await tx.execute_rowcount(
-                    "INSERT OR IGNORE INTO votes (poll_id, member_id, option, voted_at) "
-                    "VALUES (?, ?, ?, ?)",
-                    (int(row["id"]), member_id, option, to_timestamp(now)),
-                )
-            else:
-                changed = await tx.execute_rowcount(
-                    "DELETE FROM votes WHERE poll_id = ? AND member_id = ? AND option = ?",
-                    (int(row["id"]), member_id, option),
-                )
-        return changed > 0
+        """Record (``add``) or remove a vote on a native poll from a gateway event, in the
+        writer's next batch; returns whether anything changed. Votes on closed or unknown
+        polls are ignored."""
+        return await self._db.write(
+            partial(cast_native_vote, message_id, member_id, option, add, now)
+        )
 
     async def votes(self, poll_id: int) -> list[Vote]:
         """Every ``(member_id, option)`` held in a poll."""
