@@ -95,12 +95,13 @@ async def test_a_failed_commit_fails_every_write_of_the_batch_and_the_writer_goe
             raise sqlite3.OperationalError("disk I/O error")
         return [Outcome(value=n) for n in range(len(writes))]
 
+    def nothing(tx: SyncTransaction) -> int:
+        return 0
+
     writer = BatchWriter(run_batch)
-    first = await asyncio.gather(
-        *(writer.write(lambda tx: None) for _ in range(3)), return_exceptions=True
-    )
+    first = await asyncio.gather(*(writer.write(nothing) for _ in range(3)), return_exceptions=True)
     assert all(isinstance(r, sqlite3.OperationalError) for r in first)
-    assert await writer.write(lambda tx: None) == 0
+    assert await writer.write(nothing) == 0
     assert calls == [3, 1]
     await writer.aclose()
 

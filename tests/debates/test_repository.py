@@ -110,7 +110,7 @@ async def test_a_burst_of_votes_is_one_batch_with_refusals_alone_and_tally_as_re
         return_exceptions=True,
     )
     assert db.writer.batches == batches + 1
-    acknowledged = {}
+    acknowledged: dict[int, frozenset[int]] = {}
     for member, outcome in zip(members, outcomes, strict=True):
         if member in refused:
             assert isinstance(outcome, UserFacingError)
@@ -125,7 +125,7 @@ async def test_a_burst_of_votes_is_one_batch_with_refusals_alone_and_tally_as_re
         return_exceptions=True,
     )
     assert isinstance(second[1], UserFacingError)
-    acknowledged[101] = {0, 2}
+    acknowledged[101] = frozenset({0, 2})
     del acknowledged[102]
     votes = await repo.votes(poll.id)
     assert len(votes) == len(set(votes))  # nothing stored twice
