@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.client import AgoraBot, redirect_discord
+from bot.client import AgoraBot, import_extensions, redirect_discord
 from bot.database import Database, DatabaseError
 from bot.errors import UserFacingError
 from bot.releases import check_source, format_check_report
@@ -69,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(backup(settings, args.path))
         if command == "releases":
             return asyncio.run(releases_check(settings, args.source))
+        import_extensions()
         return asyncio.run(run(settings, force_sync=command == "sync-commands"))
     except DatabaseError as exc:
         print(f"agora: database error: {exc}", file=sys.stderr)

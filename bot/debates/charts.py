@@ -3,27 +3,24 @@
 Rendered with matplotlib's Agg backend on :class:`~matplotlib.figure.Figure` objects that this
 module creates and drops itself (no pyplot, no global figure state). The services render them in
 the bot's one chart worker process, so the functions are module-level and their arguments
-picklable: ``await bot.charts.render(render_results_chart, tally, spec)``.
+picklable: ``await bot.charts.render(render_results_chart, tally, spec)``; matplotlib is imported
+inside them, so only the worker loads it (about 30 MiB the bot's process does not hold).
 """
 
 from __future__ import annotations
 
 import io
 import textwrap
+from typing import TYPE_CHECKING
 
-import matplotlib
+from bot.debates.debate import QuickResult
+from bot.debates.oxford import OxfordResult
+from bot.debates.poll import PollSpec
+from bot.debates.tally import Tally
+from bot.stance_scale import Side
 
-matplotlib.use("Agg")
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from bot.debates.debate import QuickResult  # noqa: E402
-from bot.debates.oxford import OxfordResult  # noqa: E402
-from bot.debates.poll import PollSpec  # noqa: E402
-from bot.debates.tally import Tally  # noqa: E402
-from bot.stance_scale import Side  # noqa: E402
+if TYPE_CHECKING:  # matplotlib is imported by the functions, in the chart worker only
+    from matplotlib.figure import Figure
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SHARE_COLOUR = "#2b8cbe"
@@ -38,6 +35,8 @@ _SIDE_COLOURS = {
 
 
 def _png(figure: Figure) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
@@ -53,6 +52,9 @@ def render_results_chart(tally: Tally, spec: PollSpec) -> bytes:
     count and percentage; the question as the title and the turnout underneath."""
     if len(tally.counts) != len(spec.options):
         raise ValueError("the tally and the poll have different numbers of options")
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     count = len(spec.options)
     figure = Figure(figsize=(8, 1.2 + 0.45 * count))
     axes = figure.add_subplot()
@@ -76,6 +78,9 @@ def render_results_chart(tally: Tally, spec: PollSpec) -> bytes:
 
 def render_quick_chart(result: QuickResult, motion: str) -> bytes:
     """Columns for the five stances, coloured by side, the mean in the subtitle."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     figure = Figure(figsize=(7, 3.6))
     axes = figure.add_subplot()
     stances = list(result.distribution)
@@ -96,6 +101,8 @@ def render_quick_chart(result: QuickResult, motion: str) -> bytes:
 
 def render_oxford_chart(result: OxfordResult, motion: str) -> bytes:
     """Grouped columns: each side's percentage in the opening and the closing vote."""
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(7, 3.6))
     axes = figure.add_subplot()
     sides = (Side.SHARE, Side.UNDECIDED, Side.SAFEGUARD)

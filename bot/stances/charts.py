@@ -3,7 +3,7 @@
 Every function builds its own ``Figure`` on an Agg canvas and returns PNG bytes, so there is no
 global figure state; a module lock serialises rendering because matplotlib's text and font
 caches are not guaranteed thread-safe. The service renders them in the bot's one chart worker
-process (:mod:`bot.charts`)::
+process (:mod:`bot.charts`), which alone imports matplotlib (inside the functions)::
 
     png = await charts.render(render_community_chart, summary.buckets, trend.points)
 
@@ -16,18 +16,19 @@ import io
 import threading
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
-from matplotlib.figure import Figure
 
 from bot.stance_scale import SCALE, Stance
 from bot.stances.opinion_map import MIN_GROUP_SIZE, OpinionMap
 from bot.stances.statistics import Bucket
 from bot.stances.trend import TrendPoint
+
+if TYPE_CHECKING:  # matplotlib is imported by the functions, in the chart worker only
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _RENDER_LOCK = threading.Lock()
@@ -46,6 +47,8 @@ GROUP_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9")
 
 
 def _png(figure: Figure) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=_DPI)
@@ -54,10 +57,14 @@ def _png(figure: Figure) -> bytes:
 
 def _dates(moments: Sequence[datetime]) -> npt.NDArray[np.float64]:
     """Matplotlib date numbers (days); the axis is then marked as a date axis."""
+    from matplotlib.dates import date2num
+
     return np.asarray(date2num(list(moments)), dtype=np.float64)
 
 
 def _date_axis(axis: Axes) -> None:
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
     locator = AutoDateLocator(minticks=3, maxticks=7)
     axis.xaxis.set_major_locator(locator)
     axis.xaxis.set_major_formatter(ConciseDateFormatter(locator))
@@ -82,6 +89,8 @@ def render_member_history(
     ``community_mean`` adds a dashed reference line.
     """
     ordered = sorted(points, key=lambda p: p[0])
+    from matplotlib.figure import Figure
+
     with _RENDER_LOCK:
         figure = Figure(figsize=(6, 2.6), layout="constrained")
         axis = figure.add_subplot()
@@ -118,6 +127,8 @@ def render_community_chart(
 ) -> bytes:
     """Distribution bars (suppressed buckets: a hatched outline and "<3", no height) and,
     when ``trend`` is given, the mean over time with gaps where it is suppressed."""
+    from matplotlib.figure import Figure
+
     with _RENDER_LOCK:
         figure = Figure(figsize=(10 if trend else 6, 4), layout="constrained")
         figure.suptitle(title)
@@ -172,6 +183,8 @@ def _bar_width(trend: Sequence[TrendPoint]) -> float:
 
 def render_opinion_map(opinion_map: OpinionMap, *, title: str = "Opinion map") -> bytes:
     """Members as anonymous dots coloured by group, with each group's name and size."""
+    from matplotlib.figure import Figure
+
     with _RENDER_LOCK:
         figure = Figure(figsize=(6, 6), layout="constrained")
         axis = figure.add_subplot()
