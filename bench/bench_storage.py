@@ -7,17 +7,24 @@ same schema and indexes), opened as the bot opens it: WAL, ``synchronous = NORMA
 foreign keys on, busy timeout. In WAL with NORMAL a committed vote survives a crash of the
 process (``kill -9``); only an OS crash or power loss may lose the last commits.
 
-* ``PollRepository.vote``: what a click costs in storage. One ``BEGIN IMMEDIATE``
-  transaction per vote: read the poll, read the member's choices, decide (the real toggle
-  rule), insert, commit; through aiosqlite (a worker thread per connection, the bot's write
-  lock). Run one vote at a time, and with 50 voters at once (the lock serialises them).
+* ``PollRepository.vote``: what a click on a poll costs in storage (the hot path; the issue's
+  ``DebateRepository.vote`` of that time is this method today, which also takes a debate's
+  stance votes). Each vote is one write of the batch writer (``bot/writer.py``): read the poll,
+  read the member's choices, decide (the real toggle rule), insert, in its own savepoint;
+  every vote waiting goes to the database thread in one hop and commits in one transaction.
+  Run one voter at a time (a batch of one, a commit per vote), with 10 and with 50 at once
+  (the growth).
+* the same for a debate's stance vote (50 at once): it also records a stance observation.
 * plain ``sqlite3``, the repository's statements, one transaction per vote: the same SQL
   without asyncio and aiosqlite (how much of the cost is the async layer).
 * plain ``sqlite3`` ``INSERT``, one transaction per vote: the ceiling for durable single
   votes on this disk.
 * plain ``sqlite3`` ``INSERT``, batched: all votes in one transaction (``executemany``): the
-  ceiling if votes were grouped; the bot does not do this (a vote is acknowledged only after
-  its own commit).
+  ceiling of grouping (the bot groups only the votes waiting at once, and acknowledges each
+  after its batch's commit).
+
+Records ``storage_ratio_single`` and ``storage_ratio_concurrent``: ``PollRepository.vote`` with
+one voter and with 50 at once, over plain ``INSERT`` with a transaction per vote.
 """
 
 from __future__ import annotations
@@ -27,30 +34,40 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench import results
 from bench.loopwatch import LoopWatch
 from bot.database import Database
+from bot.debates.oxford import oxford_schedule
 from bot.debates.poll import PollSpec, apply_vote
-from bot.debates.records import PollKind, PollRecord
+from bot.debates.records import DebateFormat, DebateSource, PollKind, PollRecord
+from bot.repositories.debates import DebateRepository
 from bot.repositories.polls import PollRepository
 
 REPO_VOTES = 5_000
 PLAIN_VOTES = 20_000
 BATCH_VOTES = 100_000
 CONCURRENT = 50
+VOTERS = (1, 10, CONCURRENT)  # at once: the growth
 MEMBER0 = 10**17
 
 
-async def fresh(path: Path) -> tuple[Database, int]:
-    """A migrated database with one open 4-option poll; returns it and the poll id."""
+async def fresh(path: Path, *, debate: bool = False) -> tuple[Database, int]:
+    """A migrated database with one open 4-option poll (or a debate's 5-stance vote); returns
+    it and the poll id."""
     db = await Database.open(path)
     await db.migrate()
+    now = datetime.now(UTC)
+    if debate:
+        _, stance_poll = await DebateRepository(db).create_debate(
+            1, 2, 3, format=DebateFormat.QUICK, topic=None, motion="Bench?",
+            source=DebateSource.MANUAL, schedule=oxford_schedule(now, timedelta(hours=4)), now=now,
+        )  # fmt: skip
+        return db, stance_poll.id
     spec = PollSpec(question="Bench?", options=("a", "b", "c", "d"))
-    poll = await PollRepository(db).create_poll(
-        1, 2, 3, PollKind.CUSTOM, spec, now=datetime.now(UTC)
-    )
+    poll = await PollRepository(db).create_poll(1, 2, 3, PollKind.CUSTOM, spec, now=now)
     return db, poll.id
 
 
@@ -61,8 +78,10 @@ def decide_for(option: int) -> Callable[[PollRecord, frozenset[int]], frozenset[
     return decide
 
 
-async def repository_votes(path: Path, voters: int, watch: LoopWatch) -> tuple[float, str]:
-    db, poll_id = await fresh(path)
+async def repository_votes(
+    path: Path, voters: int, watch: LoopWatch, *, debate: bool = False
+) -> tuple[float, str]:
+    db, poll_id = await fresh(path, debate=debate)
     repo = PollRepository(db)
     members = iter(range(MEMBER0, MEMBER0 + REPO_VOTES))
     now = datetime.now(UTC)
@@ -128,16 +147,18 @@ def plain_votes(path: Path, poll_id: int, mode: str) -> float:
 
 async def main() -> None:
     watch = LoopWatch()
-    results: list[tuple[str, int, float, str]] = []
+    results_: list[tuple[str, int, float, str]] = []
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder)
         watch.start()
         warm, _ = await fresh(base / "warm.db")
         await warm.close()
-        for voters in (1, CONCURRENT):
+        for voters in VOTERS:
             rate, stall = await repository_votes(base / f"repo-{voters}.db", voters, watch)
             label = f"PollRepository.vote, {voters} voter{'s' if voters > 1 else ''} at once"
-            results.append((label, REPO_VOTES, rate, stall))
+            results_.append((label, REPO_VOTES, rate, stall))
+        rate, stall = await repository_votes(base / "debate.db", CONCURRENT, watch, debate=True)
+        results_.append((f"debate stance vote, {CONCURRENT} at once", REPO_VOTES, rate, stall))
         await watch.stop()
         for mode, label, count in (
             ("statements", "plain sqlite3, the repository's SQL, 1 txn/vote", PLAIN_VOTES),
@@ -146,19 +167,28 @@ async def main() -> None:
         ):
             db, poll_id = await fresh(base / f"plain-{mode}.db")
             await db.close()
-            results.append(
+            results_.append(
                 (label, count, plain_votes(base / f"plain-{mode}.db", poll_id, mode), "")
             )
     print(f"SQLite {sqlite3.sqlite_version}, WAL, synchronous=NORMAL, a fresh file per variant")
     print(f"{'variant':<50} {'votes':>7} {'votes/s':>9} {'loop stall':>22}")
-    for label, count, rate, stall in results:
+    for label, count, rate, stall in results_:
         print(f"{label:<50} {count:>7,} {rate:>9,.0f} {stall:>22}")
-    ceiling = results[3][2]
+    rates = [rate for _, _, rate, _ in results_]
+    statements, ceiling, batched = rates[-3:]
+    by_voters = [results_[n][2] / ceiling for n in range(len(VOTERS))]
     print(
-        f"ratio repository / plain INSERT per txn: {results[0][2] / ceiling:.3f}x one at a time, "
-        f"{results[1][2] / ceiling:.3f}x with {CONCURRENT} at once; plain repository SQL / "
-        f"plain INSERT: {results[2][2] / ceiling:.2f}x; batched / per txn: "
-        f"{results[4][2] / ceiling:.1f}x"
+        "ratio PollRepository.vote / plain INSERT per txn, by voters at once: "
+        + ", ".join(f"{v}: {r:.3f}x" for v, r in zip(VOTERS, by_voters, strict=True))
+    )
+    print(
+        f"debate stance vote / plain INSERT: {results_[len(VOTERS)][2] / ceiling:.3f}x; "
+        f"plain repository SQL / plain INSERT: {statements / ceiling:.2f}x; "
+        f"batched / per txn: {batched / ceiling:.1f}x"
+    )
+    results.record(
+        storage_ratio_single=round(by_voters[0], 3),
+        storage_ratio_concurrent=round(by_voters[-1], 3),
     )
 
 

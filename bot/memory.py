@@ -7,7 +7,7 @@ collection stopped the process for about 200 ms (a late heartbeat, late answers 
 Two measures, measured in ``bench/bench_footprint.py`` (with and without them):
 
 - :func:`tune_collector`: a larger young generation (:data:`THRESHOLDS`), so the collector runs
-  a hundred times less often while the bot allocates its burst of short-lived objects per
+  seven times less often while the bot allocates its burst of short-lived objects per
   event; each young collection stays short (it only sees the young objects);
 - :class:`CacheFreezer`: ``gc.freeze()`` moves everything alive into the permanent
   generation, which no collection scans: every :data:`FREEZE_EVERY` communities while the
@@ -26,9 +26,9 @@ import logging
 
 log = logging.getLogger(__name__)
 
-#: ``gc.set_threshold``: young collections every 50,000 new container objects instead of
+#: ``gc.set_threshold``: young collections every 5,000 new container objects instead of
 #: CPython's 700; the older generations keep CPython's ratios.
-THRESHOLDS = (50_000, 10, 10)
+THRESHOLDS = (5_000, 10, 10)
 
 #: Freeze the cache after this many communities became available while it loads.
 FREEZE_EVERY = 500

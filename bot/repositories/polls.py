@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import UTC, datetime
-from functools import partial
+from functools import lru_cache, partial
+from typing import Any
 
 from bot.database import Reader, Transaction
 from bot.debates.errors import PollNotFound
@@ -52,26 +53,39 @@ def like_pattern(text: str) -> str:
 
 
 def poll_from_row(row: sqlite3.Row) -> PollRecord:
-    created = from_timestamp(row["created_at"])
+    """The record of a row read with ``_SELECT_POLLS``. Records are immutable, so the same
+    values (every column, ``closed_at`` included) give the one record already built: a burst
+    of votes on one poll builds it once, not once per vote."""
+    return _poll_from_values(tuple(row))
+
+
+@lru_cache(maxsize=1024)
+def _poll_from_values(values: tuple[Any, ...]) -> PollRecord:
+    (
+        id_, guild_id, number, channel_id, message_id, creator_id, kind, question, options,
+        max_choices, anonymous, role_id, created_at, deadline, closed_at, result_message_id,
+        debate_id,
+    ) = values  # fmt: skip
+    created = from_timestamp(created_at)
     assert created is not None
     return PollRecord(
-        id=int(row["id"]),
-        guild_id=int(row["guild_id"]),
-        number=int(row["number"]),
-        channel_id=int(row["channel_id"]),
-        message_id=row["message_id"],
-        creator_id=int(row["creator_id"]),
-        kind=PollKind(row["kind"]),
-        question=str(row["question"]),
-        options=tuple(json.loads(row["options"])),
-        max_choices=int(row["max_choices"]),
-        anonymous=bool(row["anonymous"]),
-        role_id=row["role_id"],
+        id=int(id_),
+        guild_id=int(guild_id),
+        number=int(number),
+        channel_id=int(channel_id),
+        message_id=message_id,
+        creator_id=int(creator_id),
+        kind=PollKind(kind),
+        question=str(question),
+        options=tuple(json.loads(options)),
+        max_choices=int(max_choices),
+        anonymous=bool(anonymous),
+        role_id=role_id,
         created_at=created,
-        deadline=from_timestamp(row["deadline"]),
-        closed_at=from_timestamp(row["closed_at"]),
-        result_message_id=row["result_message_id"],
-        debate_id=row["debate_id"],
+        deadline=from_timestamp(deadline),
+        closed_at=from_timestamp(closed_at),
+        result_message_id=result_message_id,
+        debate_id=debate_id,
     )
 
 
