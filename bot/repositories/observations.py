@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import partial
 
-from bot.repositories import (
-    Repository,
-)
+from bot.repositories import Repository, batched
 from bot.stance_scale import Stance
 from bot.writer import SyncTransaction
 
@@ -23,7 +20,8 @@ def insert_observation(
     at: datetime | None = None,
 ) -> int:
     """Store one observation inside a batched write (a debate vote, a declared stance): the
-    one place an observation is written."""
+    one place an observation is written. ``ObservationRepository.record`` takes the same
+    arguments without ``tx``."""
     when = (at or datetime.now(UTC)).timestamp()
     return tx.execute(
         "INSERT INTO stance_observations "
@@ -33,25 +31,5 @@ def insert_observation(
 
 
 class ObservationRepository(Repository):
-    async def record(
-        self,
-        guild_id: int,
-        member_id: int,
-        value: Stance,
-        source: str,
-        *,
-        topic: str | None = None,
-        at: datetime | None = None,
-    ) -> int:
-        """Store one observation (through the batch writer); returns its id after the commit."""
-        return await self._db.write(
-            partial(
-                insert_observation,
-                guild_id=guild_id,
-                member_id=member_id,
-                value=value,
-                source=source,
-                topic=topic,
-                at=at,
-            )
-        )
+    #: Store one observation through the batch writer; returns its id after the commit.
+    record = batched(insert_observation)
