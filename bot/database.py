@@ -3,9 +3,9 @@
 Writes are serialised through one lock so that a transaction never swallows another task's
 statement. Small writes on hot paths (votes) go through the batch writer (`Database.write`,
 :mod:`bot.writer`): every write waiting is run in one transaction, in one hop to the
-connection's thread, and committed once. Reads run freely on the same connection: they see the bot's own writes at once,
-including those of a transaction still open in another task (a rollback is rare: it follows an
-error). Heavy analytics reads use their own read-only connections (see the stances repository).
+connection's thread, and committed once. Reads run freely on the same connection: they see the
+bot's own writes at once, including those of a transaction still open in another task (a
+rollback is rare: it follows an error). Heavy analytics reads use their own read-only connections (see the stances repository).
 """
 
 from __future__ import annotations
