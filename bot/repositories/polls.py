@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import UTC, datetime
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Any
 
 from bot.database import Reader, Transaction
@@ -22,6 +22,7 @@ from bot.debates.records import Decide, PollKind, PollRecord, VoteChange
 from bot.debates.tally import Vote
 from bot.repositories import (
     Repository,
+    batched,
     fetch_record,
     fetch_records,
 )
@@ -136,9 +137,10 @@ async def insert_poll(
 
 
 def cast_vote(
-    poll_id: int, member_id: int, decide: Decide, now: datetime, tx: SyncTransaction
+    tx: SyncTransaction, poll_id: int, member_id: int, decide: Decide, *, now: datetime
 ) -> VoteChange:
-    """One vote, run inside a batch on the database's side: read the poll and the member's
+    """One vote (``PollRepository.vote`` runs it through the batch writer and returns after
+    the commit), inside a batch on the database's side: read the poll and the member's
     choices, let ``decide`` compute the new ones (or refuse by raising: the vote's savepoint
     is rolled back), store the difference, and record a stance observation for a debate
     vote. The closed check reads the poll inside the same transaction, so no vote is counted
@@ -180,9 +182,11 @@ def cast_vote(
 
 
 def cast_native_vote(
-    message_id: int, member_id: int, option: int, add: bool, now: datetime, tx: SyncTransaction
+    tx: SyncTransaction, message_id: int, member_id: int, option: int, *, add: bool, now: datetime
 ) -> bool:
-    """One native poll vote event, inside a batch; whether anything changed."""
+    """Record (``add``) or remove a vote on a native poll from a gateway event, inside a batch
+    (``PollRepository.native_vote``); whether anything changed. Votes on closed or unknown
+    polls are ignored."""
     row = tx.fetch_one(
         "SELECT id, options FROM polls WHERE message_id = ? AND kind = ? AND closed_at IS NULL",
         (message_id, PollKind.NATIVE.value),
@@ -249,23 +253,11 @@ class PollRepository(Repository):
             (guild_id, like_pattern(text), text.strip().lstrip("#"), limit),
         )
 
-    async def vote(
-        self, poll_id: int, member_id: int, decide: Decide, *, now: datetime
-    ) -> VoteChange:
-        """Change a member's choices in the writer's next batch (:func:`cast_vote`); returns
-        after the batch committed. Raises what ``decide`` raised (nothing is stored), or
-        :class:`PollNotFound` when the poll does not exist."""
-        return await self._db.write(partial(cast_vote, poll_id, member_id, decide, now))
-
-    async def native_vote(
-        self, message_id: int, member_id: int, option: int, *, add: bool, now: datetime
-    ) -> bool:
-        """Record (``add``) or remove a vote on a native poll from a gateway event, in the
-        writer's next batch; returns whether anything changed. Votes on closed or unknown
-        polls are ignored."""
-        return await self._db.write(
-            partial(cast_native_vote, message_id, member_id, option, add, now)
-        )
+    #: Change a member's choices (:func:`cast_vote`) in the writer's next batch; returns after
+    #: the commit. Raises what ``decide`` raised (nothing is stored), or :class:`PollNotFound`.
+    vote = batched(cast_vote)
+    #: A native poll's vote event (:func:`cast_native_vote`) in the writer's next batch.
+    native_vote = batched(cast_native_vote)
 
     async def votes(self, poll_id: int) -> list[Vote]:
         """Every ``(member_id, option)`` held in a poll."""
