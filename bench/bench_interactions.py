@@ -209,15 +209,7 @@ async def main() -> None:
             await measure("warm-up", members[:10], 1, noop_click, watch)
             await measure("warm-up", members[:10], 1, vote_click, watch)
             await measure("warm-up", members[:4], 1, stance_me, watch)
-            references = await interleaved(
-                [
-                    ("/bench-noop (reference)", noop_command),
-                    ("no-op button (reference)", noop_click),
-                ],
-                members,
-                ROUNDS,
-                watch,
-            )
+            command = await measure("/bench-noop (reference)", members, ROUNDS, noop_command, watch)
             # The vote and its reference, interleaved round by round: the ratios of one run.
             button, vote = await interleaved(
                 [("no-op button (reference)", noop_click), ("poll vote click", vote_click)],
@@ -226,7 +218,7 @@ async def main() -> None:
                 watch,
             )
             runs = [
-                references[0],
+                command,
                 button,
                 vote,
                 await measure("/stance me", members, STANCE_ROUNDS, stance_me, watch),
@@ -272,7 +264,6 @@ async def main() -> None:
         "loop stall: the longest the shared loop (bot and emulator) was late; 'of it GC': the "
         "longest garbage-collector pause in the same run (a full collection stops the process)"
     )
-    command = runs[0]
     for run, reference in ((runs[2], button), (runs[3], command)):
         print(
             f"ratio {run.name} / {reference.name.split(' (')[0]}: "
