@@ -211,12 +211,15 @@ async def main() -> None:
             await measure("warm-up", members[:4], 1, stance_me, watch)
             command = await measure("/bench-noop (reference)", members, ROUNDS, noop_command, watch)
             # The vote and its reference, interleaved round by round: the ratios of one run.
+            writer = bot.db.writer
+            batches, writes = writer.batches, writer.writes
             button, vote = await interleaved(
                 [("no-op button (reference)", noop_click), ("poll vote click", vote_click)],
                 members,
                 ROUNDS,
                 watch,
             )
+            per_batch = (writer.writes - writes) / max(writer.batches - batches, 1)
             runs = [
                 command,
                 button,
@@ -281,6 +284,7 @@ async def main() -> None:
             f"{size:>8} {noop_p50 * 1000:>13.1f} {vote_p50 * 1000:>12.1f} "
             f"{vote_p50 / noop_p50:>9.2f}x {vote.rate / noop.rate:>10.2f}x"
         )
+    print(f"votes per committed batch (50 at once): {per_batch:.1f}")
     print(f"members holding a vote at the end: {votes} of {MEMBERS}")
     results.record(
         vote_p50_ratio=round(percentile(runs[2].done, 0.5) / percentile(button.done, 0.5), 3),

@@ -13,8 +13,10 @@ one commit, and only then resolves each caller's future:
   gets the exception, the others in the batch still commit;
 - no caller hears back before the commit (a member is told "your vote counts" only once it is
   durable); if the commit fails, every caller of the batch gets that error;
-- while one batch is on the database thread, the next one gathers (an idle writer starts at
-  once: a single vote waits for nothing).
+- while one batch is on the database thread, the next one gathers; an idle writer waits one
+  turn of the event loop, so the clicks of a burst already being handled share a commit, and
+  a single vote waits for nothing else. (Waiting more turns made batches larger, 14 votes
+  instead of 4 at 50 clicks at once, but each acknowledgement later: measured worse.)
 
 The writer itself knows no engine: it is given ``run_batch`` (see :data:`RunBatch`). An engine
 implements "run these writes in one transaction, each in a savepoint, commit once" and nothing
@@ -134,6 +136,9 @@ class BatchWriter:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
+            # One turn of the loop first: the tasks already running (a burst of clicks comes
+            # as a series of gateway events) submit their writes into this batch.
+            await asyncio.sleep(0)
             batch = self._take()
             if batch:
                 await self._commit(batch)
