@@ -49,6 +49,7 @@ from bot.repositories.polls import PollRepository
 REPO_VOTES = 5_000
 PLAIN_VOTES = 20_000
 BATCH_VOTES = 100_000
+CEILING_VOTES = 5_000  # the reference measured beside each repository variant
 CONCURRENT = 50
 VOTERS = (1, 10, CONCURRENT)  # at once: the growth
 MEMBER0 = 10**17
@@ -113,23 +114,22 @@ def plain_connection(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def plain_votes(path: Path, poll_id: int, mode: str) -> float:
+def plain_votes(path: Path, poll_id: int, mode: str, count: int) -> float:
     conn = plain_connection(path)
     now = time.time()
     insert = "INSERT INTO votes (poll_id, member_id, option, voted_at) VALUES (?, ?, ?, ?)"
-    count = BATCH_VOTES if mode == "batched" else PLAIN_VOTES
     started = time.perf_counter()
     if mode == "batched":
         conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(insert, ((poll_id, MEMBER0 + n, n % 4, now) for n in range(BATCH_VOTES)))
+        conn.executemany(insert, ((poll_id, MEMBER0 + n, n % 4, now) for n in range(count)))
         conn.execute("COMMIT")
     elif mode == "insert":
-        for n in range(PLAIN_VOTES):
+        for n in range(count):
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(insert, (poll_id, MEMBER0 + n, n % 4, now))
             conn.execute("COMMIT")
     else:  # the repository's statements
-        for n in range(PLAIN_VOTES):
+        for n in range(count):
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("SELECT * FROM polls WHERE id = ?", (poll_id,)).fetchone()
             conn.execute(
@@ -145,50 +145,56 @@ def plain_votes(path: Path, poll_id: int, mode: str) -> float:
     return count / elapsed
 
 
+async def plain(path: Path, mode: str, count: int) -> float:
+    """Votes per second of a plain ``sqlite3`` variant on a fresh file."""
+    db, poll_id = await fresh(path)
+    await db.close()
+    return plain_votes(path, poll_id, mode, count)
+
+
 async def main() -> None:
     watch = LoopWatch()
-    results_: list[tuple[str, int, float, str]] = []
+    rows: list[tuple[str, int, float, str, float]] = []
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder)
+        files = (base / f"{n}.db" for n in range(1_000))
         watch.start()
-        warm, _ = await fresh(base / "warm.db")
+        warm, _ = await fresh(next(files))
         await warm.close()
-        for voters in VOTERS:
-            rate, stall = await repository_votes(base / f"repo-{voters}.db", voters, watch)
-            label = f"PollRepository.vote, {voters} voter{'s' if voters > 1 else ''} at once"
-            results_.append((label, REPO_VOTES, rate, stall))
-        rate, stall = await repository_votes(base / "debate.db", CONCURRENT, watch, debate=True)
-        results_.append((f"debate stance vote, {CONCURRENT} at once", REPO_VOTES, rate, stall))
+        variants = [(f"PollRepository.vote, {v} at once", v, False) for v in VOTERS]
+        variants.append((f"debate stance vote, {CONCURRENT} at once", CONCURRENT, True))
+        for label, voters, debate in variants:
+            # The ceiling right before and right after: a change of load on a shared
+            # machine weighs on the variant and on its reference alike.
+            before = await plain(next(files), "insert", CEILING_VOTES)
+            rate, stall = await repository_votes(next(files), voters, watch, debate=debate)
+            after = await plain(next(files), "insert", CEILING_VOTES)
+            rows.append((label, REPO_VOTES, rate, stall, (before + after) / 2))
         await watch.stop()
         for mode, label, count in (
             ("statements", "plain sqlite3, the repository's SQL, 1 txn/vote", PLAIN_VOTES),
             ("insert", "plain sqlite3 INSERT, 1 txn/vote (ceiling)", PLAIN_VOTES),
             ("batched", "plain sqlite3 INSERT, one txn for all", BATCH_VOTES),
         ):
-            db, poll_id = await fresh(base / f"plain-{mode}.db")
-            await db.close()
-            results_.append(
-                (label, count, plain_votes(base / f"plain-{mode}.db", poll_id, mode), "")
-            )
+            rows.append((label, count, await plain(next(files), mode, count), "", 0.0))
     print(f"SQLite {sqlite3.sqlite_version}, WAL, synchronous=NORMAL, a fresh file per variant")
-    print(f"{'variant':<50} {'votes':>7} {'votes/s':>9} {'loop stall':>22}")
-    for label, count, rate, stall in results_:
-        print(f"{label:<50} {count:>7,} {rate:>9,.0f} {stall:>22}")
-    rates = [rate for _, _, rate, _ in results_]
-    statements, ceiling, batched = rates[-3:]
-    by_voters = [results_[n][2] / ceiling for n in range(len(VOTERS))]
     print(
-        "ratio PollRepository.vote / plain INSERT per txn, by voters at once: "
-        + ", ".join(f"{v}: {r:.3f}x" for v, r in zip(VOTERS, by_voters, strict=True))
+        f"{'variant':<50} {'votes':>7} {'votes/s':>9} {'loop stall':>22} "
+        f"{'ceiling/s':>10} {'ratio':>7}"
     )
+    for label, count, rate, stall, ceiling in rows:
+        ratio = f"{rate / ceiling:>6.3f}x" if ceiling else ""
+        reference = f"{ceiling:>10,.0f}" if ceiling else ""
+        print(f"{label:<50} {count:>7,} {rate:>9,.0f} {stall:>22} {reference:>10} {ratio:>7}")
+    statements, ceiling, batched = (row[2] for row in rows[-3:])
     print(
-        f"debate stance vote / plain INSERT: {results_[len(VOTERS)][2] / ceiling:.3f}x; "
-        f"plain repository SQL / plain INSERT: {statements / ceiling:.2f}x; "
+        "ceiling/s: plain INSERT with a transaction per vote, measured right before and after the "
+        f"variant (mean); plain repository SQL / plain INSERT: {statements / ceiling:.2f}x; "
         f"batched / per txn: {batched / ceiling:.1f}x"
     )
+    ratios = [row[2] / row[4] for row in rows[: len(VOTERS)]]
     results.record(
-        storage_ratio_single=round(by_voters[0], 3),
-        storage_ratio_concurrent=round(by_voters[-1], 3),
+        storage_ratio_single=round(ratios[0], 3), storage_ratio_concurrent=round(ratios[-1], 3)
     )
 
 
