@@ -137,20 +137,26 @@ def run_batch_on_thread(
     """
     batch = SqliteBatch(conn)
     outcomes: list[Outcome[Any]] = []
+    # A write alone in its batch needs no savepoint: the transaction is its own.
+    alone = len(writes) == 1
     conn.execute("BEGIN IMMEDIATE")
     try:
         for write in writes:
-            conn.execute("SAVEPOINT one_write")
+            if not alone:
+                conn.execute("SAVEPOINT one_write")
             try:
                 value = write(batch)
             except Exception as exc:
-                conn.execute("ROLLBACK TO one_write")
-                conn.execute("RELEASE one_write")
+                conn.execute("ROLLBACK" if alone else "ROLLBACK TO one_write")
+                if not alone:
+                    conn.execute("RELEASE one_write")
                 outcomes.append(Outcome(error=exc))
             else:
-                conn.execute("RELEASE one_write")
+                if not alone:
+                    conn.execute("RELEASE one_write")
                 outcomes.append(Outcome(value=value))
-        conn.execute("COMMIT")
+        if conn.in_transaction:
+            conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.rollback()

@@ -61,6 +61,18 @@ async def test_writes_waiting_together_commit_in_one_batch_and_a_refusal_stays_a
     assert stored(db.path) == {k: "x" for k in range(10)}
 
 
+async def test_a_write_alone_in_its_batch_is_rolled_back_whole_when_refused(db: Database) -> None:
+    def refused(tx: SyncTransaction) -> int:
+        tx.execute("INSERT INTO t (k, v) VALUES (?, ?)", (7, "half-done"))
+        raise Refused("no")
+
+    with pytest.raises(Refused):
+        await db.write(refused)
+    assert stored(db.path) == {}
+    assert await db.write(insert(8)) == 8  # the next transaction starts clean
+    assert stored(db.path) == {8: "x"}
+
+
 async def test_a_database_error_in_one_write_refuses_only_that_write(db: Database) -> None:
     await db.write(insert(1, "first"))
     results = await asyncio.gather(
