@@ -37,7 +37,7 @@ from typing import Any
 import discord
 import numpy as np
 
-from bench import results
+from bench import loopwatch, results
 from bench.loopwatch import LoopWatch
 from bot import client
 from tests.harness import AgoraHarness
@@ -209,6 +209,7 @@ async def main() -> None:
             await measure("warm-up", members[:10], 1, noop_click, watch)
             await measure("warm-up", members[:10], 1, vote_click, watch)
             await measure("warm-up", members[:4], 1, stance_me, watch)
+            loopwatch.forget_warm_up()
             command = await measure("/bench-noop (reference)", members, ROUNDS, noop_command, watch)
             # The vote and its reference, interleaved round by round: the ratios of one run.
             writer = bot.db.writer

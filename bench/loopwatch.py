@@ -38,6 +38,12 @@ def _record_worst() -> None:
         results.record_stall(benchmark_name(), WORST["stall"], WORST["gc"])
 
 
+def forget_warm_up() -> None:
+    """Start this process's worst stall afresh (after a warm-up that imports, spawns workers
+    and fills caches: a first use, not the steady state the benchmark measures)."""
+    WORST.update(stall=0.0, gc=0.0)
+
+
 _REGISTERED: set[Any] = set()
 
 

@@ -3,7 +3,7 @@
 Most of what the bot holds is discord.py's cache of its communities (guilds, channels, roles),
 loaded once from the gateway and kept for the whole session, plus the modules. CPython's cyclic
 collector rescans all of it at every full collection: with 10,000 communities a full
-collection stopped the process for about 200 ms (a late heartbeat, late answers to members).
+collection stopped the process for 200 to 400 ms (a late heartbeat, late answers to members).
 Two measures, measured in ``bench/bench_footprint.py`` (with and without them):
 
 - :func:`tune_collector`: a larger young generation (:data:`THRESHOLDS`), so the collector runs
