@@ -91,6 +91,11 @@ async def measure(
     return run
 
 
+def collect_and_freeze() -> None:
+    gc.collect()
+    gc.freeze()
+
+
 async def interleaved(
     actions: list[tuple[str, Action]], members: list[int], rounds: int, watch: LoopWatch
 ) -> list[Run]:
@@ -102,9 +107,7 @@ async def interleaved(
     # What exists now (mostly the emulator's record of every earlier request, which the bot
     # does not hold) is collected once and frozen, so these rounds' collector pauses are those
     # of their own allocations, as in the bot's process (bot/memory.py freezes its cache).
-    gc.collect()
-    gc.freeze()
-    watch.reset()
+    await watch.exclude(collect_and_freeze)
     for round_number in range(rounds):
         for name, action in actions:
             started = time.perf_counter()

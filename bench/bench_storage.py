@@ -79,10 +79,11 @@ def decide_for(option: int) -> Callable[[PollRecord, frozenset[int]], frozenset[
     return decide
 
 
-async def repository_votes(
-    path: Path, voters: int, watch: LoopWatch, *, debate: bool = False
-) -> tuple[float, str]:
+async def repository_votes(path: Path, voters: int, *, debate: bool = False) -> tuple[float, str]:
+    """Votes per second through the repository, and the loop's stall meanwhile (watched only
+    here: the plain variants block the loop on purpose)."""
     db, poll_id = await fresh(path, debate=debate)
+    watch = LoopWatch()
     repo = PollRepository(db)
     members = iter(range(MEMBER0, MEMBER0 + REPO_VOTES))
     now = datetime.now(UTC)
@@ -91,10 +92,11 @@ async def repository_votes(
         for member in members:  # shared iterator: each member votes once
             await repo.vote(poll_id, member, decide_for(member % 4), now=now)
 
-    watch.reset()
+    watch.start()
     started = time.perf_counter()
     await asyncio.gather(*(voter() for _ in range(voters)))
     elapsed = time.perf_counter() - started
+    await watch.stop()
     stall = watch.describe()
     stored = await db.fetch_value("SELECT count(*) FROM votes WHERE poll_id = ?", (poll_id,))
     await db.close()
@@ -153,12 +155,10 @@ async def plain(path: Path, mode: str, count: int) -> float:
 
 
 async def main() -> None:
-    watch = LoopWatch()
     rows: list[tuple[str, int, float, str, float]] = []
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder)
         files = (base / f"{n}.db" for n in range(1_000))
-        watch.start()
         warm, _ = await fresh(next(files))
         await warm.close()
         variants = [(f"PollRepository.vote, {v} at once", v, False) for v in VOTERS]
@@ -167,10 +167,9 @@ async def main() -> None:
             # The ceiling right before and right after: a change of load on a shared
             # machine weighs on the variant and on its reference alike.
             before = await plain(next(files), "insert", CEILING_VOTES)
-            rate, stall = await repository_votes(next(files), voters, watch, debate=debate)
+            rate, stall = await repository_votes(next(files), voters, debate=debate)
             after = await plain(next(files), "insert", CEILING_VOTES)
             rows.append((label, REPO_VOTES, rate, stall, (before + after) / 2))
-        await watch.stop()
         for mode, label, count in (
             ("statements", "plain sqlite3, the repository's SQL, 1 txn/vote", PLAIN_VOTES),
             ("insert", "plain sqlite3 INSERT, 1 txn/vote (ceiling)", PLAIN_VOTES),
