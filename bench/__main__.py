@@ -69,6 +69,12 @@ def main() -> int:
     for module, seconds, code in times:
         print(f"  bench.{module:<22} {seconds:6.1f} s{'' if code == 0 else f'  FAILED ({code})'}")
     print(f"  {'total':<28} {time.perf_counter() - started:6.1f} s")
+    figures = results.load()
+    stalls = figures.get("loop_stalls") or {}
+    print("\n=== longest event-loop stall of each benchmark (ms; of it the collector) ===")
+    for name, stall in sorted(stalls.items()):
+        print(f"  {name:<30} {stall['stall_ms']:8.1f}   (GC {stall['gc_ms']:.1f})")
+    print(f"  loop_stall_ms = {figures.get('loop_stall_ms')}")
     print(f"\nfigures of this run: {results.RESULTS}")
     return 1 if failed else 0
 

@@ -14,12 +14,17 @@ that the emulator dispatches over the gateway. On the same bot, in the same run:
 
 Latency is from the emulator dispatching the interaction to the emulator receiving the answer;
 50 members act at once, round after round. The event loop's longest stall is measured per run
-(bot and emulator share the loop here).
+(bot and emulator share the loop here). The growth: the no-op button and the poll vote also
+with 10 and 25 members at once (the same 400 clicks each).
+
+Records ``vote_p50_ratio`` and ``vote_throughput_ratio`` (poll vote / no-op button, 50 at
+once) and ``stance_me_p50_ratio`` (complete ``/stance me`` answer / ``/bench-noop``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import re
 import tempfile
@@ -32,13 +37,14 @@ from typing import Any
 import discord
 import numpy as np
 
-from bench import results
+from bench import loopwatch, results
 from bench.loopwatch import LoopWatch
 from bot import client
 from tests.harness import AgoraHarness
 
 MEMBERS = 50  # acting at once
 ROUNDS = 8  # rounds of the cheap interactions: 400 each
+GROWTH = (10, 25)  # members at once for the growth rows (400 clicks each too)
 STANCE_ROUNDS = 2  # rounds of /stance me (a chart each): 100
 COMMUNITY = 2_000  # other members with a stance history
 HISTORY = 10  # observations per member
@@ -81,16 +87,46 @@ def percentile(values: list[float], fraction: float) -> float:
 async def measure(
     name: str, members: list[int], rounds: int, action: Action, watch: LoopWatch
 ) -> Run:
-    first: list[float] = []
-    done: list[float] = []
-    watch.reset()
-    started = time.perf_counter()
+    (run,) = await interleaved([(name, action)], members, rounds, watch)
+    return run
+
+
+def collect_and_freeze() -> None:
+    gc.collect()
+    gc.freeze()
+
+
+async def interleaved(
+    actions: list[tuple[str, Action]], members: list[int], rounds: int, watch: LoopWatch
+) -> list[Run]:
+    """Round after round, each action in turn (so a change of load on a shared machine
+    weighs on each alike); each action's rate is its clicks over its own rounds' time."""
+    first: dict[str, list[float]] = {name: [] for name, _ in actions}
+    done: dict[str, list[float]] = {name: [] for name, _ in actions}
+    spent = dict.fromkeys(first, 0.0)
+    # What exists now (mostly the emulator's record of every earlier request, which the bot
+    # does not hold) is collected once and frozen, so these rounds' collector pauses are those
+    # of their own allocations, as in the bot's process (bot/memory.py freezes its cache).
+    await watch.exclude(collect_and_freeze)
     for round_number in range(rounds):
-        batch = await asyncio.gather(*(action(m, round_number) for m in members))
-        first.extend(t[0] for t in batch)
-        done.extend(t[1] for t in batch)
-    elapsed = time.perf_counter() - started
-    return Run(name, len(done), len(done) / elapsed, first, done, watch.longest, watch.longest_gc)
+        for name, action in actions:
+            started = time.perf_counter()
+            batch = await asyncio.gather(*(action(m, round_number) for m in members))
+            spent[name] += time.perf_counter() - started
+            first[name].extend(t[0] for t in batch)
+            done[name].extend(t[1] for t in batch)
+    return [
+        Run(
+            name,
+            len(done[name]),
+            len(done[name]) / spent[name],
+            first[name],
+            done[name],
+            watch.longest,
+            watch.longest_gc,
+        )
+        for name, _ in actions
+    ]
 
 
 async def seed_stances(agora: AgoraHarness, members: list[int]) -> int:
@@ -176,12 +212,33 @@ async def main() -> None:
             await measure("warm-up", members[:10], 1, noop_click, watch)
             await measure("warm-up", members[:10], 1, vote_click, watch)
             await measure("warm-up", members[:4], 1, stance_me, watch)
+            loopwatch.forget_warm_up()
+            command = await measure("/bench-noop (reference)", members, ROUNDS, noop_command, watch)
+            # The vote and its reference, interleaved round by round: the ratios of one run.
+            writer = bot.db.writer
+            batches, writes = writer.batches, writer.writes
+            button, vote = await interleaved(
+                [("no-op button (reference)", noop_click), ("poll vote click", vote_click)],
+                members,
+                ROUNDS,
+                watch,
+            )
+            per_batch = (writer.writes - writes) / max(writer.batches - batches, 1)
             runs = [
-                await measure("/bench-noop (reference)", members, ROUNDS, noop_command, watch),
-                await measure("no-op button (reference)", members, ROUNDS, noop_click, watch),
-                await measure("poll vote click", members, ROUNDS, vote_click, watch),
+                command,
+                button,
+                vote,
                 await measure("/stance me", members, STANCE_ROUNDS, stance_me, watch),
             ]
+            growth = []
+            for size in GROWTH:
+                noop_run, vote_run = await interleaved(
+                    [("no-op button", noop_click), ("poll vote click", vote_click)],
+                    members[:size],
+                    MEMBERS * ROUNDS // size,
+                    watch,
+                )
+                growth.append((size, noop_run, vote_run))
             await watch.stop()
             votes = await bot.db.fetch_value(
                 "SELECT count(DISTINCT member_id) FROM votes WHERE poll_id = ?", (int(poll_id),)
@@ -214,7 +271,6 @@ async def main() -> None:
         "loop stall: the longest the shared loop (bot and emulator) was late; 'of it GC': the "
         "longest garbage-collector pause in the same run (a full collection stops the process)"
     )
-    command, button = runs[0], runs[1]
     for run, reference in ((runs[2], button), (runs[3], command)):
         print(
             f"ratio {run.name} / {reference.name.split(' (')[0]}: "
@@ -222,10 +278,23 @@ async def main() -> None:
             f"p50 {percentile(run.done, 0.5) / percentile(reference.done, 0.5):.1f}x · "
             f"p99 {percentile(run.done, 0.99) / percentile(reference.done, 0.99):.1f}x"
         )
-    results.record(
-        stance_me_p50_ratio=round(percentile(runs[3].done, 0.5) / percentile(command.done, 0.5), 2)
+    print("growth: poll vote click / no-op button by members acting at once")
+    print(
+        f"{'at once':>8} {'no-op p50 ms':>13} {'vote p50 ms':>12} {'p50 ratio':>10} {'rate ratio':>11}"
     )
+    for size, noop, vote in [*growth, (MEMBERS, button, runs[2])]:
+        noop_p50, vote_p50 = percentile(noop.done, 0.5), percentile(vote.done, 0.5)
+        print(
+            f"{size:>8} {noop_p50 * 1000:>13.1f} {vote_p50 * 1000:>12.1f} "
+            f"{vote_p50 / noop_p50:>9.2f}x {vote.rate / noop.rate:>10.2f}x"
+        )
+    print(f"votes per committed batch (50 at once): {per_batch:.1f}")
     print(f"members holding a vote at the end: {votes} of {MEMBERS}")
+    results.record(
+        vote_p50_ratio=round(percentile(runs[2].done, 0.5) / percentile(button.done, 0.5), 3),
+        vote_throughput_ratio=round(runs[2].rate / button.rate, 3),
+        stance_me_p50_ratio=round(percentile(me.done, 0.5) / percentile(command.done, 0.5), 1),
+    )
     if errors:
         print(f"ERROR records logged by the bot: {errors[:3]}")
         raise SystemExit(1)

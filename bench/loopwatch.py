@@ -3,14 +3,49 @@
 It also records the longest pause of Python's garbage collector meanwhile (``gc.callbacks``):
 a full (generation 2) collection stops the whole process, so it shows up as a loop stall
 that no ``await`` can avoid, and it is worth telling apart from blocking code.
+
+Every watch also feeds the worst stall of its process (:data:`WORST`, never reset), which is
+recorded in ``bench/results.json`` under ``loop_stalls`` when the process exits, keyed by the
+benchmark module; ``make bench`` reports the largest of them as ``loop_stall_ms``. So every
+benchmark that watches its loop counts, without recording anything itself.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import gc
+import sys
 import time
+from collections.abc import Callable
 from typing import Any
+
+from bench import results
+
+#: The worst loop stall and collector pause (seconds) any watch saw in this process.
+WORST = {"stall": 0.0, "gc": 0.0}
+#: Whether this process's worst stall goes to ``results.json`` (off for a "before" baseline).
+RECORD = {"enabled": True}
+
+
+def benchmark_name() -> str:
+    """The module run with ``python -m`` (``bench.bench_storage``), or the script's name."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return spec.name if spec is not None else (sys.argv[0] or "unknown")
+
+
+def _record_worst() -> None:
+    if RECORD["enabled"] and (WORST["stall"] or WORST["gc"]):
+        results.record_stall(benchmark_name(), WORST["stall"], WORST["gc"])
+
+
+def forget_warm_up() -> None:
+    """Start this process's worst stall afresh (after a warm-up that imports, spawns workers
+    and fills caches: a first use, not the steady state the benchmark measures)."""
+    WORST.update(stall=0.0, gc=0.0)
+
+
+_REGISTERED: set[Any] = set()
 
 
 class LoopWatch:
@@ -20,8 +55,10 @@ class LoopWatch:
     ``start()`` (or since the caller last reset them with ``reset()``).
     """
 
-    def __init__(self, tick: float = 0.005) -> None:
+    def __init__(self, tick: float = 0.005, *, record: bool = True) -> None:
         self.tick = tick
+        #: Whether this watch counts towards the process's worst stall (:data:`WORST`).
+        self.record = record
         self.longest = 0.0
         self.longest_gc = 0.0
         self._gc_started = 0.0
@@ -33,18 +70,35 @@ class LoopWatch:
             await asyncio.sleep(self.tick)
             late = time.perf_counter() - before - self.tick
             self.longest = max(self.longest, late)
+            if self.record:
+                WORST["stall"] = max(WORST["stall"], late)
 
     def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             self._gc_started = time.perf_counter()
         elif self._gc_started:
-            self.longest_gc = max(self.longest_gc, time.perf_counter() - self._gc_started)
+            pause = time.perf_counter() - self._gc_started
+            self.longest_gc = max(self.longest_gc, pause)
+            if self.record:
+                WORST["gc"] = max(WORST["gc"], pause)
 
     def reset(self) -> None:
         self.longest = 0.0
         self.longest_gc = 0.0
 
+    async def exclude(self, work: Callable[[], object]) -> None:
+        """Run ``work``, which blocks the loop on purpose (a benchmark's own ``gc.collect()``
+        between runs), without counting the stall it causes; then start afresh."""
+        saved = dict(WORST)
+        work()
+        await asyncio.sleep(self.tick * 2)  # the watch wakes late once, here
+        WORST.update(saved)
+        self.reset()
+
     def start(self) -> None:
+        if _record_worst not in _REGISTERED:
+            atexit.register(_record_worst)
+            _REGISTERED.add(_record_worst)
         self._task = asyncio.get_running_loop().create_task(self._run())
         gc.callbacks.append(self._on_gc)
 

@@ -27,6 +27,18 @@ def start(machine: dict[str, Any]) -> None:
     RESULTS.write_text(json.dumps({"machine": machine}, indent=2) + "\n")
 
 
+def record_stall(benchmark: str, stall: float, gc_pause: float) -> None:
+    """Keep a benchmark's worst event-loop stall and collector pause (seconds in, ms stored)
+    under ``loop_stalls``; the largest stall of a run becomes ``loop_stall_ms``."""
+    stalls = dict(load().get("loop_stalls") or {})
+    previous = stalls.get(benchmark) or {}
+    stalls[benchmark] = {
+        "stall_ms": round(max(stall * 1000, previous.get("stall_ms", 0.0)), 1),
+        "gc_ms": round(max(gc_pause * 1000, previous.get("gc_ms", 0.0)), 1),
+    }
+    record(loop_stalls=stalls, loop_stall_ms=max(s["stall_ms"] for s in stalls.values()))
+
+
 def record(**figures: Any) -> None:
     """Merge these figures into `bench/results.json` (written whole, then renamed)."""
     data = load()

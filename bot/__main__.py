@@ -14,7 +14,7 @@ from pathlib import Path
 
 import discord
 
-from bot.client import AgoraBot, redirect_discord
+from bot.client import AgoraBot, import_extensions, redirect_discord
 from bot.database import Database, DatabaseError, bundled_migrations
 from bot.errors import OperatorError, UserFacingError
 from bot.logs import configure_logging
@@ -81,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(releases_why(settings, args.source, args.item))
         if command == "releases":
             return asyncio.run(releases_check(settings, args.source))
+        import_extensions()
         return asyncio.run(run(settings, force_sync=command == "sync-commands"))
     except DatabaseError as exc:
         print(f"agora: database error: {exc}", file=sys.stderr)

@@ -1,9 +1,11 @@
 """The SQLite database: one file, one aiosqlite connection, numbered migrations.
 
 Writes are serialised through one lock so that a transaction never swallows another task's
-statement. Reads run freely on the same connection: they see the bot's own writes at once,
-including those of a transaction still open in another task (a rollback is rare: it follows an
-error). Heavy analytics reads use their own read-only connections (see the stances repository).
+statement. Small writes on hot paths (votes) go through the batch writer (`Database.write`,
+:mod:`bot.writer`): every write waiting is run in one transaction, in one hop to the
+connection's thread, and committed once. Reads run freely on the same connection: they see the
+bot's own writes at once, including those of a transaction still open in another task (a
+rollback is rare: it follows an error). Heavy analytics reads use their own read-only connections (see the stances repository).
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
+from bot.writer import BatchWriter, Outcome, Params, Write
+
 log = logging.getLogger(__name__)
 
-Params = Sequence[Any] | dict[str, Any]
+T = TypeVar("T")
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -98,6 +102,68 @@ class Transaction(Reader):
         await self._conn.executemany(sql, rows)
 
 
+class SqliteBatch:
+    """A batch's statements on the raw `sqlite3` connection, on its own thread
+    (:class:`bot.writer.SyncTransaction` for SQLite)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Params = ()) -> int:
+        return self._conn.execute(sql, params).lastrowid or 0
+
+    def execute_rowcount(self, sql: str, params: Params = ()) -> int:
+        return self._conn.execute(sql, params).rowcount
+
+    def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        self._conn.executemany(sql, rows)
+
+    def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self._conn.execute(sql, params).fetchone()
+        return row
+
+    def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        return self._conn.execute(sql, params).fetchall()
+
+
+def run_batch_on_thread(
+    conn: sqlite3.Connection, writes: Sequence[Write[Any]]
+) -> list[Outcome[Any]]:
+    """One transaction for the whole batch, a savepoint for each write, one commit.
+
+    Runs on the connection's thread. A write that raises is rolled back to its savepoint
+    alone; a failure of SQLite itself (the savepoint or the commit) rolls back everything and
+    propagates, so every caller of the batch hears it and none is told it was stored.
+    """
+    batch = SqliteBatch(conn)
+    outcomes: list[Outcome[Any]] = []
+    # A write alone in its batch needs no savepoint: the transaction is its own.
+    alone = len(writes) == 1
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for write in writes:
+            if not alone:
+                conn.execute("SAVEPOINT one_write")
+            try:
+                value = write(batch)
+            except Exception as exc:
+                conn.execute("ROLLBACK" if alone else "ROLLBACK TO one_write")
+                if not alone:
+                    conn.execute("RELEASE one_write")
+                outcomes.append(Outcome(error=exc))
+            else:
+                if not alone:
+                    conn.execute("RELEASE one_write")
+                outcomes.append(Outcome(value=value))
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+    return outcomes
+
+
 class Database(Reader):
     """Agora's database. Open with `Database.open(path)`; close with `close()`."""
 
@@ -105,6 +171,7 @@ class Database(Reader):
         self._conn = conn
         self.path = path
         self._write_lock = asyncio.Lock()
+        self.writer = BatchWriter(self.run_batch)
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -131,6 +198,9 @@ class Database(Reader):
         return cls(conn, path)
 
     async def close(self) -> None:
+        """Commit and acknowledge every batched write already submitted, refuse new ones
+        (:class:`bot.writer.WriterClosed`), then close the connection."""
+        await self.writer.aclose()
         async with self._write_lock:
             await self._conn.close()
 
@@ -182,9 +252,25 @@ class Database(Reader):
     # -- writes ---------------------------------------------------------------------------
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one write statement as its own transaction; returns the last row id."""
-        async with self.transaction() as tx:
-            return await tx.execute(sql, params)
+        """Run one write statement through the batch writer (committed together with the
+        other small writes waiting, in its own savepoint); returns the last row id once
+        committed."""
+        return await self.write(lambda tx: tx.execute(sql, params))
+
+    async def write(self, write: Write[T]) -> T:
+        """Run ``write`` (a synchronous function of the transaction) in the writer's next
+        batch; returns its value after the batch committed (see :mod:`bot.writer`)."""
+        return await self.writer.write(write)
+
+    async def run_batch(self, writes: Sequence[Write[Any]]) -> list[Outcome[Any]]:
+        """The engine's part of the batch writer: the whole batch in one hop to the
+        connection's thread, under the write lock (no open transaction is joined)."""
+        async with self._write_lock:
+            conn = self._conn
+            outcomes: list[Outcome[Any]] = await conn._execute(
+                lambda: run_batch_on_thread(conn._conn, writes)
+            )
+            return outcomes
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 
 from bot.debates.arguments import Argument
 from bot.debates.oxford import OxfordSchedule, Phase
@@ -66,7 +67,11 @@ class PollRecord:
         return self.closed_at is not None
 
     def spec(self) -> PollSpec:
-        """The domain view of this poll."""
+        """The domain view of this poll (validated once per record: records never change)."""
+        return self._spec
+
+    @cached_property
+    def _spec(self) -> PollSpec:
         return PollSpec(
             question=self.question,
             options=self.options,

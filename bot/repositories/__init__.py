@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import sqlite3
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import fields
 from datetime import UTC, datetime
-from typing import Any, TypeVar, get_args, get_type_hints
+from typing import Any, Concatenate, ParamSpec, TypeVar, get_args, get_type_hints
 
 from bot.database import Database, Params, Reader
+from bot.writer import SyncTransaction
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class Repository:
@@ -24,6 +26,20 @@ class Repository:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+
+
+def batched(
+    write: Callable[Concatenate[SyncTransaction, P], T],
+) -> Callable[Concatenate[Repository, P], Coroutine[Any, Any, T]]:
+    """A repository method that runs ``write(tx, *args, **kwargs)`` through the batch writer
+    (:mod:`bot.writer`) and returns its value after the commit: ``record = batched(insert_x)``.
+    The write itself stays a module-level function, usable inside a larger write."""
+
+    async def method(self: Repository, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await self._db.write(lambda tx: write(tx, *args, **kwargs))
+
+    method.__doc__ = write.__doc__
+    return method
 
 
 def now() -> float:

@@ -4,32 +4,32 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.database import Transaction
-from bot.repositories import (
-    Repository,
-)
+from bot.repositories import Repository, batched
 from bot.stance_scale import Stance
+from bot.writer import SyncTransaction
+
+
+def insert_observation(
+    tx: SyncTransaction,
+    guild_id: int,
+    member_id: int,
+    value: Stance,
+    source: str,
+    *,
+    topic: str | None = None,
+    at: datetime | None = None,
+) -> int:
+    """Store one observation inside a batched write (a debate vote, a declared stance): the
+    one place an observation is written. ``ObservationRepository.record`` takes the same
+    arguments without ``tx``."""
+    when = (at or datetime.now(UTC)).timestamp()
+    return tx.execute(
+        "INSERT INTO stance_observations "
+        "(guild_id, member_id, topic, value, source, observed_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (guild_id, member_id, topic, int(value), source, when),
+    )
 
 
 class ObservationRepository(Repository):
-    async def record(
-        self,
-        guild_id: int,
-        member_id: int,
-        value: Stance,
-        source: str,
-        *,
-        topic: str | None = None,
-        at: datetime | None = None,
-        tx: Transaction | None = None,
-    ) -> int:
-        """Store one observation; pass `tx` to make it part of a larger transaction (a vote)."""
-        when = (at or datetime.now(UTC)).timestamp()
-        sql = (
-            "INSERT INTO stance_observations "
-            "(guild_id, member_id, topic, value, source, observed_at) VALUES (?, ?, ?, ?, ?, ?)"
-        )
-        params = (guild_id, member_id, topic, int(value), source, when)
-        if tx is not None:
-            return await tx.execute(sql, params)
-        return await self._db.execute(sql, params)
+    #: Store one observation through the batch writer; returns its id after the commit.
+    record = batched(insert_observation)

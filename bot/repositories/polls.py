@@ -1,9 +1,9 @@
 """Polls and their votes: every query of custom polls, native polls and debate stance votes.
 
 Times are stored as Unix seconds (UTC) and returned as aware datetimes. A vote is one
-transaction that also reads whether the poll is closed, so no vote is counted after the poll
-closed; a vote in a debate's stance poll records the stance observation in the same
-transaction. Debates (:mod:`bot.repositories.debates`) create their stance polls with
+write of the batch writer (:mod:`bot.writer`: many votes, one transaction, one commit) that
+also reads whether the poll is closed, so no vote is counted after the poll closed; a vote in
+a debate's stance poll records the stance observation in the same transaction. Debates (:mod:`bot.repositories.debates`) create their stance polls with
 :func:`insert_poll` inside their own transactions.
 """
 
@@ -12,19 +12,23 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
 
-from bot.database import Database, Reader, Transaction
+from bot.database import Reader, Transaction
 from bot.debates.errors import PollNotFound
 from bot.debates.poll import PollSpec
 from bot.debates.records import Decide, PollKind, PollRecord, VoteChange
 from bot.debates.tally import Vote
 from bot.repositories import (
     Repository,
+    batched,
     fetch_record,
     fetch_records,
 )
-from bot.repositories.observations import ObservationRepository
+from bot.repositories.observations import insert_observation
 from bot.stance_scale import SCALE, Stance
+from bot.writer import SyncTransaction
 
 #: The start of every query that reads whole polls: the columns `poll_from_row` reads.
 _SELECT_POLLS = (
@@ -50,26 +54,39 @@ def like_pattern(text: str) -> str:
 
 
 def poll_from_row(row: sqlite3.Row) -> PollRecord:
-    created = from_timestamp(row["created_at"])
+    """The record of a row read with ``_SELECT_POLLS``. Records are immutable, so the same
+    values (every column, ``closed_at`` included) give the one record already built: a burst
+    of votes on one poll builds it once, not once per vote."""
+    return _poll_from_values(tuple(row))
+
+
+@lru_cache(maxsize=1024)
+def _poll_from_values(values: tuple[Any, ...]) -> PollRecord:
+    (
+        id_, guild_id, number, channel_id, message_id, creator_id, kind, question, options,
+        max_choices, anonymous, role_id, created_at, deadline, closed_at, result_message_id,
+        debate_id,
+    ) = values  # fmt: skip
+    created = from_timestamp(created_at)
     assert created is not None
     return PollRecord(
-        id=int(row["id"]),
-        guild_id=int(row["guild_id"]),
-        number=int(row["number"]),
-        channel_id=int(row["channel_id"]),
-        message_id=row["message_id"],
-        creator_id=int(row["creator_id"]),
-        kind=PollKind(row["kind"]),
-        question=str(row["question"]),
-        options=tuple(json.loads(row["options"])),
-        max_choices=int(row["max_choices"]),
-        anonymous=bool(row["anonymous"]),
-        role_id=row["role_id"],
+        id=int(id_),
+        guild_id=int(guild_id),
+        number=int(number),
+        channel_id=int(channel_id),
+        message_id=message_id,
+        creator_id=int(creator_id),
+        kind=PollKind(kind),
+        question=str(question),
+        options=tuple(json.loads(options)),
+        max_choices=int(max_choices),
+        anonymous=bool(anonymous),
+        role_id=role_id,
         created_at=created,
-        deadline=from_timestamp(row["deadline"]),
-        closed_at=from_timestamp(row["closed_at"]),
-        result_message_id=row["result_message_id"],
-        debate_id=row["debate_id"],
+        deadline=from_timestamp(deadline),
+        closed_at=from_timestamp(closed_at),
+        result_message_id=result_message_id,
+        debate_id=debate_id,
     )
 
 
@@ -119,11 +136,78 @@ async def insert_poll(
     return poll
 
 
-class PollRepository(Repository):
-    def __init__(self, db: Database) -> None:
-        super().__init__(db)
-        self._observations = ObservationRepository(db)
+def cast_vote(
+    tx: SyncTransaction, poll_id: int, member_id: int, decide: Decide, *, now: datetime
+) -> VoteChange:
+    """One vote (``PollRepository.vote`` runs it through the batch writer and returns after
+    the commit), inside a batch on the database's side: read the poll and the member's
+    choices, let ``decide`` compute the new ones (or refuse by raising: the vote's savepoint
+    is rolled back), store the difference, and record a stance observation for a debate
+    vote. The closed check reads the poll inside the same transaction, so no vote is counted
+    after the poll closed."""
+    row = tx.fetch_one(_SELECT_POLLS + "WHERE id = ?", (poll_id,))
+    if row is None:
+        raise PollNotFound(poll_id)
+    poll = poll_from_row(row)
+    rows = tx.fetch_all(
+        "SELECT option FROM votes WHERE poll_id = ? AND member_id = ?", (poll_id, member_id)
+    )
+    before = frozenset(int(row[0]) for row in rows)
+    after = decide(poll, before)
+    for option in sorted(before - after):
+        tx.execute(
+            "DELETE FROM votes WHERE poll_id = ? AND member_id = ? AND option = ?",
+            (poll_id, member_id, option),
+        )
+    for option in sorted(after - before):
+        tx.execute(
+            "INSERT INTO votes (poll_id, member_id, option, voted_at) VALUES (?, ?, ?, ?)",
+            (poll_id, member_id, option, to_timestamp(now)),
+        )
+    if poll.kind is PollKind.DEBATE and poll.debate_id is not None and after - before:
+        debate = tx.fetch_one("SELECT topic, number FROM debates WHERE id = ?", (poll.debate_id,))
+        assert debate is not None
+        (option,) = after - before
+        # The community's own debate number (the one members see), not the row id.
+        insert_observation(
+            tx,
+            poll.guild_id,
+            member_id,
+            SCALE[option],
+            f"debate:{debate['number']}",
+            topic=debate["topic"],
+            at=now,
+        )
+    return VoteChange(poll=poll, before=before, after=after)
 
+
+def cast_native_vote(
+    tx: SyncTransaction, message_id: int, member_id: int, option: int, *, add: bool, now: datetime
+) -> bool:
+    """Record (``add``) or remove a vote on a native poll from a gateway event, inside a batch
+    (``PollRepository.native_vote``); whether anything changed. Votes on closed or unknown
+    polls are ignored."""
+    row = tx.fetch_one(
+        "SELECT id, options FROM polls WHERE message_id = ? AND kind = ? AND closed_at IS NULL",
+        (message_id, PollKind.NATIVE.value),
+    )
+    if row is None or not 0 <= option < len(json.loads(row["options"])):
+        return False
+    if add:
+        sql = (
+            "INSERT OR IGNORE INTO votes (poll_id, member_id, option, voted_at) VALUES (?, ?, ?, ?)"
+        )
+        return tx.execute_rowcount(sql, (int(row["id"]), member_id, option, to_timestamp(now))) > 0
+    return (
+        tx.execute_rowcount(
+            "DELETE FROM votes WHERE poll_id = ? AND member_id = ? AND option = ?",
+            (int(row["id"]), member_id, option),
+        )
+        > 0
+    )
+
+
+class PollRepository(Repository):
     async def create_poll(
         self,
         guild_id: int,
@@ -169,77 +253,11 @@ class PollRepository(Repository):
             (guild_id, like_pattern(text), text.strip().lstrip("#"), limit),
         )
 
-    async def vote(
-        self, poll_id: int, member_id: int, decide: Decide, *, now: datetime
-    ) -> VoteChange:
-        """Change a member's choices in one transaction: read the poll and the member's
-        choices, let ``decide`` compute the new ones (or refuse), store the difference, and
-        record a stance observation for a debate vote. Returns after the commit.
-
-        Raises :class:`PollNotFound` when the poll does not exist."""
-        async with self._db.transaction() as tx:
-            poll = await read_poll(tx, poll_id)
-            if poll is None:
-                raise PollNotFound(poll_id)
-            rows = await tx.fetch_all(
-                "SELECT option FROM votes WHERE poll_id = ? AND member_id = ?",
-                (poll_id, member_id),
-            )
-            before = frozenset(int(row[0]) for row in rows)
-            after = decide(poll, before)
-            for option in sorted(before - after):
-                await tx.execute(
-                    "DELETE FROM votes WHERE poll_id = ? AND member_id = ? AND option = ?",
-                    (poll_id, member_id, option),
-                )
-            for option in sorted(after - before):
-                await tx.execute(
-                    "INSERT INTO votes (poll_id, member_id, option, voted_at) VALUES (?, ?, ?, ?)",
-                    (poll_id, member_id, option, to_timestamp(now)),
-                )
-            if poll.kind is PollKind.DEBATE and poll.debate_id is not None and after - before:
-                debate_row = await tx.fetch_one(
-                    "SELECT topic, number FROM debates WHERE id = ?", (poll.debate_id,)
-                )
-                assert debate_row is not None
-                (option,) = after - before
-                # The community's own debate number (the one members see), not the row id.
-                await self._observations.record(
-                    poll.guild_id,
-                    member_id,
-                    SCALE[option],
-                    f"debate:{debate_row['number']}",
-                    topic=debate_row["topic"],
-                    at=now,
-                    tx=tx,
-                )
-        return VoteChange(poll=poll, before=before, after=after)
-
-    async def native_vote(
-        self, message_id: int, member_id: int, option: int, *, add: bool, now: datetime
-    ) -> bool:
-        """Record (``add``) or remove a vote on a native poll from a gateway event; returns
-        whether anything changed. Votes on closed or unknown polls are ignored."""
-        async with self._db.transaction() as tx:
-            row = await tx.fetch_one(
-                "SELECT id, options FROM polls WHERE message_id = ? AND kind = ? "
-                "AND closed_at IS NULL",
-                (message_id, PollKind.NATIVE.value),
-            )
-            if row is None or not 0 <= option < len(json.loads(row["options"])):
-                return False
-            if add:
-                changed = await tx.execute_rowcount(
-                    "INSERT OR IGNORE INTO votes (poll_id, member_id, option, voted_at) "
-                    "VALUES (?, ?, ?, ?)",
-                    (int(row["id"]), member_id, option, to_timestamp(now)),
-                )
-            else:
-                changed = await tx.execute_rowcount(
-                    "DELETE FROM votes WHERE poll_id = ? AND member_id = ? AND option = ?",
-                    (int(row["id"]), member_id, option),
-                )
-        return changed > 0
+    #: Change a member's choices (:func:`cast_vote`) in the writer's next batch; returns after
+    #: the commit. Raises what ``decide`` raised (nothing is stored), or :class:`PollNotFound`.
+    vote = batched(cast_vote)
+    #: A native poll's vote event (:func:`cast_native_vote`) in the writer's next batch.
+    native_vote = batched(cast_native_vote)
 
     async def votes(self, poll_id: int) -> list[Vote]:
         """Every ``(member_id, option)`` held in a poll."""

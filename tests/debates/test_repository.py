@@ -14,6 +14,7 @@ from bot.debates.errors import ArgumentNotFound, DebateEnded, PollNotFound
 from bot.debates.oxford import Phase
 from bot.debates.poll import PollSpec, apply_vote
 from bot.debates.records import DebateFormat, DebateRecord, DebateSource, PollKind, PollRecord
+from bot.debates.tally import Tally
 from bot.errors import UserFacingError
 from bot.repositories.debates import DebateRepository
 from bot.repositories.polls import PollRepository
@@ -82,6 +83,57 @@ async def test_concurrent_votes_are_all_counted_once(db: Database) -> None:
     )
     votes = await repo.votes(poll.id)
     assert sorted(votes) == sorted((m, m % 3) for m in members)
+
+
+async def test_a_burst_of_votes_is_one_batch_with_refusals_alone_and_tally_as_recount(
+    db: Database,
+) -> None:
+    """50 members at once, in one batch of the writer: the refused ones (a role missing, a
+    move past the choice limit) refuse only themselves; every acknowledged vote is stored once
+    and the tally equals a recount of what was acknowledged."""
+    repo = PollRepository(db)
+    poll = await repo.create_poll(GUILD, CHANNEL, 1, PollKind.CUSTOM, spec(max_choices=2), now=NOW)
+    members = list(range(100, 150))
+    refused = {m for m in members if m % 7 == 0}
+
+    def choose(member: int, option: int):
+        def decide(poll: PollRecord, current: frozenset[int]) -> frozenset[int]:
+            if member in refused:
+                raise UserFacingError("This poll is for members with a role you don't have.")
+            return apply_vote(current, option, poll.max_choices)
+
+        return decide
+
+    batches = db.writer.batches
+    outcomes = await asyncio.gather(
+        *(repo.vote(poll.id, m, choose(m, m % 3), now=NOW) for m in members),
+        return_exceptions=True,
+    )
+    assert db.writer.batches == batches + 1
+    acknowledged: dict[int, frozenset[int]] = {}
+    for member, outcome in zip(members, outcomes, strict=True):
+        if member in refused:
+            assert isinstance(outcome, UserFacingError)
+        else:
+            assert not isinstance(outcome, BaseException) and outcome.after == {member % 3}
+            acknowledged[member] = outcome.after
+    # A second burst in the same batch: add a choice, and one past the limit of two.
+    second = await asyncio.gather(
+        repo.vote(poll.id, 101, choose(101, 0), now=NOW),  # 101 held {2}: now {0, 2}
+        repo.vote(poll.id, 101, choose(101, 1), now=NOW),  # a third choice: refused
+        repo.vote(poll.id, 102, choose(102, 0), now=NOW),  # 102 held {0}: withdrawn
+        return_exceptions=True,
+    )
+    assert isinstance(second[1], UserFacingError)
+    acknowledged[101] = frozenset({0, 2})
+    del acknowledged[102]
+    votes = await repo.votes(poll.id)
+    assert len(votes) == len(set(votes))  # nothing stored twice
+    assert sorted(votes) == sorted((m, o) for m, chosen in acknowledged.items() for o in chosen)
+    recount = Tally.from_votes(
+        [(m, o) for m, chosen in acknowledged.items() for o in chosen], len(poll.options)
+    )
+    assert Tally.from_votes(votes, len(poll.options)) == recount
 
 
 async def test_closed_poll_refuses_votes_in_the_vote_transaction(db: Database) -> None:

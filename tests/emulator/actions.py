@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import copy
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -316,6 +316,8 @@ class UserActions(MessageStore):
 
 
 def _public_copy(message: JSON) -> JSON:
-    data = copy.deepcopy(message)
+    # A JSON round trip copies plain JSON data several times faster than deepcopy (the bot
+    # and the emulator share one process in the benchmarks).
+    data: JSON = json.loads(json.dumps(message))
     data.pop("deleted", None)
     return data

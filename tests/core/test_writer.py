@@ -1,0 +1,141 @@
+"""The batch writer (group commit) on a real SQLite file: one transaction per batch, a write
+refused alone, no acknowledgement before the commit, a clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.database import Database
+from bot.writer import BatchWriter, Outcome, SyncTransaction, Write, WriterClosed
+
+
+@pytest.fixture
+async def db(tmp_path: Path):
+    database = await Database.open(tmp_path / "writer.db")
+    await database.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+def insert(key: int, value: str = "x") -> Write[int]:
+    def write(tx: SyncTransaction) -> int:
+        return tx.execute("INSERT INTO t (k, v) VALUES (?, ?)", (key, value))
+
+    return write
+
+
+def stored(path: Path) -> dict[int, str]:
+    """What another connection reads: only committed rows."""
+    with sqlite3.connect(path) as conn:
+        return dict(conn.execute("SELECT k, v FROM t"))
+
+
+class Refused(Exception):
+    pass
+
+
+async def test_writes_waiting_together_commit_in_one_batch_and_a_refusal_stays_alone(
+    db: Database,
+) -> None:
+    def refused(tx: SyncTransaction) -> int:
+        tx.execute("INSERT INTO t (k, v) VALUES (?, ?)", (99, "half-done"))
+        raise Refused("no")
+
+    batches = db.writer.batches
+    writes = [db.write(insert(k)) for k in range(10)]
+    writes.insert(5, db.write(refused))
+    outcomes = await asyncio.gather(*writes, return_exceptions=True)
+
+    assert db.writer.batches == batches + 1  # one transaction, one commit for all eleven
+    assert isinstance(outcomes[5], Refused)
+    assert [o for n, o in enumerate(outcomes) if n != 5] == list(range(10))  # row ids
+    # The refused write's own statement was rolled back with it (its savepoint); the rest stored.
+    assert stored(db.path) == {k: "x" for k in range(10)}
+
+
+async def test_a_write_alone_in_its_batch_is_rolled_back_whole_when_refused(db: Database) -> None:
+    def refused(tx: SyncTransaction) -> int:
+        tx.execute("INSERT INTO t (k, v) VALUES (?, ?)", (7, "half-done"))
+        raise Refused("no")
+
+    with pytest.raises(Refused):
+        await db.write(refused)
+    assert stored(db.path) == {}
+    assert await db.write(insert(8)) == 8  # the next transaction starts clean
+    assert stored(db.path) == {8: "x"}
+
+
+async def test_a_database_error_in_one_write_refuses_only_that_write(db: Database) -> None:
+    await db.write(insert(1, "first"))
+    results = await asyncio.gather(
+        db.write(insert(2)), db.write(insert(1, "duplicate")), db.write(insert(3)),
+        return_exceptions=True,
+    )  # fmt: skip
+    assert isinstance(results[1], sqlite3.IntegrityError)
+    assert stored(db.path) == {1: "first", 2: "x", 3: "x"}
+    # The writer goes on after a failed write.
+    assert await db.write(insert(4)) == 4
+    assert 4 in stored(db.path)
+
+
+async def test_acknowledged_only_after_the_commit(db: Database) -> None:
+    seen: list[dict[int, str]] = []
+
+    async def acknowledged(key: int) -> None:
+        await db.write(insert(key))
+        seen.append(stored(db.path))  # read by another connection at the acknowledgement
+
+    await asyncio.gather(*(acknowledged(k) for k in range(20)))
+    assert all(k in snapshot for k, snapshot in enumerate(seen))
+    assert stored(db.path) == {k: "x" for k in range(20)}
+
+
+async def test_a_failed_commit_fails_every_write_of_the_batch_and_the_writer_goes_on() -> None:
+    calls: list[int] = []
+
+    async def run_batch(writes: Sequence[Write[Any]]) -> list[Outcome[Any]]:
+        calls.append(len(writes))
+        if len(calls) == 1:
+            raise sqlite3.OperationalError("disk I/O error")
+        return [Outcome(value=n) for n in range(len(writes))]
+
+    def nothing(tx: SyncTransaction) -> int:
+        return 0
+
+    writer = BatchWriter(run_batch)
+    first = await asyncio.gather(*(writer.write(nothing) for _ in range(3)), return_exceptions=True)
+    assert all(isinstance(r, sqlite3.OperationalError) for r in first)
+    assert await writer.write(nothing) == 0
+    assert calls == [3, 1]
+    await writer.aclose()
+
+
+async def test_close_commits_what_was_submitted_and_refuses_the_rest(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "closing.db")
+    await db.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+    pending = [asyncio.ensure_future(db.write(insert(k))) for k in range(30)]
+    await asyncio.sleep(0)  # every write is submitted; the writer has not run yet
+    await db.close()
+    # Every write submitted before the close was committed and acknowledged: none is lost.
+    assert all(task.done() for task in pending)
+    assert [task.result() for task in pending] == list(range(30))
+    assert stored(tmp_path / "closing.db") == {k: "x" for k in range(30)}
+    with pytest.raises(WriterClosed):
+        await db.write(insert(31))
+
+
+async def test_a_caller_cancelled_before_its_batch_writes_nothing(db: Database) -> None:
+    cancelled = asyncio.ensure_future(db.write(insert(1)))
+    kept = asyncio.ensure_future(db.write(insert(2)))
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    assert await kept == 2
+    assert stored(db.path) == {2: "x"}
