@@ -16,7 +16,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -276,11 +276,14 @@ class Database(Reader):
     async def transaction(self) -> AsyncIterator[Transaction]:
         """`async with db.transaction() as tx:` — commit on success, roll back on any error."""
         async with self._write_lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                # Inside the try: a task cancelled while its BEGIN is on the connection's
+                # thread still has that BEGIN run there, and must not leave it open behind it.
+                await self._conn.execute("BEGIN IMMEDIATE")
                 yield Transaction(self._conn)
             except BaseException:
-                await self._conn.rollback()
+                with suppress(sqlite3.OperationalError):  # the BEGIN itself failed
+                    await self._conn.rollback()
                 raise
             else:
                 await self._conn.commit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,31 @@ async def test_transaction_rolls_back_on_error(db: Database) -> None:
             await tx.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')")
             raise RuntimeError("boom")
     assert await db.fetch_value("SELECT count(*) FROM meta") == 0
+
+
+async def test_a_transaction_cancelled_during_its_begin_leaves_none_open(db: Database) -> None:
+    """A job stopped while its BEGIN waits on the connection's thread (the thread is busy):
+    the BEGIN still runs there, and the next transaction must not find it open."""
+    await db.migrate()
+    thread_free = asyncio.Event()
+    busy = asyncio.ensure_future(db._conn._execute(lambda: time.sleep(0.2)))
+
+    async def begin_then_wait() -> None:
+        async with db.transaction() as tx:
+            await tx.execute("UPDATE meta SET value = 'never' WHERE key = 'schema_version'")
+            await thread_free.wait()
+
+    job = asyncio.create_task(begin_then_wait())
+    await asyncio.sleep(0)  # one turn: the job takes the free lock and queues its BEGIN
+    assert db._write_lock.locked()
+    job.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await job
+    await busy
+    async with db.transaction() as tx:  # raised "within a transaction" before
+        await tx.execute("INSERT INTO meta (key, value) VALUES ('after', 'ok')")
+    assert await db.fetch_value("SELECT value FROM meta WHERE key = 'after'") == "ok"
+    assert await db.fetch_value("SELECT value FROM meta WHERE key = 'schema_version'") != "never"
 
 
 async def test_backup_while_writing(db: Database, tmp_path: Path) -> None:
