@@ -23,9 +23,9 @@ from bot.features import Feature, FeatureRegistry, JobRunner
 from bot.health import BotProbes, ShardTracker
 from bot.instance_lock import InstanceLock
 from bot.lifecycle import Lifecycle
+from bot.memory import CacheFreezer, tune_collector
 from bot.metrics import Metrics
 from bot.operator import OperatorEndpoint
-from bot.memory import CacheFreezer, tune_collector
 from bot.repositories.guilds import GuildRepository, MetaRepository
 from bot.settings import Settings
 
