@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.releases.config import RadarConfig
@@ -34,6 +34,10 @@ HINTS: dict[str, str] = {
     "LOG_FORMAT": "set it to text (the default) or json (one JSON object per line)",
     "AGORA_HTTP_ADDRESS": "set it to host:port, e.g. 127.0.0.1:9321, or leave it unset (no endpoint)",
 }
+
+
+_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
+_FORMATS = frozenset({"text", "json"})
 
 
 class Settings(BaseSettings):
@@ -77,20 +81,16 @@ class Settings(BaseSettings):
             raise ValueError("must be a ws:// or wss:// URL")
         return value
 
-    @field_validator("log_level")
+    @field_validator("log_level", "log_format")
     @classmethod
-    def _level(cls, value: str) -> str:
-        value = value.strip().upper()
-        if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-            raise ValueError("unknown logging level")
-        return value
-
-    @field_validator("log_format")
-    @classmethod
-    def _log_format(cls, value: str) -> str:
-        value = value.strip().lower()
-        if value not in {"text", "json"}:
-            raise ValueError("must be text or json")
+    def _one_of(cls, value: str, info: ValidationInfo) -> str:
+        """A word from a fixed list, in either case: the logging level or the log format."""
+        if info.field_name == "log_level":
+            value, allowed, wrong = value.strip().upper(), _LEVELS, "unknown logging level"
+        else:
+            value, allowed, wrong = value.strip().lower(), _FORMATS, "must be text or json"
+        if value not in allowed:
+            raise ValueError(wrong)
         return value
 
     @field_validator("agora_http_address")

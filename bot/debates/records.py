@@ -15,6 +15,7 @@ from functools import cached_property
 from bot.debates.arguments import Argument
 from bot.debates.oxford import OxfordSchedule, Phase
 from bot.debates.poll import PollSpec
+from bot.enums import LabelledEnum
 
 
 class PollKind(StrEnum):
@@ -25,11 +26,11 @@ class PollKind(StrEnum):
     DEBATE = "debate"
 
 
-class DebateFormat(StrEnum):
+class DebateFormat(LabelledEnum):
     """A quick debate is one stance vote; an Oxford debate votes, discusses, votes again."""
 
-    QUICK = "quick"
-    OXFORD = "oxford"
+    QUICK = "quick", "quick (one vote)"
+    OXFORD = "oxford", "oxford (vote, discussion, vote again)"
 
 
 class DebateSource(StrEnum):

@@ -139,12 +139,7 @@ class DebatesCog(commands.Cog, name="Debates"):
         format="quick: one vote; oxford: vote, discussion, vote again",
     )
     @app_commands.choices(
-        format=[
-            app_commands.Choice(name="quick (one vote)", value=DebateFormat.QUICK.value),
-            app_commands.Choice(
-                name="oxford (vote, discussion, vote again)", value=DebateFormat.OXFORD.value
-            ),
-        ]
+        format=[app_commands.Choice(name=kind.label, value=kind.value) for kind in DebateFormat]
     )
     async def debate_start(
         self,

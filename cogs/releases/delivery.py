@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import discord
 from discord.http import MultipartParameters
@@ -59,8 +59,7 @@ LEDGER_EXPIRY_SECONDS = 6 * 60 * 60
 DRAIN_PAGE = 100
 
 
-@dataclass(frozen=True, slots=True)
-class Posted:
+class Posted(NamedTuple):
     """An announcement posted in this drain, not recorded yet."""
 
     delivery: PendingDelivery
