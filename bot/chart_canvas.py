@@ -1,0 +1,207 @@
+"""matplotlib's Agg canvas with its texts drawn from a cache.
+
+Most of a chart's CPU is text: for every label, matplotlib reads the font's tables, lays the
+string out over the font fallback list and has FreeType render each glyph, at every render, though a chart worker draws
+the same tick labels, titles and captions again and again. :class:`Canvas` renders a text
+(string, font, size, angle) once into one grey bitmap and afterwards only blends that bitmap
+in at the text's place, rounded to a whole pixel (matplotlib places glyphs to 1/64 pixel; the
+difference cannot be seen). Up to :data:`TEXT_CACHE_SIZE` bitmaps (a few KiB each) are kept
+per process, least recently used out first. Mathtext (``$...$``) is drawn as matplotlib does.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import zlib
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from matplotlib.backend_bases import GraphicsContextBase
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
+from matplotlib.font_manager import FontProperties, fontManager, get_font
+from matplotlib.ft2font import RenderMode
+from matplotlib.text import Text
+
+TEXT_CACHE_SIZE = 4096
+#: A text's bitmap (rows top-down) and its left and top edges from the text's origin (pixels,
+#: y upwards); None for a text without ink (blank).
+Bitmap = tuple[npt.NDArray[np.uint8], int, int] | None
+_bitmaps: OrderedDict[tuple[Any, ...], Bitmap] = OrderedDict()
+#: Ascent, descent and line gap per font, size and resolution (a chart uses a handful).
+_heights: dict[tuple[Any, ...], tuple[float | None, float | None, float | None]] = {}
+
+
+class Renderer(RendererAgg):
+    """:class:`RendererAgg` whose :meth:`draw_text` reuses each text's bitmap."""
+
+    def draw_text(
+        self,
+        gc: GraphicsContextBase,
+        x: float,
+        y: float,
+        s: str,
+        prop: FontProperties,
+        angle: float,
+        ismath: bool | str = False,
+        mtext: Text | None = None,
+    ) -> None:
+        if ismath:
+            super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
+            return
+        features = mtext.get_fontfeatures() if mtext is not None else None
+        language = mtext.get_language() if mtext is not None else None
+        antialiased = bool(gc.get_antialiased())
+        key = (
+            s,
+            *_font_key(prop),
+            angle,
+            self.dpi,
+            antialiased,
+            None if features is None else tuple(features),
+            None if language is None else str(language),
+        )
+        if key in _bitmaps:
+            _bitmaps.move_to_end(key)
+            found = _bitmaps[key]
+        else:
+            found = _bitmaps[key] = self._text_bitmap(
+                s, prop, angle, antialiased, features, language
+            )
+            while len(_bitmaps) > TEXT_CACHE_SIZE:
+                _bitmaps.popitem(last=False)
+        if found is None:
+            return
+        image, left, top = found
+        # draw_text_image's y is downwards and the bitmap's bottom side.
+        origin_up = round(self.height - y)
+        self._renderer.draw_text_image(
+            image, round(x) + left, int(self.height) - (origin_up + top) + image.shape[0], 0, gc
+        )
+
+    def _get_font_height_metrics(
+        self, prop: FontProperties
+    ) -> tuple[float | None, float | None, float | None]:
+        """A font's ascent, descent and line gap at its size (pixels), which matplotlib reads
+        from the font's tables for every text it lays out; here once per font and size."""
+        key = (*_font_key(prop), self.dpi)
+        found = _heights.get(key)
+        if found is None:
+            found = _heights[key] = _height_metrics(prop, self.dpi)
+        return found
+
+    def _text_bitmap(
+        self,
+        s: str,
+        prop: FontProperties,
+        angle: float,
+        antialiased: bool,
+        features: Any,
+        language: Any,
+    ) -> Bitmap:
+        """``s`` rendered glyph by glyph as matplotlib does, its origin at (0, 0), into one
+        bitmap."""
+        font = self._prepare_font(prop)
+        flags = get_hinting_flag()
+        items = font._layout(s, flags=flags, features=features, language=language)
+        size = prop.get_size_in_points()
+        cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        matrix = (0x10000 * np.array([[cos, -sin], [sin, cos]])).round().astype(int)
+        mode = RenderMode.NORMAL if antialiased else RenderMode.MONO
+        glyphs: list[tuple[int, int, npt.NDArray[np.uint8]]] = []
+        for item in items:
+            face = item.ft_object
+            face.set_size(size, self.dpi)
+            dx, dy = item.x, item.y  # dy is upwards
+            face._set_transform(
+                matrix, [round(0x40 * (dx * cos - dy * sin)), round(0x40 * (dx * sin + dy * cos))]
+            )
+            bitmap = face._render_glyph(item.glyph_index, flags, mode)
+            buffer = np.array(bitmap.buffer, dtype=np.uint8)
+            if not antialiased:
+                buffer *= 0xFF
+            if buffer.size:
+                glyphs.append((bitmap.left, bitmap.top, buffer))
+        if not glyphs:
+            return None
+        left = min(g[0] for g in glyphs)
+        top = max(g[1] for g in glyphs)
+        right = max(g[0] + g[2].shape[1] for g in glyphs)
+        bottom = min(g[1] - g[2].shape[0] for g in glyphs)
+        image = np.zeros((top - bottom, right - left), dtype=np.uint8)
+        for glyph_left, glyph_top, buffer in glyphs:
+            rows = slice(top - glyph_top, top - glyph_top + buffer.shape[0])
+            columns = slice(glyph_left - left, glyph_left - left + buffer.shape[1])
+            np.maximum(image[rows, columns], buffer, out=image[rows, columns])
+        return image, left, top
+
+
+def _font_key(prop: FontProperties) -> tuple[Any, ...]:
+    return (
+        tuple(prop.get_family()),
+        prop.get_style(),
+        prop.get_variant(),
+        prop.get_weight(),
+        prop.get_stretch(),
+        prop.get_size_in_points(),
+        prop.get_file(),
+    )
+
+
+def _height_metrics(
+    prop: FontProperties, dpi: float
+) -> tuple[float | None, float | None, float | None]:
+    """What ``Text._get_layout`` computes from the font's tables (None: it measures instead)."""
+    font = get_font(fontManager._find_fonts_by_props(prop))
+    for table_name, gap, ascent, descent in (
+        ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+        ("hhea", "lineGap", "ascent", "descent"),
+    ):
+        table = font.get_sfnt_table(table_name)
+        head = font.get_sfnt_table("head")
+        if table is None or head is None:
+            continue
+        scale = prop.get_size_in_points() * dpi / 72 / head["unitsPerEm"]
+        return table[ascent] * scale, -table[descent] * scale, table[gap] * scale
+    return None, None, None
+
+
+class Canvas(FigureCanvasAgg):
+    """:class:`FigureCanvasAgg` drawing with :class:`Renderer`."""
+
+    def get_renderer(self) -> Renderer:
+        width, height = self.get_width_height(physical=True)
+        key = width, height, self.figure.dpi
+        if self._lastKey != key or not isinstance(self.renderer, Renderer):
+            self.renderer = Renderer(width, height, self.figure.dpi)
+            self._lastKey = key
+        renderer: Renderer = self.renderer
+        return renderer
+
+
+def encode_png(rgba: npt.NDArray[np.uint8]) -> bytes:
+    """An RGB PNG of an RGBA pixel buffer (rows × columns × 4; the alpha is dropped, a chart is
+    opaque): each row stored as its difference from the row above (PNG's "up" filter: a
+    chart's flat areas become zeros) and deflated at level 1. About half of what PIL's PNG
+    encoder takes, for files of the same size."""
+    height, width = rgba.shape[:2]
+    rows = rgba[:, :, :3].reshape(height, width * 3)
+    data = np.empty((height, width * 3 + 1), dtype=np.uint8)
+    data[:, 0] = 2  # filter type "up"
+    data[0, 1:] = rows[0]
+    np.subtract(rows[1:], rows[:-1], out=data[1:, 1:])
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, RGB
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            _chunk(b"IHDR", header),
+            _chunk(b"IDAT", zlib.compress(data.tobytes(), 1)),
+            _chunk(b"IEND", b""),
+        )
+    )
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
