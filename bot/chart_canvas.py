@@ -182,22 +182,22 @@ class Canvas(FigureCanvasAgg):
 
 
 def encode_png(rgba: npt.NDArray[np.uint8]) -> bytes:
-    """An RGB PNG of an RGBA pixel buffer (rows × columns × 4; the alpha is dropped, a chart is
-    opaque): each row stored as its difference from the row above (PNG's "up" filter: a
-    chart's flat areas become zeros) and deflated at level 1. About half of what PIL's PNG
-    encoder takes, for files of the same size."""
+    """A PNG of an RGBA pixel buffer (rows × columns × 4), each row stored as its difference
+    from the row above (PNG's "up" filter: a chart's flat areas and its opaque alpha become
+    zeros) and deflated at level 1. Kept RGBA: dropping the alpha would copy every pixel
+    (several ms) to save a tenth of the file. About a third of what PIL's encoder takes."""
     height, width = rgba.shape[:2]
-    rows = rgba[:, :, :3].reshape(height, width * 3)
-    data = np.empty((height, width * 3 + 1), dtype=np.uint8)
+    rows = np.ascontiguousarray(rgba).reshape(height, width * 4)
+    data = np.empty((height, width * 4 + 1), dtype=np.uint8)
     data[:, 0] = 2  # filter type "up"
     data[0, 1:] = rows[0]
     np.subtract(rows[1:], rows[:-1], out=data[1:, 1:])
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, RGB
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8 bits, RGBA
     return b"".join(
         (
             b"\x89PNG\r\n\x1a\n",
             _chunk(b"IHDR", header),
-            _chunk(b"IDAT", zlib.compress(data.tobytes(), 1)),
+            _chunk(b"IDAT", zlib.compress(data, 1)),
             _chunk(b"IEND", b""),
         )
     )

@@ -30,8 +30,11 @@ _SCALE_LABELS = [f"{int(s):+d} {s.label}" for s in SCALE]
 
 
 def _stance_axis(axis: Axes) -> None:
+    from bot import chart_style as style
+
     axis.set_ylim(-2.4, 2.4)
-    axis.set_yticks([int(s) for s in SCALE], _SCALE_LABELS)
+    if style.first_time(axis, "stance axis"):
+        axis.set_yticks([int(s) for s in SCALE], _SCALE_LABELS)
     axis.axhline(0, color="#dddddd", linewidth=0.8, zorder=0)
 
 
@@ -222,8 +225,9 @@ def _trend(axis: Axes, points: Sequence[TrendPoint]) -> None:
     most = max([p.count for p in points] + [1]) * 1.15
     counts.set_ylim(0, most)
     style.label_y(counts, "members with a position", str(int(most)), right=True, fontsize=8)
-    counts.tick_params(labelsize=style.TICK_SIZE)
-    counts.spines["top"].set_visible(False)
+    if style.first_time(counts, "declutter"):
+        counts.tick_params(labelsize=style.TICK_SIZE)
+        counts.spines["top"].set_visible(False)
     axis.set_zorder(counts.get_zorder() + 1)
     axis.patch.set_visible(False)
     style.time_axis(axis, points[0].start, points[-1].end)
