@@ -25,9 +25,9 @@ import numpy as np
 from bench import results
 from bot.charts import ChartWorker
 from bot.stances.charts import render_member_history
+from bot.stances.map_chart import render_opinion_map
 from bot.stances.opinion_map import build_opinion_map
 from bot.stances.trend import PERIOD_CHOICES, compute_trend
-from bot.stances.map_chart import render_opinion_map
 from tests.chart_examples import EXAMPLES, MAPS
 
 

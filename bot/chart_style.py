@@ -45,6 +45,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.dates import AutoDateLocator, DateFormatter, date2num  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 from matplotlib.transforms import offset_copy  # noqa: E402
 
 from bot.chart_canvas import Canvas, encode_png  # noqa: E402
@@ -300,9 +301,9 @@ def _place_label(
     which.set_label_coords(*position, transform=place)
 
 
-def caption(chart: Figure, text: str) -> None:
+def caption(chart: Figure, text: str) -> Text:
     """One line under the plot saying what it shows (the axes, the period...)."""
-    chart.text(0.01, 0.015, text, fontsize=8, color=MUTED, ha="left", va="bottom")
+    return chart.text(0.01, 0.015, text, fontsize=8, color=MUTED, ha="left", va="bottom")
 
 
 def first_time(axis: Axes, what: str) -> bool:
