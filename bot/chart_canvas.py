@@ -155,16 +155,20 @@ def _height_metrics(
 ) -> tuple[float | None, float | None, float | None]:
     """What ``Text._get_layout`` computes from the font's tables (None: it measures instead)."""
     font = get_font(fontManager._find_fonts_by_props(prop))
-    for table_name, gap, ascent, descent in (
-        ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
-        ("hhea", "lineGap", "ascent", "descent"),
-    ):
-        table = font.get_sfnt_table(table_name)
-        head = font.get_sfnt_table("head")
-        if table is None or head is None:
-            continue
-        scale = prop.get_size_in_points() * dpi / 72 / head["unitsPerEm"]
-        return table[ascent] * scale, -table[descent] * scale, table[gap] * scale
+    head = font.get_sfnt_table("head")
+    if head is None:
+        return None, None, None
+    scale = prop.get_size_in_points() * dpi / 72 / head["unitsPerEm"]
+    os2 = font.get_sfnt_table("OS/2")
+    if os2 is not None:
+        return (
+            os2["sTypoAscender"] * scale,
+            -os2["sTypoDescender"] * scale,
+            os2["sTypoLineGap"] * scale,
+        )
+    hhea = font.get_sfnt_table("hhea")
+    if hhea is not None:
+        return hhea["ascent"] * scale, -hhea["descent"] * scale, hhea["lineGap"] * scale
     return None, None, None
 
 
@@ -197,7 +201,7 @@ def encode_png(rgba: npt.NDArray[np.uint8]) -> bytes:
         (
             b"\x89PNG\r\n\x1a\n",
             _chunk(b"IHDR", header),
-            _chunk(b"IDAT", zlib.compress(data, 1)),
+            _chunk(b"IDAT", zlib.compress(data.tobytes(), 1)),
             _chunk(b"IEND", b""),
         )
     )

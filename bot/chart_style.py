@@ -246,13 +246,21 @@ def bars(
 
 
 def bar_labels(
-    axis: Axes, bars: Sequence[Rectangle], labels: Sequence[str], padding: float = 3, **style: Any
+    axis: Axes,
+    bars: Sequence[Rectangle],
+    labels: Sequence[str],
+    *,
+    horizontal: bool = False,
+    padding: float = 3,
+    **style: Any,
 ) -> None:
-    """``labels`` just past the end of each bar (above a column, right of a row)."""
+    """``labels`` just past the end of each bar (above a column, right of a row when
+    ``horizontal``)."""
     for bar, label in zip(bars, labels, strict=True):
         x, y = bar.get_x(), bar.get_y()
         width, height = bar.get_width(), bar.get_height()
-        horizontal = width != 0 and abs(height) < abs(width) and y != 0.0
+        anchor: tuple[float, float]
+        offset: tuple[float, float]
         if horizontal:
             anchor, offset, align = (x + width, y + height / 2), (padding, 0), "left"
         else:
@@ -328,8 +336,10 @@ def declutter(axis: Axes, categories: str = "") -> None:
     for edge in ("top", "right"):
         axis.spines[edge].set_visible(False)
     axis.tick_params(labelsize=TICK_SIZE)
-    for which in categories:
-        axis.tick_params(axis=which, length=0)
+    if "x" in categories:
+        axis.tick_params(axis="x", length=0)
+    if "y" in categories:
+        axis.tick_params(axis="y", length=0)
     _place_label(axis, axis.xaxis, (0.5, 0.0), (0.0, -_LABEL_GAP - 1.2 * TICK_SIZE))
     _place_label(axis, axis.yaxis, (0.0, 0.5), (-_LABEL_GAP - 3 * _DIGIT_EM * TICK_SIZE, 0.0))
 

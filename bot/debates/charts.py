@@ -48,7 +48,7 @@ def render_results_chart(tally: Tally, spec: PollSpec) -> bytes:
         labels = [
             f"{c} · {p:.0f}%" for c, p in zip(tally.counts, _percentages(tally, spec), strict=True)
         ]
-        style.bar_labels(axes, bars, labels, padding=4, fontsize=9)
+        style.bar_labels(axes, bars, labels, horizontal=True, padding=4, fontsize=9)
         axes.set_xlim(0, max(max(tally.counts, default=0) * 1.3, 1))
         axes.set_ylim(-0.6, count - 0.4)
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))

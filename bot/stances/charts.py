@@ -218,11 +218,11 @@ def _distribution(axis: Axes, buckets: Sequence[Bucket], added: list[Artist]) ->
             mine += style.bars(
                 axis, [i], [visible * 0.08], colours="none", edgecolor=colour, hatch="///"
             )
-            mine.append(axis.text(i, visible * 0.1, bucket.text, ha="center", va="bottom"))
+            top = visible * 0.1
         else:
             mine += style.bars(axis, [i], [bucket.count], colours=colour)
-            mine.append(axis.text(i, bucket.count, bucket.text, ha="center", va="bottom"))
-        mine[-1].set_fontsize(9)
+            top = bucket.count
+        mine.append(axis.text(i, top, bucket.text, ha="center", va="bottom", fontsize=9))
     axis.set_ylim(0, visible * 1.18)
     axis.yaxis.set_visible(True)
     style.label_y(axis, "members", str(int(visible * 1.18)), fontsize=9)

@@ -20,7 +20,7 @@ from bot.repositories.polls import PollRepository
 from bot.repositories.stances import StanceRepository
 from bot.stance_scale import Side, Stance
 from bot.stances.map_chart import dot_sizes, render_opinion_map
-from bot.stances.opinion_map import opinion_map_from_votes
+from bot.stances.opinion_map import build_opinion_map
 from tests.debates.records import manual_debate
 from tests.emulator import EmulatedInteraction
 from tests.figures import drawn
@@ -222,9 +222,9 @@ async def test_statements_dealt_voted_and_mapped(
     # each with its region and one dot sized by its 4 members, nothing on the border.
     assert "2 shaded regions: group A with 4 members, group B with 4 members" in text
     assert message["attachments"][0]["description"].startswith("Map of 8 members")
-    members_, statements_, values_ = await repo(agora).vote_triples(agora.guild.id)
-    active = [s.id for s in await repo(agora).active_statements(agora.guild.id)]
-    opinion_map = opinion_map_from_votes(members_, statements_, values_, active)
+    active = await repo(agora).active_statements(agora.guild.id)
+    matrix = await repo(agora).vote_matrix(agora.guild.id, active)
+    opinion_map = build_opinion_map(matrix.votes, matrix.member_ids, matrix.statement_ids)
     png = agora.emu.attachment_bytes(message)
     assert png.startswith(PNG_MAGIC) and png == render_opinion_map(opinion_map)
     chart = drawn(monkeypatch, render_opinion_map, opinion_map)
