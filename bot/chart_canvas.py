@@ -19,11 +19,14 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from matplotlib.backend_bases import GraphicsContextBase
+from matplotlib.backend_bases import GraphicsContextBase, RendererBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
+from matplotlib.collections import PathCollection
 from matplotlib.font_manager import FontProperties, fontManager, get_font
 from matplotlib.ft2font import RenderMode
+from matplotlib.path import Path
 from matplotlib.text import Text
+from matplotlib.transforms import Affine2D, IdentityTransform
 
 TEXT_CACHE_SIZE = 4096
 #: A text's bitmap (rows top-down) and its left and top edges from the text's origin (pixels,
@@ -170,6 +173,43 @@ def _height_metrics(
     if hhea is not None:
         return hhea["ascent"] * scale, -hhea["descent"] * scale, hhea["lineGap"] * scale
     return None, None, None
+
+
+class Dots(PathCollection):
+    """A scatter's dots (``paths``: one marker; ``sizes``: areas in points², as ``scatter``),
+    drawn as markers: Agg renders a marker once per size and stamps it at every point, where a
+    collection fills and strokes every dot anew (most of an opinion map's drawing time). One
+    face and one edge colour for all the dots."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.set_transform(IdentityTransform())  # as scatter's: sizes are in points
+
+    def draw(self, renderer: RendererBase) -> None:
+        if not self.get_visible() or len(self.get_offsets()) == 0:
+            return
+        renderer.open_group("dots", self.get_gid())
+        gc = renderer.new_gc()
+        self._set_gc_clip(gc)
+        gc.set_linewidth(float(self.get_linewidth()[0]))
+        gc.set_foreground(tuple(self.get_edgecolor()[0]), isRGBA=True)
+        face = tuple(self.get_facecolor()[0])
+        places = self.get_offset_transform().transform(self.get_offsets())
+        sizes = np.broadcast_to(self.get_sizes(), (len(places),))
+        marker = self.get_paths()[0]
+        for size in np.unique(sizes).tolist():
+            scale = renderer.points_to_pixels(math.sqrt(size))
+            renderer.draw_markers(
+                gc,
+                marker,
+                Affine2D().scale(scale),
+                Path(places[sizes == size]),
+                IdentityTransform(),
+                face,
+            )
+        gc.restore()
+        renderer.close_group("dots")
+        self.stale = False
 
 
 class Canvas(FigureCanvasAgg):

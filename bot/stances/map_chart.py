@@ -109,11 +109,11 @@ def _fit(axis: Axes, drawn: FloatArray, extent: float) -> None:
 
 def render_opinion_map(opinion_map: OpinionMap, *, title: str = "Opinion map") -> bytes:
     """The map (see the module docstring); an explanation instead when nobody is placed yet."""
-    from matplotlib.collections import PathCollection
     from matplotlib.markers import MarkerStyle
     from matplotlib.patches import Polygon
 
     from bot import chart_style as style
+    from bot.chart_canvas import Dots
 
     marker = MarkerStyle("o")
     dot = marker.get_path().transformed(marker.get_transform())  # as scatter draws a dot
@@ -151,7 +151,7 @@ def render_opinion_map(opinion_map: OpinionMap, *, title: str = "Opinion map") -
                 Polygon(outline, closed=True, facecolor=colour, alpha=0.18, edgecolor=colour)
             )
             axis.add_collection(
-                PathCollection(
+                Dots(
                     (dot,),
                     sizes=dot_sizes(found.count[mine]),
                     offsets=found.xy[mine],
