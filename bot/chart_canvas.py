@@ -26,7 +26,7 @@ from matplotlib.font_manager import FontProperties, fontManager, get_font
 from matplotlib.ft2font import RenderMode
 from matplotlib.path import Path
 from matplotlib.text import Text
-from matplotlib.transforms import Affine2D, IdentityTransform
+from matplotlib.transforms import Affine2D, IdentityTransform, TransformedPath
 
 TEXT_CACHE_SIZE = 4096
 #: A text's bitmap (rows top-down) and its left and top edges from the text's origin (pixels,
@@ -41,16 +41,9 @@ class Renderer(RendererAgg):
     """:class:`RendererAgg` whose :meth:`draw_text` reuses each text's bitmap."""
 
     def draw_text(
-        self,
-        gc: GraphicsContextBase,
-        x: float,
-        y: float,
-        s: str,
-        prop: FontProperties,
-        angle: float,
-        ismath: bool | str = False,
-        mtext: Text | None = None,
-    ) -> None:
+        self, gc: GraphicsContextBase, x: float, y: float, s: str, prop: FontProperties,
+        angle: float, ismath: bool | str = False, mtext: Text | None = None,
+    ) -> None:  # fmt: skip
         if ismath:
             super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
             return
@@ -186,19 +179,23 @@ class Dots(PathCollection):
         self.set_transform(IdentityTransform())  # as scatter's: sizes are in points
 
     def draw(self, renderer: RendererBase) -> None:
-        if not self.get_visible() or len(self.get_offsets()) == 0:
+        offsets = np.asarray(self.get_offsets(), dtype=np.float64)
+        if not self.get_visible() or offsets.shape[0] == 0:
             return
         renderer.open_group("dots", self.get_gid())
         gc = renderer.new_gc()
-        self._set_gc_clip(gc)
-        gc.set_linewidth(float(self.get_linewidth()[0]))
-        gc.set_foreground(tuple(self.get_edgecolor()[0]), isRGBA=True)
-        face = tuple(self.get_facecolor()[0])
-        places = self.get_offset_transform().transform(self.get_offsets())
-        sizes = np.broadcast_to(self.get_sizes(), (len(places),))
+        if self.get_clip_on():
+            gc.set_clip_rectangle(self.get_clip_box())
+            clip = self.get_clip_path()
+            gc.set_clip_path(clip if isinstance(clip, TransformedPath) else None)
+        gc.set_linewidth(float(np.ravel(self.get_linewidth())[0]))
+        gc.set_foreground(_rgba(self.get_edgecolor()), isRGBA=True)
+        face = _rgba(self.get_facecolor())
+        places = self.get_offset_transform().transform(offsets)
+        sizes = np.broadcast_to(np.asarray(self.get_sizes(), dtype=np.float64), (len(places),))
         marker = self.get_paths()[0]
         for size in np.unique(sizes).tolist():
-            scale = renderer.points_to_pixels(math.sqrt(size))
+            scale = float(np.asarray(renderer.points_to_pixels(math.sqrt(size))).item())
             renderer.draw_markers(
                 gc,
                 marker,
@@ -210,6 +207,12 @@ class Dots(PathCollection):
         gc.restore()
         renderer.close_group("dots")
         self.stale = False
+
+
+def _rgba(colours: Any) -> tuple[float, float, float, float]:
+    """The first of a collection's colours (an N × 4 array)."""
+    red, green, blue, alpha = (float(v) for v in np.asarray(colours, dtype=np.float64)[0])
+    return red, green, blue, alpha
 
 
 class Canvas(FigureCanvasAgg):

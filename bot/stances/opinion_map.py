@@ -102,6 +102,7 @@ class OpinionMap:
         return len(self.member_ids) == 0
 
 
+@one_blas_thread()
 def build_opinion_map(
     votes: FloatArray,
     member_ids: Sequence[int] | None = None,
@@ -114,33 +115,8 @@ def build_opinion_map(
     consensus_limit: int = 5,
     restarts: int = 2,
 ) -> OpinionMap:
-    """Compute the whole opinion map (see the module docstring). Deterministic for a ``seed``."""
-    with one_blas_thread():
-        return _build(
-            votes,
-            member_ids,
-            statement_ids,
-            min_votes=min_votes,
-            seed=seed,
-            max_groups=max_groups,
-            representative_limit=representative_limit,
-            consensus_limit=consensus_limit,
-            restarts=restarts,
-        )
-
-
-def _build(
-    votes: FloatArray,
-    member_ids: Sequence[int] | None,
-    statement_ids: Sequence[int] | None,
-    *,
-    min_votes: int | None,
-    seed: int,
-    max_groups: int,
-    representative_limit: int,
-    consensus_limit: int,
-    restarts: int,
-) -> OpinionMap:
+    """Compute the whole opinion map (see the module docstring). Deterministic for a ``seed``.
+    numpy's BLAS runs on one thread meanwhile (:func:`bot.stances.clustering.one_blas_thread`)."""
     matrix = np.asarray(votes, dtype=np.float64)
     if matrix.ndim != 2:
         raise ValueError("votes must be a members × statements matrix")
