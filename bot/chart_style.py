@@ -14,7 +14,11 @@
   process and is cleared for the next chart instead of being built anew; with fixed margins
   (no layout engine) and a fast PNG encoding. The most asked chart (``/stance me``) goes further
   (:func:`backdrop`): its unchanging part is drawn once per process and only the member's own
-  data is drawn over it.
+  data is drawn over it; so does the community chart.
+- **Drawing** (:mod:`bot.chart_canvas`): each text is rendered once per process and its bitmap
+  reused; dots are stamped as markers; bars skip matplotlib's per-bar bookkeeping (:func:`bars`);
+  titles and axis labels have fixed places (:func:`label_x`, :func:`label_y`), so no text is
+  measured to place another. A chart costs ≤ 40 ms of CPU (``bench/bench_stances_domain.py``).
 
 Rendering goes through :data:`RENDER_LOCK`: matplotlib's text and font caches are not
 guaranteed thread-safe, and a reused figure belongs to one chart at a time.

@@ -19,7 +19,8 @@ component signs, groups named A, B, ... from the largest).
 
 Cost for n members and m statements (m ≤ n): O(n·m²) for the covariance, O(m³) for its
 eigenvectors, O(n·100·iterations) for the base clusters; the rest works on ≤ 100 points.
-2,000 × 200 takes a few tens of milliseconds (``bench/bench_stances_domain.py``).
+2,000 × 200 takes about 150 ms of CPU, most of it the seeded clustering runs
+(``bench/bench_stances_domain.py``); numpy's BLAS is kept on one thread meanwhile.
 """
 
 from __future__ import annotations
