@@ -162,18 +162,9 @@ def _take_off(chart: Figure) -> None:
 def subplot(chart: Figure, *layout: int) -> Axes:
     """The axes at ``layout`` (``add_subplot``'s arguments): made the first time, the same axes
     when the figure is reused (axes are handed out in the order the chart asks for them)."""
-    return _next_axes(chart, lambda: chart.add_subplot(*layout))
-
-
-def twin(chart: Figure, axis: Axes) -> Axes:
-    """``axis.twinx()``, made once per reused figure (see :func:`subplot`)."""
-    return _next_axes(chart, axis.twinx)
-
-
-def _next_axes(chart: Figure, make: Callable[[], Axes]) -> Axes:
     index = _asked.get(id(chart), 0)
     _asked[id(chart)] = index + 1
-    return chart.axes[index] if index < len(chart.axes) else make()
+    return chart.axes[index] if index < len(chart.axes) else chart.add_subplot(*layout)
 
 
 def png(chart: Figure, over: Backdrop | None = None, artists: Sequence[Artist] = ()) -> bytes:
@@ -318,7 +309,7 @@ def caption(chart: Figure, text: str) -> Text:
     return chart.text(0.01, 0.015, text, fontsize=8, color=MUTED, ha="left", va="bottom")
 
 
-def first_time(axis: Axes, what: str) -> bool:
+def _first_time(axis: Axes, what: str) -> bool:
     """Whether ``what`` is being done to this (reused) axes for the first time: settings that
     stay put need not be made again for every chart (tick styles cost a few ms each time)."""
     done = _done.setdefault(axis, set())
@@ -335,7 +326,7 @@ def declutter(axis: Axes, categories: str = "") -> None:
     """No top and right frame; small tick labels, without tick marks on the axes that name
     ``categories`` ("x", "y" or "xy": their labels are enough). Axis labels get a fixed place
     (:func:`label_x`, :func:`label_y` say where). Once per axes."""
-    if not first_time(axis, "declutter"):
+    if not _first_time(axis, "declutter"):
         return
     for edge in ("top", "right"):
         axis.spines[edge].set_visible(False)
