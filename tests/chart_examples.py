@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from bot.debates.tally import Tally
 from bot.stance_scale import Stance
 from bot.stances.charts import render_community_chart, render_member_history
 from bot.stances.map_chart import render_opinion_map
-from bot.stances.opinion_map import build_opinion_map
+from bot.stances.opinion_map import OpinionMap, build_opinion_map
 from bot.stances.statistics import suppress_small
 from bot.stances.trend import TrendPoint
 
@@ -89,24 +90,37 @@ def _camps(patterns: np.ndarray, per_group: int, noise: float, seed: int) -> np.
     return np.array(rows)
 
 
-def _map_two_camps() -> bytes:
+def _map_two_camps() -> OpinionMap:
     share = [1.0, 1, 1, -1, -1, -1, 1, 0]
     matrix = np.array([share] * 20 + [[-v for v in share[:6]] + [1, 0]] * 12)
-    return render_opinion_map(build_opinion_map(matrix))
+    return build_opinion_map(matrix)
 
 
-def _map_five_groups() -> bytes:
+def _map_five_groups() -> OpinionMap:
     patterns = np.sign(np.random.default_rng(6).normal(size=(5, 30)))
-    return render_opinion_map(build_opinion_map(_camps(patterns, 15, 0.05, 6)))
+    return build_opinion_map(_camps(patterns, 15, 0.05, 6))
 
 
-def _map_three_groups() -> bytes:
+def _map_three_groups() -> OpinionMap:
     patterns = np.sign(np.random.default_rng(7).normal(size=(3, 24)))
-    return render_opinion_map(build_opinion_map(_camps(patterns, 40, 0.15, 7)))
+    return build_opinion_map(_camps(patterns, 40, 0.15, 7))
 
 
-def _map_one_member() -> bytes:
-    return render_opinion_map(build_opinion_map(np.array([[1.0, -1, 1, 1, 0, 1, -1, 1]])))
+def _map_one_member() -> OpinionMap:
+    return build_opinion_map(np.array([[1.0, -1, 1, 1, 0, 1, -1, 1]]))
+
+
+#: The opinion maps of the examples (computed; :data:`EXAMPLES` renders them).
+MAPS: dict[str, Callable[[], OpinionMap]] = {
+    "opinion-map-two-camps": _map_two_camps,
+    "opinion-map-three-groups": _map_three_groups,
+    "opinion-map-five-groups": _map_five_groups,
+    "opinion-map-one-member": _map_one_member,
+}
+
+
+def _map(name: str) -> bytes:
+    return render_opinion_map(MAPS[name]())
 
 
 def _poll_any_script() -> bytes:
@@ -148,10 +162,7 @@ EXAMPLES: dict[str, Example] = {
     "community-one-day": _community_one_day,
     "community-one-member": _community_one_member,
     "community-all-hidden": _community_all_hidden,
-    "opinion-map-two-camps": _map_two_camps,
-    "opinion-map-three-groups": _map_three_groups,
-    "opinion-map-five-groups": _map_five_groups,
-    "opinion-map-one-member": _map_one_member,
+    **{name: partial(_map, name) for name in MAPS},
     "poll-any-script": _poll_any_script,
     "poll-no-votes": _poll_no_votes,
     "debate-quick": _debate_quick,

@@ -42,17 +42,18 @@ def render_results_chart(tally: Tally, spec: PollSpec) -> bytes:
         chart.subplots_adjust(left=0.3, right=0.95, top=1 - 0.75 / height, bottom=0.55 / height)
         axes = style.subplot(chart)
         positions = list(range(count))[::-1]
-        bars = axes.barh(positions, tally.counts, color=style.BLUE, height=0.6)
+        bars = style.bars(axes, positions, tally.counts, width=0.6, horizontal=True)
         options = [_wrap(option, 30) for option in spec.options]
         axes.set_yticks(positions, options, fontsize=9, fontfamily=style.ANY_SCRIPT_FONTS)
         labels = [
             f"{c} · {p:.0f}%" for c, p in zip(tally.counts, _percentages(tally, spec), strict=True)
         ]
-        axes.bar_label(bars, labels=labels, padding=4, fontsize=9)
+        style.bar_labels(axes, bars, labels, horizontal=True, padding=4, fontsize=9)
         axes.set_xlim(0, max(max(tally.counts, default=0) * 1.3, 1))
+        axes.set_ylim(-0.6, count - 0.4)
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.set_xlabel("votes", fontsize=8)
-        style.declutter(axes)
+        style.declutter(axes, categories="y")
+        style.label_x(axes, "votes", fontsize=8)
         chart.suptitle(
             _wrap(spec.question, 80),
             x=0.01,
@@ -86,13 +87,15 @@ def render_quick_chart(result: QuickResult, motion: str) -> bytes:
         stances = list(result.distribution)
         counts = [result.distribution[s] for s in stances]
         colours = [style.SIDE_COLOURS[_SIDES.index(s.side)] for s in stances]
-        bars = axes.bar(range(len(stances)), counts, color=colours, width=0.7)
+        bars = style.bars(axes, range(len(stances)), counts, colours=colours, width=0.7)
         axes.set_xticks(range(len(stances)), [s.label.replace(" ", "\n") for s in stances])
-        axes.bar_label(bars, padding=2, fontsize=9)
-        axes.set_ylim(0, max(max(counts, default=0) * 1.25, 1))
+        style.bar_labels(axes, bars, [str(c) for c in counts], padding=2, fontsize=9)
+        top = max(max(counts, default=0) * 1.25, 1)
+        axes.set_ylim(0, top)
+        axes.set_xlim(-0.6, len(stances) - 0.4)
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.set_ylabel("voters", fontsize=8)
-        style.declutter(axes)
+        style.declutter(axes, categories="x")
+        style.label_y(axes, "voters", str(int(top)), fontsize=8)
         mean = "no votes" if result.mean is None else f"mean {result.mean:+.2f}"
         chart.suptitle(
             _wrap(motion, 80), x=0.01, ha="left", fontsize=11, fontfamily=style.ANY_SCRIPT_FONTS
@@ -116,26 +119,31 @@ def render_oxford_chart(result: OxfordResult, motion: str) -> bytes:
         chart.subplots_adjust(left=0.1, right=0.97, top=0.82, bottom=0.17)
         axes = style.subplot(chart)
         width = 0.38
+        legend = []
         for offset, (name, values, alpha) in enumerate(
             (("opening", result.pre_percent, 0.45), ("closing", result.post_percent, 1.0))
         ):
             xs = [i + (offset - 0.5) * width for i in range(len(_SIDES))]
-            bars = axes.bar(
+            bars = style.bars(
+                axes,
                 xs,
                 [values[s] for s in _SIDES],
                 width=width,
-                color=list(style.SIDE_COLOURS),
+                colours=list(style.SIDE_COLOURS),
                 alpha=alpha,
                 label=name,
                 hatch="//" if offset == 0 else None,
                 edgecolor="white",
             )
-            axes.bar_label(bars, labels=[f"{values[s]:.0f}%" for s in _SIDES], fontsize=8)
+            legend.append(bars[0])
+            labels = [f"{values[s]:.0f}%" for s in _SIDES]
+            style.bar_labels(axes, bars, labels, padding=0, fontsize=8)
         axes.set_xticks(range(len(_SIDES)), [_SIDE_NAMES[s] for s in _SIDES])
         axes.set_ylim(0, 115)
-        axes.set_ylabel("% of voters", fontsize=8)
-        axes.legend(frameon=False, fontsize=8, loc="upper right")
-        style.declutter(axes)
+        axes.set_xlim(-0.6, len(_SIDES) - 0.4)
+        axes.legend(legend, ["opening", "closing"], frameon=False, fontsize=8, loc="upper right")
+        style.declutter(axes, categories="x")
+        style.label_y(axes, "% of voters", "100", fontsize=8)
         chart.suptitle(
             _wrap(motion, 80), x=0.01, ha="left", fontsize=11, fontfamily=style.ANY_SCRIPT_FONTS
         )

@@ -22,6 +22,7 @@ from bot.stances.statistics import Bucket
 from bot.stances.trend import TrendPoint
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
@@ -32,7 +33,6 @@ _SCALE_LABELS = [f"{int(s):+d} {s.label}" for s in SCALE]
 def _stance_axis(axis: Axes) -> None:
     axis.set_ylim(-2.4, 2.4)
     axis.set_yticks([int(s) for s in SCALE], _SCALE_LABELS)
-    axis.axhline(0, color="#dddddd", linewidth=0.8, zorder=0)
 
 
 def stance_colour(stance: Stance) -> str:
@@ -104,7 +104,8 @@ def _history_frame(title: str, chart: Figure) -> None:
     chart.subplots_adjust(left=0.25, right=0.97, top=0.88, bottom=0.27)
     axis = chart.add_subplot()
     _stance_axis(axis)
-    style.declutter(axis)
+    axis.axhline(0, color="#dddddd", linewidth=0.8, zorder=0)
+    style.declutter(axis, categories="y")
     axis.set_title(title)
     axis.xaxis.set_visible(False)  # drawn with each chart, for its span
     style.caption(chart, "Dots: each position you declared; the line: your position since.")
@@ -138,22 +139,61 @@ def render_community_chart(
     """Distribution bars (hidden buckets: a hatched outline and "<3", no height) and, when
     ``trend`` is given, the mean over time (gaps where it is hidden) with the members it
     covers as pale bars. The trend starts at the first period with a position: a community
-    a day old shows that day, not a month of empty periods."""
+    a day old shows that day, not a month of empty periods. What does not depend on the data
+    (titles, the stance scale, the bars' names, frames) is a backdrop drawn once per worker;
+    each chart draws its bars, lines, counts, time axis and caption over it."""
     from bot import chart_style as style
 
     shown = _trimmed(trend)
-    with style.figure("community" if shown else "community-bars", 10 if shown else 6, 4) as chart:
-        chart.suptitle(title, x=0.01, ha="left", fontsize=12)
-        bars = style.subplot(chart, 1, 2 if shown else 1, 1)
-        chart.subplots_adjust(left=0.07, right=0.93, top=0.85, bottom=0.2, wspace=0.5)
-        _distribution(bars, buckets)
-        if shown:
-            _trend(style.subplot(chart, 1, 2, 2), shown)
+    frame = partial(_community_frame, title, bool(shown))
+    kind = f"community:{bool(shown)}:{title}"
+    with style.backdrop(kind, 10 if shown else 6, 4, frame) as bg:
+        chart = bg.figure
+        layers = []
         period = ""
         if shown:
+            layers += _trend(chart.axes[1], chart.axes[2], shown, bg.added)
             period = f" Trend from {shown[0].start:%d %b %Y} to {shown[-1].end:%d %b %Y}."
-        style.caption(chart, "Members by current position; '<3': 1–2 members, hidden." + period)
-        return style.png(chart)
+        layers += _distribution(chart.axes[0], buckets, bg.added)
+        note = "Members by current position; '<3': 1–2 members, hidden." + period
+        bg.added.append(style.caption(chart, note))
+        return style.png(chart, bg, [*layers, bg.added[-1]])
+
+
+#: The distribution's bars, left to right.
+_BAR_ORDER = sorted(SCALE, key=lambda s: -int(s))
+
+
+def _community_frame(title: str, with_trend: bool, chart: Figure) -> None:
+    """The community chart's unchanging part; its data axes are hidden until a chart shows
+    them (they are drawn with each chart, for its data)."""
+    from matplotlib.ticker import MaxNLocator
+
+    from bot import chart_style as style
+
+    chart.suptitle(title, x=0.01, ha="left", fontsize=12)
+    chart.subplots_adjust(left=0.07, right=0.93, top=0.85, bottom=0.2, wspace=0.5)
+    bars = chart.add_subplot(1, 2 if with_trend else 1, 1)
+    style.declutter(bars, categories="x")
+    bars.set_xlim(-0.6, len(_BAR_ORDER) - 0.4)
+    bars.set_xticks(range(len(_BAR_ORDER)), [s.label.replace(" ", "\n") for s in _BAR_ORDER])
+    bars.set_title("Current positions", fontsize=10)
+    bars.yaxis.set_major_locator(MaxNLocator(integer=True))  # members: whole numbers
+    bars.yaxis.set_visible(False)
+    if not with_trend:
+        return
+    line = chart.add_subplot(1, 2, 2)
+    _stance_axis(line)
+    style.declutter(line, categories="y")
+    line.set_title("Mean position over time", fontsize=10)
+    line.xaxis.set_visible(False)
+    counts = line.twinx()
+    counts.tick_params(labelsize=style.TICK_SIZE)
+    counts.spines["top"].set_visible(False)
+    counts.yaxis.set_major_locator(MaxNLocator(integer=True))
+    counts.yaxis.set_visible(False)
+    line.set_zorder(counts.get_zorder() + 1)
+    line.patch.set_visible(False)
 
 
 def _trimmed(trend: Sequence[TrendPoint] | None) -> tuple[TrendPoint, ...]:
@@ -163,64 +203,70 @@ def _trimmed(trend: Sequence[TrendPoint] | None) -> tuple[TrendPoint, ...]:
     return points[first:]
 
 
-def _distribution(axis: Axes, buckets: Sequence[Bucket]) -> None:
+def _distribution(axis: Axes, buckets: Sequence[Bucket], added: list[Artist]) -> list[Artist]:
+    """The bars, their counts and the count axis on ``axis``; returns what to draw, in order
+    (the artists are also put in ``added``, to be taken off for the next chart)."""
     from bot import chart_style as style
 
-    ordered = sorted(buckets, key=lambda b: -int(b.stance))
-    visible = max([b.count or 0 for b in ordered] + [1])
-    for i, bucket in enumerate(ordered):
+    mine: list[Artist] = []
+    visible = max([b.count or 0 for b in buckets] + [1])
+    for bucket in buckets:
+        i = _BAR_ORDER.index(bucket.stance)
         colour = stance_colour(bucket.stance)
         if bucket.count is None:
             # Deliberately no height: an outline at a fixed size that says nothing.
-            axis.bar(i, visible * 0.08, color="none", edgecolor=colour, hatch="///")
-            axis.text(i, visible * 0.1, bucket.text, ha="center", va="bottom", fontsize=9)
+            mine += style.bars(
+                axis, [i], [visible * 0.08], colours="none", edgecolor=colour, hatch="///"
+            )
+            top = visible * 0.1
         else:
-            axis.bar(i, bucket.count, color=colour)
-            axis.text(i, bucket.count, bucket.text, ha="center", va="bottom", fontsize=9)
-    axis.set_xticks(range(len(ordered)), [b.stance.label.replace(" ", "\n") for b in ordered])
+            mine += style.bars(axis, [i], [bucket.count], colours=colour)
+            top = bucket.count
+        mine.append(axis.text(i, top, bucket.text, ha="center", va="bottom", fontsize=9))
     axis.set_ylim(0, visible * 1.18)
-    axis.set_ylabel("members", fontsize=9)
-    axis.set_title("Current positions", fontsize=10)
-    style.declutter(axis)
-    if ordered and all(b.count is None or b.count == 0 for b in ordered):
-        axis.text(
-            0.5,
-            0.6,
-            "Every position has fewer than 3 members:\ncounts are hidden",
-            ha="center",
-            transform=axis.transAxes,
-            fontsize=9,
-            color=style.MUTED,
+    axis.yaxis.set_visible(True)
+    style.label_y(axis, "members", str(int(visible * 1.18)), fontsize=9)
+    if buckets and all(b.count is None or b.count == 0 for b in buckets):
+        note = "Every position has fewer than 3 members:\ncounts are hidden"
+        mine.append(
+            axis.text(
+                0.5, 0.6, note, ha="center", transform=axis.transAxes, fontsize=9, color=style.MUTED
+            )
         )
+    added += mine
+    return [*mine, axis.yaxis]
 
 
-def _trend(axis: Axes, points: Sequence[TrendPoint]) -> None:
+def _trend(
+    axis: Axes, counts: Axes, points: Sequence[TrendPoint], added: list[Artist]
+) -> list[Artist]:
+    """The mean over time on ``axis`` and the members it covers on its twin ``counts``;
+    returns what to draw, in order (see :func:`_distribution`)."""
+    from matplotlib.collections import PolyCollection
+
     from bot import chart_style as style
 
-    _stance_axis(axis)
-    style.declutter(axis)
     starts = style.dates([p.start for p in points])
     ends = style.dates([p.end for p in points])
     middles = [(a + b) / 2 for a, b in zip(starts, ends, strict=True)]
     means = [float("nan") if p.mean is None else p.mean for p in points]
-    axis.plot(middles, means, marker="o", color=style.INK, linewidth=2, markersize=4)
-    counts = style.twin(axis.get_figure(root=True), axis)  # type: ignore[arg-type]
-    counts.bar(
-        starts,
-        [p.count for p in points],
-        width=[0.9 * (b - a) for a, b in zip(starts, ends, strict=True)],
-        align="edge",
-        color=style.SKY_BLUE,
-        alpha=0.3,
-    )
-    counts.set_ylabel("members with a position", fontsize=8)
-    counts.set_ylim(0, max([p.count for p in points] + [1]) * 1.15)
-    counts.tick_params(labelsize=8)
-    counts.spines["top"].set_visible(False)
-    axis.set_zorder(counts.get_zorder() + 1)
-    axis.patch.set_visible(False)
+    # The members covered, one pale bar per period: one collection (cheap to draw).
+    columns = [
+        [(a, 0), (a, p.count), (a + 0.9 * (b - a), p.count), (a + 0.9 * (b - a), 0)]
+        for a, b, p in zip(starts, ends, points, strict=True)
+    ]
+    pale = PolyCollection(columns, facecolors=style.SKY_BLUE, alpha=0.3, edgecolors="none")
+    counts.add_collection(pale, autolim=False)
+    most = max([p.count for p in points] + [1]) * 1.15
+    counts.set_ylim(0, most)
+    counts.yaxis.set_visible(True)
+    style.label_y(counts, "members with a position", str(int(most)), right=True, fontsize=8)
     style.time_axis(axis, points[0].start, points[-1].end)
-    axis.set_title("Mean position over time", fontsize=10)
+    axis.xaxis.set_visible(True)
+    middle = axis.axhline(0, color="#dddddd", linewidth=0.8, zorder=0)
+    (line,) = axis.plot(middles, means, marker="o", color=style.INK, linewidth=2, markersize=4)
+    added += [pale, middle, line]
+    return [pale, counts.yaxis, middle, line, axis.xaxis]
 
 
 def describe_community_chart(

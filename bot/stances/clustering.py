@@ -15,7 +15,7 @@ and ``conversation.clj``; the red-dwarf reproduction follows the same steps).
    over the base clusters wins (ties: the smaller k). Agora adds one guard of its own: a
    grouping with a group of fewer than 3 members is not accepted (its agree rates would
    describe one or two people).
-4. **One map from several runs** (:func:`group_members`): steps 2-3 are run 12 times with the
+4. **One map from several runs** (:func:`group_members`): steps 2-3 are run 8 times with the
    seeded generator and their groups averaged (see there), standing in for pol.is's refinement
    of its clusters over many updates.
 
@@ -27,7 +27,11 @@ milliseconds here (``docs/stances.md``, "Opinion map").
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -41,7 +45,23 @@ MAX_GROUPS = 5
 #: pol.is allows one more group for every 12 base clusters (``max-k-fn``).
 BASE_CLUSTERS_PER_GROUP = 12
 #: Seeded runs of base clusters + groups averaged into one map (see :func:`group_members`).
-ENSEMBLE_RUNS = 12
+ENSEMBLE_RUNS = 8
+
+
+@cache
+def _blas() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """numpy's BLAS on one thread inside the block. The map's products and eigenvectors are
+    small (a few milliseconds on one core); spread over the cores they gain nothing, and on a
+    busy machine BLAS threads wait for each other: the 2,000 × 200 map took twice as long."""
+    with _blas().limit(limits=1, user_api="blas"):
+        yield
 
 
 @dataclass(frozen=True, slots=True)

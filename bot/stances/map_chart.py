@@ -61,20 +61,20 @@ def dot_sizes(counts: npt.NDArray[np.int64]) -> FloatArray:
 
 def hull(points: FloatArray) -> FloatArray:
     """Convex hull (counter-clockwise, Andrew's monotone chain) of 2-D points."""
-    unique = np.unique(points, axis=0)
+    unique = np.unique(points, axis=0)  # sorted by x, then y
     if unique.shape[0] < 3:
         return unique
-    ordered = unique[np.lexsort((unique[:, 1], unique[:, 0]))]
+    ordered: list[tuple[float, float]] = [(x, y) for x, y in unique.tolist()]
 
-    def half(sequence: FloatArray) -> list[FloatArray]:
-        chain: list[FloatArray] = []
-        for p in sequence:
+    def half(sequence: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        chain: list[tuple[float, float]] = []
+        for px, py in sequence:  # plain floats: several times faster than numpy scalars
             while len(chain) >= 2:
-                a, b = chain[-2], chain[-1]
-                if (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]) > 0:
+                (ax, ay), (bx, by) = chain[-2], chain[-1]
+                if (bx - ax) * (py - ay) - (by - ay) * (px - ax) > 0:
                     break
                 chain.pop()
-            chain.append(p)
+            chain.append((px, py))
         return chain
 
     lower, upper = half(ordered), half(ordered[::-1])
@@ -109,9 +109,14 @@ def _fit(axis: Axes, drawn: FloatArray, extent: float) -> None:
 
 def render_opinion_map(opinion_map: OpinionMap, *, title: str = "Opinion map") -> bytes:
     """The map (see the module docstring); an explanation instead when nobody is placed yet."""
+    from matplotlib.markers import MarkerStyle
     from matplotlib.patches import Polygon
 
     from bot import chart_style as style
+    from bot.chart_canvas import Dots
+
+    marker = MarkerStyle("o")
+    dot = marker.get_path().transformed(marker.get_transform())  # as scatter draws a dot
 
     with style.figure("opinion-map", 6.4, 6.4) as chart:
         chart.subplots_adjust(left=0.04, right=0.96, top=0.92, bottom=0.08)
@@ -141,17 +146,22 @@ def render_opinion_map(opinion_map: OpinionMap, *, title: str = "Opinion map") -
             mine = found.group == index
             outline = region(found.xy[mine], pad)
             outlines.append(outline)
-            axis.add_patch(
+            # Added as artists: the limits are set below (_fit), not grown shape by shape.
+            axis.add_artist(
                 Polygon(outline, closed=True, facecolor=colour, alpha=0.18, edgecolor=colour)
             )
-            axis.scatter(
-                found.xy[mine, 0],
-                found.xy[mine, 1],
-                s=dot_sizes(found.count[mine]),
-                color=colour,
-                edgecolors="white",
-                linewidths=0.8,
-                zorder=3,
+            axis.add_collection(
+                Dots(
+                    (dot,),
+                    sizes=dot_sizes(found.count[mine]),
+                    offsets=found.xy[mine],
+                    offset_transform=axis.transData,
+                    facecolors=colour,
+                    edgecolors="white",
+                    linewidths=0.8,
+                    zorder=3,
+                ),
+                autolim=False,
             )
         _fit(axis, np.vstack(outlines), extent)
         for index, group in enumerate(opinion_map.groups):

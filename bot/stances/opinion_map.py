@@ -19,7 +19,8 @@ component signs, groups named A, B, ... from the largest).
 
 Cost for n members and m statements (m ≤ n): O(n·m²) for the covariance, O(m³) for its
 eigenvectors, O(n·100·iterations) for the base clusters; the rest works on ≤ 100 points.
-2,000 × 200 takes a few tens of milliseconds (``bench/bench_stances_domain.py``).
+2,000 × 200 takes about 150 ms of CPU, most of it the seeded clustering runs
+(``bench/bench_stances_domain.py``); numpy's BLAS is kept on one thread meanwhile.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from bot.stances.clustering import (
     FloatArray,
     IntArray,
     group_members,
+    one_blas_thread,
     project,
 )
 from bot.stances.repness import (
@@ -101,6 +103,7 @@ class OpinionMap:
         return len(self.member_ids) == 0
 
 
+@one_blas_thread()
 def build_opinion_map(
     votes: FloatArray,
     member_ids: Sequence[int] | None = None,
@@ -113,7 +116,8 @@ def build_opinion_map(
     consensus_limit: int = 5,
     restarts: int = 2,
 ) -> OpinionMap:
-    """Compute the whole opinion map (see the module docstring). Deterministic for a ``seed``."""
+    """Compute the whole opinion map (see the module docstring). Deterministic for a ``seed``.
+    numpy's BLAS runs on one thread meanwhile (:func:`bot.stances.clustering.one_blas_thread`)."""
     matrix = np.asarray(votes, dtype=np.float64)
     if matrix.ndim != 2:
         raise ValueError("votes must be a members × statements matrix")

@@ -11,6 +11,7 @@ from matplotlib.collections import PathCollection
 from matplotlib.colors import to_rgb
 from matplotlib.dates import DateFormatter, num2date
 from matplotlib.patches import Polygon, Rectangle
+from matplotlib.transforms import IdentityTransform
 
 from bot import chart_style
 from bot.charts import PNG_MAGIC
@@ -174,6 +175,8 @@ def check_map(chart, opinion_map) -> None:
         mine = found.group == index
         assert found.count[mine].sum() == group.size
         assert dots[index].get_sizes().tolist() == pytest.approx(dot_sizes(found.count[mine]))
+        # Sized in points, as scatter's dots (not in data units: a dot a map wide)
+        assert dots[index].get_transform() == IdentityTransform()
         label = next(a for a in axis.texts if a.get_text().startswith(f"{group.name} · "))
         assert label.get_text() == f"{group.name} · {group.size} members"
         outline = regions[index].get_xy()
