@@ -9,7 +9,7 @@ lifecycle calls inside its one transaction take that transaction (or reader) exp
 The analytics of migration 0009 are kept up to date by triggers, in the statement that writes
 or deletes an observation or vote, whoever runs it: ``/stance community`` reads
 :meth:`StanceRepository.daily_changes` (O(days)), a profile's comparison
-:meth:`StanceRepository.current_positions` (O(members)), and the map's matrix
+:meth:`StanceRepository.position_counts` (counted over the members in SQL), and the map's matrix
 (``stance_vote_rows``) one row per member instead of every vote. The matrix is still the
 largest read of the feature (members x statements), so :meth:`StanceRepository.vote_matrix`
 opens a short-lived read-only connection in a worker thread: neither the event loop nor other
@@ -128,10 +128,12 @@ class StanceRepository(Repository):
             None if earliest is None else float(earliest),
         )
 
-    async def current_positions(self, guild_id: int, topic: str | None) -> dict[int, int]:
-        """Every member's current position on one topic (member id -> value): O(members)."""
+    async def position_counts(self, guild_id: int, topic: str | None) -> dict[int, int]:
+        """How many members currently hold each position on one topic (value -> members):
+        counted in SQL, five rows back however large the community."""
         rows = await self._db.fetch_all(
-            "SELECT member_id, value FROM stance_positions WHERE guild_id = ? AND topic = ?",
+            "SELECT value, count(*) FROM stance_positions WHERE guild_id = ? AND topic = ? "
+            "GROUP BY value",
             (guild_id, topic or GENERAL),
         )
         return {int(r[0]): int(r[1]) for r in rows}

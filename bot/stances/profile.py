@@ -82,8 +82,9 @@ def build_profile(
     """Build a member's profile.
 
     ``observations``: the member's history (other members' rows are ignored), in any order;
-    equal times keep their given order. ``community``: every member's current position, member
-    id to -2..+2 (the member may be in it; their own entry is replaced by their current one).
+    equal times keep their given order. ``community``: how many members hold each current
+    position -2..+2, the member among them (their position is the one of their latest
+    observation, as stored): five numbers, however large the community.
     """
     mine = sorted(
         (obs for obs in observations if obs.member_id == member_id), key=lambda obs: obs.at
@@ -94,7 +95,11 @@ def build_profile(
         counts[point.source.kind] += 1
     latest = history[-1] if history else None
     current = latest.value if latest else None
-    comparison = None if current is None else compare(member_id, current, community, k=k)
+    comparison = None
+    if current is not None:
+        others = dict(community)
+        others[int(current)] = max(0, others.get(int(current), 0) - 1)
+        comparison = compare(current, others, k=k)
     return MemberProfile(
         member_id=member_id,
         current=current,
@@ -107,22 +112,22 @@ def build_profile(
 
 
 def compare(
-    member_id: int,
     position: int,
-    community: Mapping[int, int],
+    others: Mapping[int, int],
     *,
     k: int = DEFAULT_MIN_BUCKET,
 ) -> Comparison:
-    """Compare ``position`` with the other members' positions (``member_id`` excluded).
+    """Compare ``position`` with the other members' positions (``others``: how many other
+    members hold each position -2..+2).
 
     Text like "You lean more toward sharing than 62% of the community." With fewer than ``k``
     other members no share or mean is given: it would reveal their positions. Nor when
     ``/stance community`` withholds its figures for the same positions (:func:`summarise`):
     the comparison must not reveal what the community view hides.
     """
-    others = [int(v) for m, v in community.items() if m != member_id]
-    everyone = [*others, int(position)]
-    if len(others) < k:
+    values = [int(value) for value, n in others.items() for _ in range(n)]
+    everyone = [*values, int(position)]
+    if len(values) < k:
         text = f"Fewer than {k} other members have a position, so there is nothing to compare with yet."
     elif summarise(distribution(everyone), len(everyone), k=k).withheld:
         text = (
@@ -133,15 +138,15 @@ def compare(
         text = ""
     if text:
         return Comparison(
-            others=len(others),
+            others=len(values),
             community_mean=None,
             share_less_sharing=None,
             share_more_sharing=None,
             text=text,
         )
     mean = sum(everyone) / len(everyone)
-    below = sum(1 for v in others if v < position) / len(others)
-    above = sum(1 for v in others if v > position) / len(others)
+    below = sum(1 for v in values if v < position) / len(values)
+    above = sum(1 for v in values if v > position) / len(values)
     if below == 0 and above == 0:
         text = "You hold the same position as everyone else in the community."
     elif below >= above:
@@ -152,7 +157,7 @@ def compare(
     where = "at" if abs(diff) < 0.05 else ("above" if diff > 0 else "below")
     text += f" The community mean is {mean:+.1f}; you are {where} it"
     text += "." if where == "at" else f" by {abs(diff):.1f}."
-    return Comparison(len(others), mean, below, above, text)
+    return Comparison(len(values), mean, below, above, text)
 
 
 def _join(parts: list[str]) -> str:

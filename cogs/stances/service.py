@@ -132,7 +132,7 @@ class StanceService:
 
     async def member_stance(self, guild_id: int, member_id: int) -> MemberStance:
         observations = await self._stances.member_observations(guild_id, member_id)
-        positions = await self._stances.current_positions(guild_id, None)
+        positions = await self._stances.position_counts(guild_id, None)
         visibility = await self._stances.get_visibility(guild_id, member_id)
         general = [o for o in observations if o.topic is None]
         profile = await asyncio.to_thread(build_profile, member_id, general, positions)

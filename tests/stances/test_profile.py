@@ -1,3 +1,5 @@
+from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import pytest
@@ -19,7 +21,13 @@ HISTORY = [
     Observation(99, Stance(-2), day(6), "declared"),  # someone else: ignored
 ]
 # Three members at each of +2, 0 and -2: no bucket is hidden, so nothing is withheld.
-COMMUNITY = {1: 2, 2: -2, 3: -2, 4: -2, 5: 0, 6: 0, 7: 0, 8: 2, 9: 2}
+MEMBERS = {1: 2, 2: -2, 3: -2, 4: -2, 5: 0, 6: 0, 7: 0, 8: 2, 9: 2}
+COMMUNITY = Counter(MEMBERS.values())  # members per position, as the repository counts them
+
+
+def others(members: Mapping[int, int], member_id: int) -> Counter[int]:
+    """How many members other than ``member_id`` hold each position."""
+    return Counter(v for m, v in members.items() if m != member_id)
 
 
 def test_profile_current_position_and_how_it_was_formed() -> None:
@@ -58,10 +66,10 @@ def test_profile_compares_with_the_rest_of_the_community() -> None:
 
 
 def test_compare_toward_safeguarding_and_equal() -> None:
-    text = compare(7, -1, {1: 2, 2: 2, 3: 2, 4: -1, 5: -1}).text
+    text = compare(-1, others({1: 2, 2: 2, 3: 2, 4: -1, 5: -1}, 7)).text
     assert text.startswith("You lean more toward safeguarding than 60% of the community.")
     assert text.endswith("you are below it by 1.5.")
-    same = compare(7, 1, {1: 1, 2: 1, 3: 1})
+    same = compare(1, others({1: 1, 2: 1, 3: 1}, 7))
     assert same.text == (
         "You hold the same position as everyone else in the community. "
         "The community mean is +1.0; you are at it."
@@ -69,7 +77,7 @@ def test_compare_toward_safeguarding_and_equal() -> None:
 
 
 def test_compare_refuses_tiny_communities() -> None:
-    comparison = compare(1, 2, {1: 2, 2: -2, 3: 0})
+    comparison = compare(2, others({1: 2, 2: -2, 3: 0}, 1))
     assert comparison.share_less_sharing is None and comparison.community_mean is None
     assert comparison.text.startswith("Fewer than 3 other members")
 
@@ -77,13 +85,13 @@ def test_compare_refuses_tiny_communities() -> None:
 def test_compare_withholds_what_the_community_view_withholds() -> None:
     community = {1: 2, 2: 1, 3: -1, 4: -2}  # every bucket holds one member
     assert summarise(distribution(community.values()), 4).withheld
-    comparison = compare(1, 2, community)
+    comparison = compare(2, others(community, 1))
     assert comparison.others == 3
     assert comparison.community_mean is None
     assert comparison.share_less_sharing is None and comparison.share_more_sharing is None
     assert "%" not in comparison.text and "mean" not in comparison.text
     assert "without singling anyone out" in comparison.text
-    profile = build_profile(1, [Observation(1, Stance(2), day(1))], community)
+    profile = build_profile(1, [Observation(1, Stance(2), day(1))], Counter(community.values()))
     assert profile.comparison is not None and profile.comparison.community_mean is None
 
 

@@ -65,8 +65,8 @@ async def test_positions_and_daily_changes_per_community_and_topic(db: Database)
     await obs.record(GUILD, ALICE, Stance.UNDECIDED, "declared", at=T0 + timedelta(days=1))
     await obs.record(GUILD, ALICE, Stance.LEAN_SAFEGUARD, "declared", topic="t1", at=T0)
     await obs.record(OTHER_GUILD, ALICE, Stance.UNDECIDED, "declared", at=T0)
-    assert await repo.current_positions(GUILD, None) == {ALICE: 0, BOB: 1}
-    assert await repo.current_positions(GUILD, "t1") == {ALICE: -1}
+    assert await repo.position_counts(GUILD, None) == {0: 1, 1: 1}
+    assert await repo.position_counts(GUILD, "t1") == {-1: 1}
     daily = await repo.daily_changes(GUILD, None)
     first = int(T0.timestamp() // 86_400)
     assert daily.days.tolist() == [first, first + 1]
