@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from bot.database import Database
 from bot.releases import SourceState, parse_filter
 from bot.releases.ledger import LedgerEntry, Outcome, explain, refusal, refusal_advice
@@ -75,7 +73,10 @@ async def test_the_ledger_suggests_recent_items_and_expires_old_rows(db: Databas
     [entry] = await ledger.entries([(sub, None)], "ORG/B")  # ids match whatever the case
     assert (entry.outcome, entry.detail) == (Outcome.FILTERED, "exclude:*b*")
 
-    assert await ledger.expire(time.time() - 60) == 0, "rows of the last 30 days stay"
-    assert await ledger.expire(time.time() + 60) == 3  # 2 items seen + 1 filtered out
+    # Expiry is relative to the moment the fetch stamped its rows, not to the wall clock.
+    seen = await db.fetch_value("SELECT max(seen_at) FROM release_items")
+    assert await db.fetch_value("SELECT max(at) FROM release_skips") == seen
+    assert await ledger.expire(seen) == 0, "rows not older than the limit stay"
+    assert await ledger.expire(seen + 1) == 3  # 2 items seen + 1 filtered out
     [entry] = await ledger.entries([(sub, None)], "org/b")
     assert entry.outcome is Outcome.UNSEEN
