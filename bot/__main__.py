@@ -15,7 +15,8 @@ from pathlib import Path
 import discord
 
 from bot.client import AgoraBot, import_extensions, redirect_discord
-from bot.database import Database, DatabaseError, bundled_migrations
+from bot.database import DatabaseError, bundled_migrations, open_database
+from bot.database_target import SqliteTarget
 from bot.errors import OperatorError, UserFacingError
 from bot.logs import configure_logging
 from bot.releases import check_source, format_check_report, parse_source
@@ -76,8 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "restore":
             return restore(settings, Path(args.path))
         if command == "releases" and args.releases_command == "why":
-            if not Path(settings.agora_database).exists():
-                raise UserFacingError(f"there is no database at {settings.agora_database}")
+            target = settings.agora_database
+            if isinstance(target, SqliteTarget) and not target.path.exists():
+                raise UserFacingError(f"there is no database at {target}")
             return asyncio.run(releases_why(settings, args.source, args.item))
         if command == "releases":
             return asyncio.run(releases_check(settings, args.source))
@@ -111,7 +113,7 @@ def check_config(settings: Settings) -> int:
 
 
 async def migrate(settings: Settings) -> int:
-    db = await Database.open(settings.agora_database)
+    db = await open_database(settings.agora_database)
     try:
         applied = await db.migrate()
         version = await db.schema_version()
@@ -121,8 +123,21 @@ async def migrate(settings: Settings) -> int:
     return 0
 
 
+def sqlite_file(settings: Settings, command: str) -> Path:
+    """The SQLite file of ``agora backup``/``restore``; refused on PostgreSQL, whose own tools
+    (pg_dump, pg_restore) do this."""
+    target = settings.agora_database
+    if not isinstance(target, SqliteTarget):
+        raise UserFacingError(
+            f"`agora {command}` copies a SQLite file; AGORA_DATABASE is PostgreSQL: use "
+            "pg_dump and pg_restore"
+        )
+    return target.path
+
+
 async def backup(settings: Settings, path: str) -> int:
-    db = await Database.open(settings.agora_database)
+    sqlite_file(settings, "backup")
+    db = await open_database(settings.agora_database)
     try:
         await db.backup(path)
     finally:
@@ -132,7 +147,7 @@ async def backup(settings: Settings, path: str) -> int:
 
 
 def restore(settings: Settings, path: Path) -> int:
-    report = restore_database(settings.agora_database, path)
+    report = restore_database(sqlite_file(settings, "restore"), path)
     kept = f"; the replaced database is kept as {report.kept}" if report.kept else ""
     print(
         f"restored {path} into {settings.agora_database} (schema version "
@@ -150,7 +165,7 @@ async def releases_check(settings: Settings, source: str) -> int:
 async def releases_why(settings: Settings, source: str, item: str) -> int:
     """`/releases why` for the operator: the item's fate in every subscription to SOURCE."""
     key = parse_source(source)
-    db = await Database.open(settings.agora_database)
+    db = await open_database(settings.agora_database)
     try:
         if await db.schema_version() < bundled_migrations()[-1].version:
             raise UserFacingError("the database is older than this Agora: run `agora migrate`")
@@ -174,7 +189,7 @@ async def run(settings: Settings, *, force_sync: bool = False) -> int:
     """Run until SIGINT/SIGTERM (or, with `force_sync`, until commands are synced)."""
     redirect_discord(settings.discord_api_base, settings.discord_gateway_url)
     token = settings.require_token()
-    db = await Database.open(settings.agora_database)
+    db = await open_database(settings.agora_database)
     try:
         async with AgoraBot(settings, db, force_sync=force_sync) as bot:
             if force_sync:

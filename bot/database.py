@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from bot.database_target import DatabaseTarget, SqliteTarget
 from bot.writer import BatchWriter, Outcome, Params, Write
 
 log = logging.getLogger(__name__)
@@ -308,6 +309,13 @@ class Database(Reader):
             if candidate.exists():
                 total += candidate.stat().st_size
         return total
+
+
+async def open_database(target: DatabaseTarget) -> Database:
+    """The database ``AGORA_DATABASE`` names (see :mod:`bot.database_target`)."""
+    if isinstance(target, SqliteTarget):
+        return await Database.open(target.path)
+    raise DatabaseError(f"cannot open {target}: PostgreSQL is not supported by this Agora yet")
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:

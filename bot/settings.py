@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.database_target import DatabaseTarget, SqliteTarget, parse_database_target
 from bot.releases.config import RadarConfig
 
 # A bot token is three dot-separated base64url parts: user id, timestamp, HMAC.
@@ -21,7 +22,10 @@ _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-
 #: Every environment variable Agora reads, with the hint shown when it is invalid.
 HINTS: dict[str, str] = {
     "DISCORD_TOKEN": "set it to your bot's token from the Discord Developer Portal (Bot > Reset Token)",
-    "AGORA_DATABASE": "set it to a writable SQLite file path, e.g. data/agora.db",
+    "AGORA_DATABASE": (
+        "set it to a writable SQLite file path such as data/agora.db, or a PostgreSQL URL "
+        "such as postgresql://agora@127.0.0.1:5432/agora"
+    ),
     "DISCORD_API_BASE": "set it to an http(s) URL such as https://discord.com/api/v10, or leave it unset",
     "DISCORD_GATEWAY_URL": "set it to a ws(s) URL such as wss://gateway.discord.gg, or leave it unset",
     "HF_ENDPOINT": "set it to an http(s) URL such as https://huggingface.co, or leave it unset",
@@ -48,7 +52,7 @@ class Settings(BaseSettings):
     )
 
     discord_token: SecretStr | None = None
-    agora_database: Path = Path("data/agora.db")
+    agora_database: DatabaseTarget = SqliteTarget(Path("data/agora.db"))
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None
     hf_endpoint: str = "https://huggingface.co"
@@ -60,6 +64,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = "text"
     agora_http_address: str | None = None
+
+    @field_validator("agora_database", mode="before")
+    @classmethod
+    def _database(cls, value: str | Path | DatabaseTarget) -> DatabaseTarget:
+        return parse_database_target(value)
 
     @field_validator("discord_api_base", "hf_endpoint", "agora_github_base")
     @classmethod

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.community import GuildSettings, change_setting, describe_setting
+from bot.database_target import PostgresTarget, SqliteTarget
 from bot.errors import UserFacingError
 from bot.settings import SettingsError, load_settings
 
@@ -72,6 +73,13 @@ def test_missing_token() -> None:
         ("LOG_FORMAT", "xml", "LOG_FORMAT must be text or json"),
         ("AGORA_HTTP_ADDRESS", "localhost", "AGORA_HTTP_ADDRESS must be host:port"),
         ("AGORA_HTTP_ADDRESS", "9321", "AGORA_HTTP_ADDRESS must be host:port"),
+        ("AGORA_DATABASE", "mysql://db/agora", "AGORA_DATABASE has the unknown scheme mysql://"),
+        ("AGORA_DATABASE", "postgresql://127.0.0.1:5432", "AGORA_DATABASE names no database"),
+        ("AGORA_DATABASE", "postgresql://127.0.0.1:5432/", "AGORA_DATABASE names no database"),
+        ("AGORA_DATABASE", "postgresql:///agora", "AGORA_DATABASE names no server"),
+        ("AGORA_DATABASE", "postgresql://h:port/agora", "AGORA_DATABASE is not a valid"),
+        ("AGORA_DATABASE", "sqlite://agora.db", "AGORA_DATABASE must be sqlite:///PATH"),
+        ("AGORA_DATABASE", "  ", "AGORA_DATABASE is empty"),
         ("AGORA_HTTP_ADDRESS", ":9321", "AGORA_HTTP_ADDRESS must be host:port"),
         ("AGORA_HTTP_ADDRESS", "127.0.0.1:70000", "AGORA_HTTP_ADDRESS must be host:port"),
         ("AGORA_HTTP_ADDRESS", "127.0.0.1:http", "AGORA_HTTP_ADDRESS must be host:port"),
@@ -87,6 +95,32 @@ def test_invalid_settings_name_the_variable(
     assert expected in message
     assert "\n" not in message
     assert value not in message or variable != "DISCORD_TOKEN"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("data/agora.db", SqliteTarget(Path("data/agora.db"))),
+        ("sqlite:///data/agora.db", SqliteTarget(Path("data/agora.db"))),
+        ("sqlite:////var/lib/agora.db", SqliteTarget(Path("/var/lib/agora.db"))),
+        (
+            "postgresql://agora@127.0.0.1:5432/agora",
+            PostgresTarget("postgresql://agora@127.0.0.1:5432/agora", "agora"),
+        ),
+        ("postgres://db.internal/agora", PostgresTarget("postgres://db.internal/agora", "agora")),
+    ],
+)
+def test_database_targets(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: SqliteTarget | PostgresTarget
+) -> None:
+    monkeypatch.setenv("AGORA_DATABASE", value)
+    assert load_settings().agora_database == expected
+
+
+def test_a_database_password_is_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGORA_DATABASE", "postgresql://agora:hunter22@db:5432/agora")
+    shown = load_settings().masked()["AGORA_DATABASE"]
+    assert shown == "postgresql://agora:***@db:5432/agora"
 
 
 def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
