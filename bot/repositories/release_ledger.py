@@ -6,9 +6,9 @@ Reads `release_deliveries` (announced, pending, failed), `release_skips` (filter
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 
+from bot.database import Row
 from bot.releases.ledger import LedgerEntry, Outcome
 from bot.releases.records import DeliveryStatus, SourceStatus, Subscription
 from bot.repositories import Repository
@@ -33,7 +33,7 @@ def _marks(count: int) -> str:
     return ",".join("?" * count)
 
 
-def _delivery_entry(subscription: Subscription, row: sqlite3.Row) -> LedgerEntry:
+def _delivery_entry(subscription: Subscription, row: Row) -> LedgerEntry:
     status = DeliveryStatus(row["status"])
     outcome = {
         DeliveryStatus.POSTED: Outcome.ANNOUNCED,

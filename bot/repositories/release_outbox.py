@@ -5,11 +5,11 @@ See `bot/migrations/0003_releases.sql` for how the tables give exactly-once anno
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from bot.community import GuildSettings
+from bot.database import Row
 from bot.releases import ReleaseItem, SourceState, announcement_nonce
 from bot.releases.records import Delivery, PendingDelivery, SourceStatus
 from bot.repositories import (
@@ -29,7 +29,7 @@ _SELECT_DELIVERIES = (
 )
 
 
-def source_status_from_row(row: sqlite3.Row) -> SourceStatus:
+def source_status_from_row(row: Row) -> SourceStatus:
     raw = row["state"]
     return record_from_row(
         SourceStatus,
@@ -40,7 +40,7 @@ def source_status_from_row(row: sqlite3.Row) -> SourceStatus:
     )
 
 
-def delivery_from_row(row: sqlite3.Row) -> Delivery:
+def delivery_from_row(row: Row) -> Delivery:
     return record_from_row(Delivery, row)
 
 
@@ -61,7 +61,7 @@ def _announce_threads(raw: str | None) -> bool:
     return GuildSettings.model_validate_json(raw).announce_threads if raw else False
 
 
-def _pending_from_row(row: sqlite3.Row) -> PendingDelivery:
+def _pending_from_row(row: Row) -> PendingDelivery:
     item = _item_from_json(row["item"]) if row["item"] else None
     threads = _announce_threads(row["settings"])
     return record_from_row(PendingDelivery, row, item=item, announce_threads=threads)
