@@ -24,7 +24,7 @@ async def test_migration_is_numbered_0005_and_indexes_exist(db: Database) -> Non
     } <= indexes
     plan = await db.fetch_all(
         "EXPLAIN QUERY PLAN SELECT member_id, value, observed_at FROM stance_observations "
-        "WHERE guild_id = ? AND topic IS ? ORDER BY observed_at, id",
+        "WHERE guild_id = ? AND topic IS NOT DISTINCT FROM ? ORDER BY observed_at, id",
         (1, None),
     )
     assert any("COVERING INDEX" in str(r["detail"]) for r in plan), [r["detail"] for r in plan]
