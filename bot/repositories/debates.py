@@ -176,7 +176,7 @@ class DebateRepository(Repository):
             self._db,
             _debate,
             _SELECT_DEBATES + "WHERE guild_id = ? "
-            "AND (motion LIKE '%' || ? || '%' ESCAPE '\\' OR CAST(number AS TEXT) = ?) "
+            "AND (lower(motion) LIKE '%' || lower(?) || '%' ESCAPE '\\' OR CAST(number AS TEXT) = ?) "
             "ORDER BY phase = ?, number DESC LIMIT ?",
             (guild_id, like_pattern(text), text.strip().lstrip("#"), Phase.RESULT.value, limit),
         )
@@ -384,7 +384,7 @@ class DebateRepository(Repository):
             changed = await tx.execute_rowcount(
                 "INSERT INTO weekly_debate_runs (guild_id, last_slot) VALUES (?, ?) "
                 "ON CONFLICT (guild_id) DO UPDATE SET last_slot = excluded.last_slot "
-                "WHERE last_slot < excluded.last_slot",
+                "WHERE weekly_debate_runs.last_slot < excluded.last_slot",
                 (guild_id, to_timestamp(slot)),
             )
         return changed == 1

@@ -194,7 +194,8 @@ def cast_native_vote(
         return False
     if add:
         sql = (
-            "INSERT OR IGNORE INTO votes (poll_id, member_id, option, voted_at) VALUES (?, ?, ?, ?)"
+            "INSERT INTO votes (poll_id, member_id, option, voted_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING"
         )
         return tx.execute_rowcount(sql, (int(row["id"]), member_id, option, to_timestamp(now))) > 0
     return (
@@ -247,7 +248,7 @@ class PollRepository(Repository):
             self._db,
             poll_from_row,
             _SELECT_POLLS + "WHERE guild_id = ? "
-            "AND (question LIKE '%' || ? || '%' ESCAPE '\\' OR CAST(number AS TEXT) = ?) "
+            "AND (lower(question) LIKE '%' || lower(?) || '%' ESCAPE '\\' OR CAST(number AS TEXT) = ?) "
             "ORDER BY number DESC LIMIT ?",
             (guild_id, like_pattern(text), text.strip().lstrip("#"), limit),
         )

@@ -88,7 +88,7 @@ class OutboxRepository(Repository):
             self._db,
             source_status_from_row,
             "SELECT r.* FROM release_sources r "
-            "WHERE r.paused = 0 AND (? OR r.next_attempt_at <= ?) AND EXISTS "
+            "WHERE r.paused = 0 AND (? = 1 OR r.next_attempt_at <= ?) AND EXISTS "
             "(SELECT 1 FROM release_subscriptions s WHERE s.source_key = r.source_key) "
             "ORDER BY r.source_key",
             (int(ignore_backoff), now),
@@ -172,7 +172,7 @@ class OutboxRepository(Repository):
         async with self._db.transaction() as tx:
             changed = await tx.execute_rowcount(
                 "UPDATE release_sources SET paused = 1, notice_pending = 1 "
-                "WHERE source_key = ? AND paused = 0 AND ?",
+                "WHERE source_key = ? AND paused = 0 AND ? = 1",
                 (source_key, int(pause)),
             )
             await tx.execute(
@@ -265,8 +265,8 @@ class OutboxRepository(Repository):
         queue for good (the error is then the reason)."""
         await self._db.execute(
             "UPDATE release_deliveries SET attempts = attempts + 1, last_error = ?, "
-            "status = CASE WHEN ? THEN 'failed' ELSE status END, "
-            "item = CASE WHEN ? THEN NULL ELSE item END "
+            "status = CASE WHEN ? = 1 THEN 'failed' ELSE status END, "
+            "item = CASE WHEN ? = 1 THEN NULL ELSE item END "
             "WHERE id = ? AND status = 'pending'",
             (error[:300], int(give_up), int(give_up), delivery_id),
         )

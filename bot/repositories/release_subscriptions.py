@@ -166,7 +166,7 @@ class SubscriptionRepository(Repository):
         pattern = "%" + contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = await self._db.fetch_all(
             "SELECT DISTINCT source_key FROM release_subscriptions "
-            "WHERE guild_id = ? AND source_key LIKE ? ESCAPE '\\' ORDER BY source_key LIMIT ?",
+            "WHERE guild_id = ? AND lower(source_key) LIKE lower(?) ESCAPE '\\' ORDER BY source_key LIMIT ?",
             (guild_id, pattern, limit),
         )
         return [str(row["source_key"]) for row in rows]

@@ -179,7 +179,7 @@ class StanceRepository(Repository):
             self._db,
             _statement,
             "SELECT * FROM stance_statements WHERE guild_id = ? AND removed = 0 AND "
-            "(CAST(number AS TEXT) LIKE ? ESCAPE '\\' OR text LIKE ? ESCAPE '\\') "
+            "(CAST(number AS TEXT) LIKE ? ESCAPE '\\' OR lower(text) LIKE lower(?) ESCAPE '\\') "
             "ORDER BY number DESC LIMIT ?",
             (guild_id, pattern, pattern, limit),
         )
