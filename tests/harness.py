@@ -14,7 +14,7 @@ import contextlib
 import importlib
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, cast
 
@@ -110,6 +110,16 @@ class AgoraHarness:
         if self.db is not None:
             await self.db.close()
         self.bot, self.db, self._task = None, None, None
+
+    async def execute_offline(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Change the stored data while the bot is stopped (as an operator's tool would)."""
+        assert self.bot is None, "stop the bot first"
+        db = await Database.open(self.database)
+        try:
+            async with db.transaction() as tx:
+                await tx.execute(sql, params)
+        finally:
+            await db.close()
 
     async def restart(self, **bot_options: Any) -> AgoraBot:
         await self.stop_bot()

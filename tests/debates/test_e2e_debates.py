@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -162,11 +161,10 @@ async def test_oxford_phase_deadlines_advance_even_after_downtime(agora: AgoraHa
     await run_due(agora)
     assert await db.fetch_value("SELECT phase FROM debates WHERE id = 1") == "discussion"
     await agora.stop_bot()
-    with sqlite3.connect(agora.db_path) as conn:
-        conn.execute(
-            "UPDATE debates SET discussion_end = discussion_end - 20000, "
-            "post_vote_end = post_vote_end - 20000 WHERE id = 1"
-        )
+    await agora.execute_offline(
+        "UPDATE debates SET discussion_end = discussion_end - 20000, "
+        "post_vote_end = post_vote_end - 20000 WHERE id = 1"
+    )
     await agora.start_bot()
     result = await wait_message(agora, "Result of debate #1")
     assert "No result" in message_text(result)  # nobody voted in the closing vote
