@@ -145,6 +145,8 @@ class Database(Reader):
 
     #: "sqlite" or "postgresql" (see :data:`ENGINES`).
     engine: str
+    #: Where it is (``AGORA_DATABASE``).
+    target: DatabaseTarget
     #: The SQLite file, or None on a server (no file to lock, back up or restore).
     path: Path | None
     writer: BatchWriter

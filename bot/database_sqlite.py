@@ -31,6 +31,7 @@ from bot.database import (
     Transaction,
     bundled_migrations,
 )
+from bot.database_target import SqliteTarget
 from bot.writer import BatchWriter, Outcome, Params, Row, Write
 
 log = logging.getLogger(__name__)
@@ -166,6 +167,7 @@ class SqliteDatabase(SqliteReader, Database):
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
         self.path: Path = path
+        self.target = SqliteTarget(path)
         self._write_lock = asyncio.Lock()
         self.writer = BatchWriter(self.run_batch)
 

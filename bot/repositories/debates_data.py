@@ -121,7 +121,8 @@ class DebatesData:
         for row in closed:
             lowest = await tx.fetch_one(
                 "SELECT CASE WHEN min(member_id) < 0 THEN min(member_id) ELSE 0 END FROM votes "
-                "WHERE poll_id = ?", (row[0],)
+                "WHERE poll_id = ?",
+                (row[0],),
             )
             pseudonym = int(lowest[0] if lowest else 0) - 1
             changed += await tx.execute_rowcount(
