@@ -39,7 +39,7 @@ def url(database: str) -> str:
     return f"{SERVER}/{database}"
 
 
-async def _admin(sql: str) -> None:
+async def admin(sql: str) -> None:
     conn = await asyncpg.connect(url("postgres"))
     try:
         await conn.execute(sql)
@@ -65,8 +65,8 @@ def _run_aside(coroutine: Coroutine[Any, Any, None]) -> None:
 
 
 async def _make_template() -> None:
-    await _admin(f'DROP DATABASE IF EXISTS "{_TEMPLATE}" WITH (FORCE)')
-    await _admin(f'CREATE DATABASE "{_TEMPLATE}"')
+    await admin(f'DROP DATABASE IF EXISTS "{_TEMPLATE}" WITH (FORCE)')
+    await admin(f'CREATE DATABASE "{_TEMPLATE}"')
     db = await Database.open(url(_TEMPLATE))
     try:
         await db.migrate()
@@ -85,7 +85,7 @@ def ensure_template() -> None:
 
 def drop_template() -> None:
     if _template_made:
-        _run_aside(_admin(f'DROP DATABASE IF EXISTS "{_TEMPLATE}" WITH (FORCE)'))
+        _run_aside(admin(f'DROP DATABASE IF EXISTS "{_TEMPLATE}" WITH (FORCE)'))
 
 
 async def create_postgres(*, migrated: bool = True) -> PostgresTarget:
@@ -94,12 +94,12 @@ async def create_postgres(*, migrated: bool = True) -> PostgresTarget:
     if migrated:
         await asyncio.to_thread(ensure_template)
     template = _TEMPLATE if migrated else "template0"
-    await _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    await admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     return PostgresTarget(url(name), name)
 
 
 async def drop_postgres(target: PostgresTarget) -> None:
-    await _admin(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+    await admin(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
 
 
 async def create_target(engine: str, folder: Path, *, migrated: bool = True) -> DatabaseTarget:
