@@ -177,6 +177,14 @@ class Database(Reader):
         """Apply the migrations the database lacks (each in one transaction with its version
         bump); returns their names. A database written by a newer Agora is refused."""
 
+    def refuse_newer(self, current: int, latest: int) -> None:
+        """Refuse a database written by a newer Agora (its schema version is past ours)."""
+        if current > latest:
+            raise DatabaseError(
+                f"{self.target} has schema version {current}, but this Agora knows only up to "
+                f"{latest}: upgrade Agora, or restore a backup made by this version"
+            )
+
     async def execute(self, sql: str, params: Params = ()) -> None:
         """Run one write statement through the batch writer (committed together with the
         other small writes waiting, in its own savepoint); returns once committed."""

@@ -42,7 +42,7 @@ from bot.database import (
     bundled_migrations,
 )
 from bot.database_target import PostgresTarget
-from bot.writer import BatchWriter, Outcome, Params, Row, Write
+from bot.writer import BatchWriter, Outcome, Params, Row, Write, run_writes
 
 log = logging.getLogger(__name__)
 
@@ -174,29 +174,6 @@ class PgBatch:
         return list(self._wait(self._conn.fetch(to_postgres(sql), *_args(params))))
 
 
-def run_writes(batch: PgBatch, writes: Sequence[Write[Any]]) -> tuple[list[Outcome[Any]], bool]:
-    """The batch's writes, each in its own savepoint (on the worker thread); returns the
-    outcomes and whether anything is left to commit (a refused write alone: nothing)."""
-    outcomes: list[Outcome[Any]] = []
-    alone = len(writes) == 1
-    for write in writes:
-        if not alone:
-            batch.execute("SAVEPOINT one_write")
-        try:
-            value = write(batch)
-        except Exception as exc:
-            if alone:
-                return [Outcome(error=exc)], False
-            batch.execute("ROLLBACK TO SAVEPOINT one_write")
-            batch.execute("RELEASE SAVEPOINT one_write")
-            outcomes.append(Outcome(error=exc))
-        else:
-            if not alone:
-                batch.execute("RELEASE SAVEPOINT one_write")
-            outcomes.append(Outcome(value=value))
-    return outcomes, True
-
-
 class PostgresDatabase(PgReader, Database):
     """Agora's database on a PostgreSQL server."""
 
@@ -267,11 +244,7 @@ class PostgresDatabase(PgReader, Database):
                     "CREATE TABLE IF NOT EXISTS agora_schema (version INTEGER NOT NULL)"
                 )
                 current = int(await conn.fetchval("SELECT max(version) FROM agora_schema") or 0)
-                if current > latest:
-                    raise DatabaseError(
-                        f"{self.target} has schema version {current}, but this Agora knows only "
-                        f"up to {latest}: upgrade Agora, or restore a dump made by this version"
-                    )
+                self.refuse_newer(current, latest)
                 for migration in migrations:
                     if migration.version <= current:
                         continue

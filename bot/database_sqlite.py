@@ -32,7 +32,7 @@ from bot.database import (
     bundled_migrations,
 )
 from bot.database_target import SqliteTarget
-from bot.writer import BatchWriter, Outcome, Params, Row, Write
+from bot.writer import BatchWriter, Outcome, Params, Row, Write, run_writes
 
 log = logging.getLogger(__name__)
 
@@ -130,28 +130,10 @@ def run_batch_on_thread(
     alone; a failure of SQLite itself (the savepoint or the commit) rolls back everything and
     propagates, so every caller of the batch hears it and none is told it was stored.
     """
-    batch = SqliteBatch(conn)
-    outcomes: list[Outcome[Any]] = []
-    # A write alone in its batch needs no savepoint: the transaction is its own.
-    alone = len(writes) == 1
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for write in writes:
-            if not alone:
-                conn.execute("SAVEPOINT one_write")
-            try:
-                value = write(batch)
-            except Exception as exc:
-                conn.execute("ROLLBACK" if alone else "ROLLBACK TO one_write")
-                if not alone:
-                    conn.execute("RELEASE one_write")
-                outcomes.append(Outcome(error=exc))
-            else:
-                if not alone:
-                    conn.execute("RELEASE one_write")
-                outcomes.append(Outcome(value=value))
-        if conn.in_transaction:
-            conn.execute("COMMIT")
+        outcomes, commit = run_writes(SqliteBatch(conn), writes)
+        conn.execute("COMMIT" if commit else "ROLLBACK")
     except BaseException:
         if conn.in_transaction:
             conn.rollback()
@@ -213,11 +195,7 @@ class SqliteDatabase(SqliteReader, Database):
         applied: list[str] = []
         async with self._write_lock:
             current = await self.schema_version()
-            if current > latest:
-                raise DatabaseError(
-                    f"{self.path} has schema version {current}, but this Agora knows only up to "
-                    f"{latest}: upgrade Agora, or restore a backup made by this version"
-                )
+            self.refuse_newer(current, latest)
             for migration in migrations:
                 if migration.version <= current:
                     continue

@@ -89,6 +89,33 @@ class Outcome(Generic[T]):
 RunBatch = Callable[[Sequence[Write[Any]]], Awaitable[list[Outcome[Any]]]]
 
 
+def run_writes(
+    tx: SyncTransaction, writes: Sequence[Write[Any]]
+) -> tuple[list[Outcome[Any]], bool]:
+    """The engines' common part of a batch, inside its open transaction: each write in its own
+    savepoint, a write that raises rolled back alone. Returns the outcomes and whether to
+    commit (a refused write alone in its batch needs no savepoint: its transaction is rolled
+    back instead)."""
+    outcomes: list[Outcome[Any]] = []
+    alone = len(writes) == 1
+    for write in writes:
+        if not alone:
+            tx.execute("SAVEPOINT one_write")
+        try:
+            value = write(tx)
+        except Exception as exc:
+            if alone:
+                return [Outcome(error=exc)], False
+            tx.execute("ROLLBACK TO SAVEPOINT one_write")
+            tx.execute("RELEASE SAVEPOINT one_write")
+            outcomes.append(Outcome(error=exc))
+        else:
+            if not alone:
+                tx.execute("RELEASE SAVEPOINT one_write")
+            outcomes.append(Outcome(value=value))
+    return outcomes, True
+
+
 class WriterClosed(Exception):
     """The writer is closed (the bot is shutting down): this write was not run."""
 
