@@ -112,6 +112,10 @@ class Reader(ABC):
     # -- the schema, read from the engine's catalogue (for the community purge) -----------
 
     @abstractmethod
+    async def tables(self) -> list[str]:
+        """Every table of Agora's schema, by name."""
+
+    @abstractmethod
     async def tables_with_column(self, column: str) -> list[str]:
         """Every table of Agora's schema that has ``column``, by name."""
 

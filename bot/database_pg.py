@@ -97,6 +97,13 @@ class PgReader(Reader):
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         return list(await self._conn_fetch(to_postgres(sql), _args(params)))
 
+    async def tables(self) -> list[str]:
+        rows = await self.fetch_all(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+            "current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name"
+        )
+        return [str(r[0]) for r in rows]
+
     async def tables_with_column(self, column: str) -> list[str]:
         rows = await self.fetch_all(
             "SELECT c.table_name FROM information_schema.columns c "

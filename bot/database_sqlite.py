@@ -51,6 +51,13 @@ class SqliteReader(Reader):
         async with self._conn.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
+    async def tables(self) -> list[str]:
+        rows = await self.fetch_all(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY name"
+        )
+        return [str(r[0]) for r in rows]
+
     async def tables_with_column(self, column: str) -> list[str]:
         rows = await self.fetch_all(
             "SELECT m.name FROM sqlite_master m WHERE m.type = 'table' "
