@@ -43,8 +43,6 @@ __all__ = [
 T = TypeVar("T")
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-#: The engines, by the name the migrations' packages and test ids use.
-ENGINES = ("sqlite", "postgresql")
 
 
 def engine_errors() -> tuple[type[Exception], ...]:
@@ -147,7 +145,7 @@ class Transaction(Reader):
 class Database(Reader):
     """Agora's database. Open with `Database.open(target)`; close with `close()`."""
 
-    #: "sqlite" or "postgresql" (see :data:`ENGINES`).
+    #: "sqlite" or "postgresql" (also the name of its migrations' package and of its test id).
     engine: str
     #: Where it is (``AGORA_DATABASE``).
     target: DatabaseTarget

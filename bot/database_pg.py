@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from abc import abstractmethod
 from collections.abc import AsyncIterator, Iterable, Sequence
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
@@ -85,10 +86,10 @@ def _rowcount(status: str) -> int:
 
 
 class PgReader(Reader):
-    """Reads through ``_run`` (a pooled connection, or the transaction's own)."""
+    """Reads through ``_conn_fetch`` (a pooled connection, or the transaction's own)."""
 
-    async def _conn_fetch(self, sql: str, args: list[Any]) -> list[asyncpg.Record]:
-        raise NotImplementedError
+    @abstractmethod
+    async def _conn_fetch(self, sql: str, args: list[Any]) -> list[asyncpg.Record]: ...
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self._conn_fetch(to_postgres(sql), _args(params))
