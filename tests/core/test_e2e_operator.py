@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.database_target import DatabaseTarget
 from tests.debates.helpers import click, option_id
 from tests.fakes.feeds import atom_feed, feed_entry
 from tests.harness import AgoraHarness, reply_text, response_text, serving, wait_stored
@@ -23,8 +24,8 @@ ADDRESS = "127.0.0.1:0"  # a free port, chosen by the system
 
 
 @pytest.fixture
-async def agora(tmp_path: Path) -> AsyncIterator[AgoraHarness]:
-    harness = AgoraHarness(tmp_path, agora_http_address=ADDRESS)
+async def agora(tmp_path: Path, database_target: DatabaseTarget) -> AsyncIterator[AgoraHarness]:
+    harness = AgoraHarness(tmp_path, database=database_target, agora_http_address=ADDRESS)
     await harness.start_emulator()
     await harness.start_bot()
     async with serving(harness):

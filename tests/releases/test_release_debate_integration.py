@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot import client
+from bot.database_target import DatabaseTarget
 from tests.fakes.feeds import atom_feed
 from tests.harness import message_text
 from tests.releases.test_e2e_releases import Env, buttons, feed_entry, make_env
@@ -16,8 +17,10 @@ ALL_COGS = client.cog_extensions()
 
 
 @pytest.fixture
-async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Env]:
-    async for value in make_env(tmp_path, monkeypatch):
+async def env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_target: DatabaseTarget
+) -> AsyncIterator[Env]:
+    async for value in make_env(tmp_path, monkeypatch, database_target):
         monkeypatch.setattr(client, "cog_extensions", lambda: ALL_COGS)
         await value.h.restart()
         yield value
