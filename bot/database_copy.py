@@ -147,7 +147,8 @@ async def _connect(target: PostgresTarget) -> asyncpg.Connection:
 async def _holds_rows(conn: asyncpg.Connection) -> bool:
     tables = await conn.fetch(
         "SELECT quote_ident(table_name) AS name FROM information_schema.tables "
-        "WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+        "WHERE table_schema = 'public' AND table_type = 'BASE TABLE' "
+        "AND table_name <> 'agora_schema'"  # the version row of `agora migrate` alone is empty
     )
     for table in tables:
         if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table['name']})"):  # noqa: S608

@@ -64,6 +64,11 @@ async def test_a_sqlite_database_moves_whole_and_the_bot_runs_on_it(tmp_path: Pa
 
     target = await create_postgres(migrated=False)
     try:
+        # An operator may have run `agora migrate` there first: tables without rows are empty.
+        status, _, err = await run_agora(
+            "migrate", cwd=tmp_path, env={"AGORA_DATABASE": target.url}
+        )
+        assert status == 0, err
         status, out, err = await run_agora(
             "migrate-to-postgres", str(sqlite.db_path), target.url, cwd=tmp_path, env={}
         )
