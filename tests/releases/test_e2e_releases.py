@@ -99,6 +99,9 @@ async def make_env(
         await h.start_bot()
         bot = h.running_bot
         await h.wait_for(lambda: all(bot.get_channel(c) for c in channels.values()))
+        # The radar job's first run (at start: drain, then a cycle of nothing) is over before
+        # a test drives its own cycles: late, it would drain a test's half-done outbox itself.
+        await h.wait_for(lambda: radar_runs(bot) >= 1)
         yield Env(h, hub, feeds, channels)
 
 
