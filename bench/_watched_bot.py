@@ -51,7 +51,6 @@ def untuned() -> None:
     """The baseline: no collector tuning, no freezing, nothing recorded."""
     loopwatch.RECORD["enabled"] = False
     setattr(client, "tune_collector", lambda: None)  # noqa: B010
-    setattr(client, "tune_switch_interval", lambda: None)  # noqa: B010
     setattr(memory.CacheFreezer, "freeze", lambda self: None)  # noqa: B010
 
 

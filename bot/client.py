@@ -23,7 +23,7 @@ from bot.features import Feature, FeatureRegistry, JobRunner
 from bot.health import BotProbes, ShardTracker
 from bot.instance_lock import InstanceLock
 from bot.lifecycle import Lifecycle
-from bot.memory import CacheFreezer, tune_collector, tune_switch_interval
+from bot.memory import CacheFreezer, tune_collector
 from bot.metrics import Metrics
 from bot.operator import OperatorEndpoint
 from bot.repositories.guilds import GuildRepository, MetaRepository
@@ -205,7 +205,6 @@ class AgoraBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         tune_collector()
-        tune_switch_interval()
         if not self.force_sync:  # `agora sync-commands` runs beside a running bot
             await self._start_operations()
         await self.db.migrate()

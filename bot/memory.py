@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import sys
 
 log = logging.getLogger(__name__)
 
@@ -33,27 +32,6 @@ THRESHOLDS = (5_000, 10, 10)
 
 #: Freeze the cache after this many communities became available while it loads.
 FREEZE_EVERY = 500
-
-
-#: ``sys.setswitchinterval``: how long a thread may hold the GIL while another waits for it
-#: (CPython's default is 5 ms).
-SWITCH_INTERVAL = 0.001
-
-
-def tune_switch_interval() -> None:
-    """Set :data:`SWITCH_INTERVAL` (once per process; logged with the previous value).
-
-    The event loop shares the GIL with the worker threads that parse and compute off the loop
-    (a feed, a Hub answer, a chart's data). Each time the loop thread returns from a system
-    call (every ``select``, ``send``, ``recv``) while such a thread runs Python, it waits up to
-    one switch interval for the GIL: with CPython's 5 ms, one turn of the loop with a few
-    system calls stood still for 15 to 40 ms during a radar cycle that parses feeds
-    (``bench/bench_radar.py``). A shorter interval bounds each wait; the worker threads
-    switch more often, which costs them little."""
-    before = sys.getswitchinterval()
-    if before != SWITCH_INTERVAL:
-        sys.setswitchinterval(SWITCH_INTERVAL)
-        log.info("switch interval %.4f s -> %.4f s", before, SWITCH_INTERVAL)
 
 
 def tune_collector() -> None:

@@ -30,9 +30,10 @@ from bot.text import html_to_text
 PARSE_TIMEOUT = 15.0
 #: Where feeds are parsed: one thread, off the event loop. Parsing is pure Python and holds
 #: the GIL, so several parsing threads are no faster than one; they only take the GIL from
-#: the event loop more often (each may hold it for a 5 ms switch interval in turn): with four
-#: sources fetched at once the loop stood still for 26 ms (70 ms on a busy machine) at each
-#: radar cycle (``bench/bench_radar.py``). The parses of one cycle wait for each other here.
+#: the event loop more often (each time the loop's thread comes back from a system call it
+#: waits for the GIL, up to a 5 ms switch interval per parsing thread): with four sources
+#: fetched at once the loop stood still for 26 ms (71 ms on a busy machine) at each radar
+#: cycle (``bench/bench_radar.py``). The parses of one cycle wait for each other here.
 PARSER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-parser")
 MAX_SUMMARY_CHARS = 2000
 MAX_ENTRIES = 200
