@@ -14,9 +14,12 @@ one commit, and only then resolves each caller's future:
 - no caller hears back before the commit (a member is told "your vote counts" only once it is
   durable); if the commit fails, every caller of the batch gets that error;
 - while one batch is on the database thread, the next one gathers; an idle writer waits one
-  turn of the event loop, so the clicks of a burst already being handled share a commit, and
-  a single vote waits for nothing else. (Waiting more turns made batches larger, 14 votes
-  instead of 4 at 50 clicks at once, but each acknowledgement later: measured worse.)
+  turn of the event loop, so the clicks of a burst already being handled share a commit.
+  (Waiting more turns made batches larger, 14 votes instead of 4 at 50 clicks at once, but
+  each acknowledgement later: measured worse.) A lone writer skips that turn: after a batch
+  of one write during which nothing else came, the next batch goes at once (one voter at a
+  time has no one to wait for); the first batch that again holds more than one write, or
+  sees writes arrive while it commits, brings the turn back.
 
 The writer itself knows no engine: it is given ``run_batch`` (see :data:`RunBatch`). An engine
 implements "run these writes in one transaction, each in a savepoint, commit once" and nothing
@@ -130,6 +133,9 @@ class BatchWriter:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        #: Whether the writes come together (see :meth:`_run`): then an idle writer waits one
+        #: turn of the loop before taking a batch. It starts as if they did.
+        self._together = True
         #: How many batches and writes were committed (tests and benchmarks read them).
         self.batches = 0
         self.writes = 0
@@ -176,12 +182,17 @@ class BatchWriter:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
-            # One turn of the loop first: the tasks already running (a burst of clicks comes
-            # as a series of gateway events) submit their writes into this batch.
-            await asyncio.sleep(0)
+            if self._together:
+                # One turn of the loop first: the tasks already running (a burst of clicks
+                # comes as a series of gateway events) submit their writes into this batch.
+                await asyncio.sleep(0)
             batch = self._take()
             if batch:
                 await self._commit(batch)
+                # A burst: more than one write in this batch, or writes came while it was on
+                # the database's side. A lone writer (one vote, then the next after its
+                # acknowledgement) has no one to wait for: its next batch goes at once.
+                self._together = len(batch) > 1 or bool(self._pending)
 
     async def _commit(self, batch: list[tuple[Write[Any], asyncio.Future[Any]]]) -> None:
         try:

@@ -147,3 +147,14 @@ async def test_a_caller_cancelled_before_its_batch_writes_nothing(db: Database) 
     cancelled.cancel()
     assert await kept == 2
     assert await stored(db.target) == {2: "x"}
+
+
+async def test_after_lone_writes_a_burst_still_shares_one_commit(db: Database) -> None:
+    for key in range(3):  # one writer at a time: each its own batch, no turn waited
+        assert await db.write(insert(key)) == key
+    batches = db.writer.batches
+    assert await asyncio.gather(*(db.write(insert(k)) for k in range(10, 20))) == list(
+        range(10, 20)
+    )
+    assert db.writer.batches == batches + 1
+    assert await stored(db.target) == {k: "x" for k in [0, 1, 2, *range(10, 20)]}

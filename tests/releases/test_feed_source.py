@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from datetime import UTC, datetime
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -69,6 +72,34 @@ async def test_rss_feed_and_unsafe_links(feeds: FeedServer) -> None:
     assert by_id["https://example.org/p/1"].url is None  # javascript: link dropped
     assert by_id["https://example.org/p/1"].published == datetime(2024, 5, 1, 10, tzinfo=UTC)
     assert "https://example.org/ng" in by_id  # link used as id when there is no guid
+
+
+async def test_feeds_fetched_at_once_are_parsed_one_at_a_time_off_the_loop(
+    feeds: FeedServer,
+) -> None:
+    parse = feed_module.parse_feed_bytes
+    threads: list[str] = []
+    running: list[int] = [0, 0]  # now, most at once
+
+    def watched(*args: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        running[0] += 1
+        running[1] = max(running)
+        try:
+            return parse(*args)
+        finally:
+            running[0] -= 1
+
+    for n in range(4):
+        feeds.set_feed(f"/f{n}.xml", atom_feed(ENTRIES))
+    with mock.patch.object(feed_module, "parse_feed_bytes", watched):
+        async with Radar(local_config()) as radar:
+            results = await asyncio.gather(
+                *(radar.fetch(f"feed:{feeds.url}/f{n}.xml") for n in range(4))
+            )
+    assert all([i.item_id for i in r.items] == ["urn:1", "urn:2"] for r in results)
+    assert len(threads) == 4 and all(name.startswith("feed-parser") for name in threads)
+    assert running[1] == 1
 
 
 async def test_etag_sent_back_and_304_not_parsed(feeds: FeedServer) -> None:

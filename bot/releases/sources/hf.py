@@ -128,6 +128,12 @@ class _BoundedTransport(httpx2.BaseTransport):
 _install_lock = threading.Lock()
 _installed = False
 
+#: The Hub client's TLS context, built once, at import: ``python -m bot`` imports every feature
+#: before its event loop runs. Building one loads the CA bundle, 20–46 ms during which no other
+#: thread of the process runs; built by the first Hub call in a worker thread, it stalled the
+#: event loop for 30 ms (``bench/bench_radar.py``, the first cycle).
+HUB_SSL_CONTEXT = httpx2.create_ssl_context()
+
 
 def bounded_client_factory() -> httpx2.Client:
     """Same client as huggingface_hub's default, plus the bounded transport and a timeout."""
@@ -135,7 +141,7 @@ def bounded_client_factory() -> httpx2.Client:
         event_hooks={"request": [hf_request_event_hook]},
         follow_redirects=True,
         timeout=httpx2.Timeout(60.0),
-        transport=_BoundedTransport(httpx2.HTTPTransport()),
+        transport=_BoundedTransport(httpx2.HTTPTransport(verify=HUB_SSL_CONTEXT)),
     )
 
 
