@@ -131,12 +131,14 @@ class ReleaseDelivery:
         self._drained_since_start = False
 
     def job(self) -> Job:
-        """The background job the core runs every `poll_seconds` once the bot is ready."""
-        return Job(RADAR_JOB, self.parts.poll_seconds, self.run_job)
+        """The background job the core runs every `poll_seconds` once the bot is ready, in the
+        cluster's leader only (one cycle for every process; see `bot.cluster`)."""
+        return Job(RADAR_JOB, self.parts.poll_seconds, self.run_job, once_per_cluster=True)
 
     def ledger_job(self) -> Job:
-        """The background job that deletes ledger rows older than `LEDGER_DAYS`."""
-        return Job(LEDGER_JOB, LEDGER_EXPIRY_SECONDS, self.expire_ledger)
+        """The background job that deletes ledger rows older than `LEDGER_DAYS` (in the
+        cluster's leader: the ledger is every community's)."""
+        return Job(LEDGER_JOB, LEDGER_EXPIRY_SECONDS, self.expire_ledger, once_per_cluster=True)
 
     async def expire_ledger(self) -> int:
         return await self.parts.ledger.expire(time.time() - LEDGER_DAYS * 86400)
