@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from bot.database_dialect import SQLITE, Dialect
 from bot.database_target import DatabaseTarget, SqliteTarget
 from bot.writer import BatchWriter, Outcome, Params, Write
 
@@ -167,6 +168,9 @@ def run_batch_on_thread(
 
 class Database(Reader):
     """Agora's database. Open with `Database.open(path)`; close with `close()`."""
+
+    #: The engine's SQL differences the repositories ask for (see bot.database_dialect).
+    dialect: Dialect = SQLITE
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn

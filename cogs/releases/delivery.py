@@ -55,8 +55,13 @@ LEDGER_JOB = "releases.ledger"
 LEDGER_EXPIRY_SECONDS = 6 * 60 * 60
 
 
-#: How many queued announcements are read, posted, then recorded together.
+#: How many queued announcements are claimed, posted, then recorded together.
 DRAIN_PAGE = 100
+#: How long a claim on a page of announcements holds (see `OutboxRepository.claim`): well above
+#: the time to post a page, short enough that another process soon takes over the page of a
+#: process that died. A page still being posted when it lapses is at worst posted twice with
+#: the same nonces, which Discord answers with the messages already there.
+CLAIM_LEASE_SECONDS = 30.0
 
 
 class Posted(NamedTuple):
@@ -292,7 +297,12 @@ class ReleaseDelivery:
         after = 0
         blocked: set[int] = set()  # subscriptions with a failed post: keep their order
         while True:
-            batch = await self.parts.outbox.pending(after_id=after, limit=DRAIN_PAGE)
+            batch = await self.parts.outbox.claim(
+                self.parts.claimer,
+                lease_seconds=CLAIM_LEASE_SECONDS,
+                after_id=after,
+                limit=DRAIN_PAGE,
+            )
             if not batch:
                 return posted
             sent: list[Posted] = []
