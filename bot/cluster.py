@@ -54,6 +54,8 @@ RETRY_SECONDS = 3.0
 #: Discord allows one IDENTIFY per bucket every 5 seconds.
 IDENTIFY_INTERVAL = 5.0
 CONNECT_TIMEOUT = 10.0
+#: After losing its connection, a process leaves the lock to the others for this many retries.
+HOLD_OFF_RETRIES = 3
 
 
 class _OfGuild(Protocol):
@@ -155,7 +157,8 @@ class AdvisoryLeadership(Leadership):
     A follower tries every ``retry_seconds``. The leader checks its connection as often; when the
     connection is gone (server restart, network, a terminated backend) the lock is gone with it,
     so leadership is dropped at once (leader-only jobs stop) and sought again on a new
-    connection."""
+    connection, after :data:`HOLD_OFF_RETRIES` tries of the others: a process whose
+    connection just failed is the least likely to keep the lock."""
 
     def __init__(
         self,
@@ -170,7 +173,9 @@ class AdvisoryLeadership(Leadership):
         self.retry_seconds = retry_seconds
         self._conn: asyncpg.Connection[Any] | None = None
         self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
+        self._lost_at = -float("inf")
+        #: Tries and checks so far (for operators and tests).
+        self.attempts = 0
 
     async def start(self) -> None:
         if self._task is None:
@@ -195,13 +200,12 @@ class AdvisoryLeadership(Leadership):
 
     async def _run(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.retry_seconds)
-            self._wake.clear()
+            await asyncio.sleep(self.retry_seconds)
             await self._attempt()
 
     async def _attempt(self) -> None:
         """One try (follower) or one check (leader); never raises but for cancellation."""
+        self.attempts += 1
         try:
             await asyncio.wait_for(self._step(), timeout=max(self.retry_seconds, 1.0))
         except asyncio.CancelledError:
@@ -217,17 +221,26 @@ class AdvisoryLeadership(Leadership):
             conn.add_termination_listener(self._terminated)
         if self.is_leader:
             await conn.fetchval("SELECT 1")  # the session, so the lock, is still there
+        elif self._held_off():
+            return
         elif await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", *self.key):
             self._gain()
+
+    def _held_off(self) -> bool:
+        since = asyncio.get_running_loop().time() - self._lost_at
+        return since < HOLD_OFF_RETRIES * self.retry_seconds
 
     def _terminated(self, conn: object) -> None:
         """asyncpg calls this when the connection closes: the lock went with the session."""
         if conn is self._conn:
-            self._lose("its database connection closed")
-            self._wake.set()
+            self._connection_lost("its database connection closed")
+
+    def _connection_lost(self, why: str) -> None:
+        self._lost_at = asyncio.get_running_loop().time()
+        self._lose(why)
 
     def _drop_connection(self, why: str) -> None:
-        self._lose(why)
+        self._connection_lost(why)
         conn, self._conn = self._conn, None
         if conn is not None and not conn.is_closed():
             conn.terminate()
@@ -251,6 +264,8 @@ class IdentifyGate:
         self._conn_lock = asyncio.Lock()
         self._local: dict[int, asyncio.Lock] = {}
         self._releases: set[asyncio.Task[None]] = set()
+        #: How many times an IDENTIFY found its bucket taken (by any process) and waited.
+        self.waits = 0
 
     async def before_identify(self, shard_id: int) -> None:
         """Wait for the bucket of ``shard_id``; it is released ``interval`` seconds later."""
@@ -283,6 +298,7 @@ class IdentifyGate:
                 return False
             if taken:
                 return True
+            self.waits += 1
             await asyncio.sleep(self.poll)
 
     async def _release_later(self, bucket: int, local: asyncio.Lock, held: bool) -> None:

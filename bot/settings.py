@@ -205,6 +205,8 @@ class Settings(BaseSettings):
                 text = f"set (…{secret[-4:]})" if len(secret) > 12 else "set"
             elif value is None:
                 text = "(unset)"
+            elif isinstance(value, tuple):
+                text = ",".join(str(part) for part in value)
             else:
                 text = str(value)
             shown[name.upper()] = text
