@@ -194,7 +194,8 @@ class AdvisoryLeadership(Leadership):
         conn, self._conn = self._conn, None
         if conn is not None and not conn.is_closed():
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(conn.close(), timeout=self.retry_seconds)
+                async with asyncio.timeout(self.retry_seconds):
+                    await conn.close()
             if not conn.is_closed():
                 conn.terminate()
 
@@ -207,7 +208,10 @@ class AdvisoryLeadership(Leadership):
         """One try (follower) or one check (leader); never raises but for cancellation."""
         self.attempts += 1
         try:
-            await asyncio.wait_for(self._step(), timeout=max(self.retry_seconds, 1.0))
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation
+            # that arrives as the step ends, and `close()` would then wait forever.
+            async with asyncio.timeout(max(self.retry_seconds, 1.0)):
+                await self._step()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # no server, a dead connection, a check that hung

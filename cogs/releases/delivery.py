@@ -57,10 +57,11 @@ LEDGER_EXPIRY_SECONDS = 6 * 60 * 60
 
 #: How many queued announcements are claimed, posted, then recorded together.
 DRAIN_PAGE = 100
-#: How long a claim on a page of announcements holds (see `OutboxRepository.claim`): well above
-#: the time to post a page, short enough that another process soon takes over the page of a
-#: process that died. A page still being posted when it lapses is at worst posted twice with
-#: the same nonces, which Discord answers with the messages already there.
+#: How long a claim on a page of announcements holds at most (see `OutboxRepository.claim`):
+#: well above the time to post a page, short enough that another process takes over the page of
+#: a process that died within a radar cycle (the lease is never longer than the cycle). A page
+#: still being posted when it lapses is at worst posted twice with the same nonces, which
+#: Discord answers with the messages already there.
 CLAIM_LEASE_SECONDS = 30.0
 
 
@@ -299,7 +300,7 @@ class ReleaseDelivery:
         while True:
             batch = await self.parts.outbox.claim(
                 self.parts.claimer,
-                lease_seconds=CLAIM_LEASE_SECONDS,
+                lease_seconds=min(CLAIM_LEASE_SECONDS, self.parts.poll_seconds),
                 after_id=after,
                 limit=DRAIN_PAGE,
             )

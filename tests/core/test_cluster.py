@@ -118,44 +118,47 @@ async def test_sqlite_has_one_process_and_it_always_leads() -> None:
     assert sole.is_leader
 
 
+@pytest.fixture
+async def pair(pg_url: str) -> AsyncIterator[tuple[AdvisoryLeadership, AdvisoryLeadership]]:
+    """Two processes' leaderships on one database, the first started first."""
+    first = AdvisoryLeadership(connector(pg_url), retry_seconds=0.2)
+    second = AdvisoryLeadership(connector(pg_url), retry_seconds=0.2)
+    await first.start()
+    await second.start()
+    try:
+        yield first, second
+    finally:
+        await first.close()
+        await second.close()
+
+
 async def test_one_process_leads_and_another_takes_over_when_its_connection_dies(
-    pg_url: str,
+    pg_url: str, pair: tuple[AdvisoryLeadership, AdvisoryLeadership]
 ) -> None:
-    first = AdvisoryLeadership(connector(pg_url), retry_seconds=0.2)
-    second = AdvisoryLeadership(connector(pg_url), retry_seconds=0.2)
-    await first.start()
-    await second.start()
-    try:
-        assert first.is_leader and not second.is_leader
-        holder = await lock_holder(pg_url, (LOCK_SPACE, 0))
-        assert holder is not None
-        # The leader's session ends (server restart, network, pg_terminate_backend): its lock
-        # goes with it, the leader knows it has lost, the other takes over.
-        await terminate(pg_url, holder)
-        await asyncio.wait_for(second.wait_until_leader(), timeout=10)
-        await asyncio.wait_for(first.wait_until_lost(), timeout=10)
-        assert not first.is_leader
-        # The old leader reconnects and follows: never two leaders.
-        tries = first.attempts
-        await eventually(lambda: first.attempts >= tries + HOLD_OFF_RETRIES + 3)
-        assert second.is_leader and not first.is_leader
-        assert await lock_holder(pg_url, (LOCK_SPACE, 0)) not in (None, holder)
-    finally:
-        await first.close()
-        await second.close()
+    first, second = pair
+    assert first.is_leader and not second.is_leader
+    holder = await lock_holder(pg_url, (LOCK_SPACE, 0))
+    assert holder is not None
+    # The leader's session ends (server restart, network, pg_terminate_backend): its lock goes
+    # with it, the leader knows it has lost, the other takes over.
+    await terminate(pg_url, holder)
+    await asyncio.wait_for(second.wait_until_leader(), timeout=10)
+    await asyncio.wait_for(first.wait_until_lost(), timeout=10)
+    assert not first.is_leader
+    # The old leader reconnects and follows: never two leaders.
+    tries = first.attempts
+    await eventually(lambda: first.attempts >= tries + HOLD_OFF_RETRIES + 3)
+    assert second.is_leader and not first.is_leader
+    assert await lock_holder(pg_url, (LOCK_SPACE, 0)) not in (None, holder)
 
 
-async def test_a_leader_that_stops_hands_over(pg_url: str) -> None:
-    first = AdvisoryLeadership(connector(pg_url), retry_seconds=0.2)
-    second = AdvisoryLeadership(connector(pg_url), retry_seconds=0.2)
-    await first.start()
-    await second.start()
-    try:
-        assert first.is_leader and not second.is_leader
-        await first.close()
-        await asyncio.wait_for(second.wait_until_leader(), timeout=10)
-    finally:
-        await second.close()
+async def test_a_leader_that_stops_hands_over(
+    pair: tuple[AdvisoryLeadership, AdvisoryLeadership],
+) -> None:
+    first, second = pair
+    assert first.is_leader and not second.is_leader
+    await first.close()
+    await asyncio.wait_for(second.wait_until_leader(), timeout=10)
 
 
 async def test_a_killed_leader_process_frees_the_lock(pg_url: str) -> None:
@@ -209,7 +212,7 @@ async def ready() -> None:
 
 
 async def test_a_once_per_cluster_job_runs_in_the_leader_only_and_stops_when_it_loses(
-    pg_url: str,
+    pg_url: str, pair: tuple[AdvisoryLeadership, AdvisoryLeadership]
 ) -> None:
     runs: list[str] = []
     running = {"first": asyncio.Event(), "second": asyncio.Event()}
@@ -223,10 +226,7 @@ async def test_a_once_per_cluster_job_runs_in_the_leader_only_and_stops_when_it_
 
         return Job("releases.radar", 0.05, run, once_per_cluster=True)
 
-    first = AdvisoryLeadership(connector(pg_url), retry_seconds=0.2)
-    second = AdvisoryLeadership(connector(pg_url), retry_seconds=0.2)
-    await first.start()
-    await second.start()
+    first, second = pair
     runners = JobRunner(ready, first), JobRunner(ready, second)
     try:
         runners[0].start(job("first"))
@@ -243,21 +243,18 @@ async def test_a_once_per_cluster_job_runs_in_the_leader_only_and_stops_when_it_
     finally:
         for runner in runners:
             await runner.stop_all()
-        await first.close()
-        await second.close()
 
 
-async def test_other_jobs_run_everywhere(pg_url: str) -> None:
+async def test_other_jobs_run_everywhere(
+    pair: tuple[AdvisoryLeadership, AdvisoryLeadership],
+) -> None:
     follower_runs = 0
 
     async def run() -> None:
         nonlocal follower_runs
         follower_runs += 1
 
-    leader = AdvisoryLeadership(connector(pg_url), retry_seconds=0.2)
-    follower = AdvisoryLeadership(connector(pg_url), retry_seconds=0.2)
-    await leader.start()
-    await follower.start()
+    _, follower = pair
     runner = JobRunner(ready, follower)
     try:
         assert not follower.is_leader
@@ -265,8 +262,6 @@ async def test_other_jobs_run_everywhere(pg_url: str) -> None:
         await eventually(lambda: follower_runs >= 3)
     finally:
         await runner.stop_all()
-        await leader.close()
-        await follower.close()
 
 
 # -- IDENTIFY spacing -------------------------------------------------------------------------
