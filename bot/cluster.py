@@ -28,8 +28,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import secrets
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -332,8 +330,10 @@ class Cluster:
 
     shards: Shards = field(default_factory=Shards)
     leadership: Leadership = field(default_factory=SoleLeader)
-    #: Marks this process's claims (the outbox's ``claimed_by``). On SQLite one process is the
-    #: whole cluster, and a fixed id lets it take its own claims back after a restart.
+    #: Marks this process's claims (the outbox's ``claimed_by``): the same after a restart, so a
+    #: restarted process takes its own claims back at once (while Discord still knows the
+    #: nonces) instead of waiting for their lease. On SQLite one process is the whole cluster;
+    #: on PostgreSQL a process is its host and its shards (no two share a shard).
     node_id: str = "local"
     #: The IDENTIFY spacing across processes (PostgreSQL), or None: discord.py's own.
     identify: IdentifyGate | None = None
@@ -358,5 +358,6 @@ def cluster_for(settings: Settings) -> Cluster:
     async def connect() -> asyncpg.Connection[Any]:
         return await asyncpg.connect(target.url, timeout=CONNECT_TIMEOUT)
 
-    node = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+    held = "all" if shards.count is None else ",".join(map(str, sorted(shards.ids)))
+    node = f"{socket.gethostname()}:shards {held}"
     return Cluster(shards, AdvisoryLeadership(connect), node, IdentifyGate(connect))
