@@ -3,10 +3,12 @@ the emulator, which routes each community to its shard (``(guild_id >> 22) % sha
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+from cogs.debates.service import DeadlineService
 from tests.emulator import Guild
-from tests.harness import AgoraHarness, response_text
+from tests.harness import AgoraHarness, provided, response_text, wait_stored
 
 
 async def start_world(tmp_path: Path) -> tuple[AgoraHarness, dict[int, list[Guild]]]:
@@ -50,5 +52,38 @@ async def test_each_process_gets_the_communities_of_its_shards_only(tmp_path: Pa
         # The shard-1 process did not take the shard-0 communities for removed while offline.
         present = set(await bot.guild_repo.present_ids())
         assert {g.id for g in harness.guilds} <= present
+    finally:
+        await harness.close()
+
+
+async def test_a_due_poll_is_closed_by_the_process_holding_its_community(tmp_path: Path) -> None:
+    harness, by_shard = await start_world(tmp_path)
+    try:
+        guild = by_shard[0][0]
+        bot = await harness.start_bot()  # shard 0
+        created = await harness.slash(
+            "poll create",
+            {"question": "Open?", "options": "yes | no", "duration": "1h"},
+            guild=guild,
+            user=harness.members[guild.id],
+        )
+        assert created.message is not None
+        await wait_stored(harness)
+        await bot.db.execute("UPDATE polls SET deadline = ?", (time.time() - 60,))
+
+        async def closed_at() -> object:
+            db = harness.running_bot.db
+            return await db.fetch_value("SELECT closed_at FROM polls")
+
+        # The process running shard 1 leaves it alone: not its community.
+        harness.settings_overrides["agora_shard_ids"] = (1,)
+        bot = await harness.restart()
+        await provided(bot, DeadlineService).run_due()
+        assert await closed_at() is None
+        # The process running shard 0 closes it.
+        harness.settings_overrides["agora_shard_ids"] = (0,)
+        bot = await harness.restart()
+        await provided(bot, DeadlineService).run_due()
+        assert await closed_at() is not None
     finally:
         await harness.close()
