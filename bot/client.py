@@ -230,7 +230,8 @@ class AgoraBot(commands.AutoShardedBot):
         if not self.force_sync:  # `agora sync-commands` runs beside a running bot
             await self._start_operations()
         await self.db.migrate()
-        await self.cluster.start()
+        if not self.force_sync:  # `agora sync-commands` must not take the leadership, even briefly
+            await self.cluster.start()
         self.jobs.start(self.lifecycle.retention_job())
         for extension in cog_extensions():
             await self.load_extension(extension)
