@@ -22,8 +22,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Every test on both engines: SQLite (a file) and PostgreSQL (127.0.0.1:5432, see tests/engines.py).
 test: lint
-	$(BIN)/python -m pytest -q
+	AGORA_TEST_ENGINES=sqlite,postgresql $(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -36,16 +36,32 @@ from typing import Any
 
 import discord
 
-from bench import results
+from bench import loopwatch, results
 from bench.loopwatch import LoopWatch
 from bot.client import AgoraBot, agora_intents, redirect_discord
 from bot.database import Database
 from bot.repositories.release_subscriptions import SubscriptionRepository
 from bot.settings import Settings
+from tests.engines import create_target, drop_target
 from tests.harness import TEST_TOKEN
 from tests.releases.helpers import radar_of
 
-COMMUNITIES = 10_000
+
+def _option(name: str, default: str) -> str:
+    """``--name=value`` from the command line (``bench.bench_engines`` runs this module with
+    ``--engine`` and ``--communities``)."""
+    prefix = f"--{name}="
+    return next((a.removeprefix(prefix) for a in sys.argv if a.startswith(prefix)), default)
+
+
+COMMUNITIES = int(_option("communities", "10000"))
+#: `--engine=postgresql`: the same cycle on a PostgreSQL database of its own (dropped after).
+ENGINE = _option("engine", "sqlite")
+#: The issue's figures are those of the full run: SQLite, 10,000 communities.
+RECORDS_ISSUE_FIGURES = ENGINE == "sqlite" and COMMUNITIES == 10_000
+# The engine comparison's stalls are kept beside its figures (`radar_engines`), not in
+# issue 9's `loop_stall_ms`, whose benchmarks are those of the SQLite bot.
+loopwatch.RECORD["enabled"] = RECORDS_ISSUE_FIGURES
 HF, GITHUB, FEEDS = 10, 20, 20
 REFERENCE_SENDS = 1_000
 #: Sources that publish one release in each measured cycle: 250 subscriptions each, so
@@ -163,8 +179,8 @@ async def main() -> None:
     task: asyncio.Task[None] | None = None
     try:
         with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "agora.db"
-            db = await Database.open(path)
+            target = await create_target(ENGINE, Path(folder), migrated=False)
+            db = await Database.open(target)
             await db.migrate()
             started = time.perf_counter()
             subscriptions = await follow_all(db, world["channels"], world["sources"])
@@ -178,7 +194,7 @@ async def main() -> None:
             settings = Settings(
                 _env_file=None,
                 discord_token=TEST_TOKEN,
-                agora_database=path,
+                agora_database=target,
                 discord_api_base=world["api_base"],
                 discord_gateway_url=world["gateway_url"],
                 agora_allow_private_urls=True,
@@ -275,6 +291,7 @@ async def main() -> None:
             await bot.close()
             await asyncio.wait_for(task, timeout=60)
             await db.close()
+            await drop_target(target)
     finally:
         if bot is not None and not bot.is_closed():
             await bot.close()
@@ -337,8 +354,20 @@ async def main() -> None:
         f"{rate / (REFERENCE_SENDS / ref_wall):.2f}x, CPU per message {cpu_ratio:.2f}x"
         + (" (with the guild messages intent)" if MESSAGE_EVENTS else "")
     )
-    if not MESSAGE_EVENTS:
+    if MESSAGE_EVENTS:
+        return
+    if RECORDS_ISSUE_FIGURES:
         results.record(radar_cpu_ratio=round(cpu_ratio, 2), radar_late_heartbeats=late_count)
+    engines = dict(results.load().get("radar_engines") or {})
+    engines[ENGINE] = {
+        "communities": COMMUNITIES,
+        "announcements": fan_out[2].posted,
+        "drain_ms_cpu_each": round(fan_out[5]["cpu"] / fan_out[2].posted * 1000, 3),
+        "drain_per_second": round(rate),
+        "cpu_ratio": round(cpu_ratio, 2),
+        "loop_stall_ms": round(loopwatch.WORST["stall"] * 1000, 1),
+    }
+    results.record(radar_engines=engines)
 
 
 if __name__ == "__main__":

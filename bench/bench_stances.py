@@ -139,9 +139,10 @@ async def upgraded_database(path: Path, now: float, count: int, members: int) ->
     loaded = time.perf_counter() - started
     started = time.perf_counter()
     await db.migrate()
+    size = await db.size_bytes()
     print(
         f"loaded {count:,} observations of {members:,} members in {loaded:.1f} s "
-        f"({db.size_bytes() / 2**20:.0f} MiB); migration 0009 filled the analytics "
+        f"({size / 2**20:.0f} MiB); migration 0009 filled the analytics "
         f"tables in {time.perf_counter() - started:.1f} s"
     )
     return db
@@ -192,6 +193,7 @@ async def community(
 
 
 async def opinion_map(db: Database, renderer: ChartWorker, now: float) -> None:
+    assert db.path is not None  # a SQLite file (the benchmark fills it directly)
     await asyncio.to_thread(fill_votes, db.path, now)  # the triggers build the matrix's rows
     print(f"/stance map: {MAP_MEMBERS:,} members x {STATEMENTS} statements")
     repo = StanceRepository(db)

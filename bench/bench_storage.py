@@ -40,6 +40,7 @@ from pathlib import Path
 from bench import results
 from bench.loopwatch import LoopWatch
 from bot.database import Database
+from bot.database_target import DatabaseTarget
 from bot.debates.oxford import oxford_schedule
 from bot.debates.poll import PollSpec, apply_vote
 from bot.debates.records import DebateFormat, DebateSource, PollKind, PollRecord
@@ -55,7 +56,7 @@ VOTERS = (1, 10, CONCURRENT)  # at once: the growth
 MEMBER0 = 10**17
 
 
-async def fresh(path: Path, *, debate: bool = False) -> tuple[Database, int]:
+async def fresh(path: Path | DatabaseTarget, *, debate: bool = False) -> tuple[Database, int]:
     """A migrated database with one open 4-option poll (or a debate's 5-stance vote); returns
     it and the poll id."""
     db = await Database.open(path)
@@ -79,7 +80,9 @@ def decide_for(option: int) -> Callable[[PollRecord, frozenset[int]], frozenset[
     return decide
 
 
-async def repository_votes(path: Path, voters: int, *, debate: bool = False) -> tuple[float, str]:
+async def repository_votes(
+    path: Path | DatabaseTarget, voters: int, *, debate: bool = False
+) -> tuple[float, str]:
     """Votes per second through the repository, and the loop's stall meanwhile (watched only
     here: the plain variants block the loop on purpose)."""
     db, poll_id = await fresh(path, debate=debate)

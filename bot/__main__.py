@@ -16,6 +16,7 @@ import discord
 
 from bot.client import AgoraBot, import_extensions, redirect_discord
 from bot.database import DatabaseError, bundled_migrations, open_database
+from bot.database_copy import migrate_to_postgres
 from bot.database_target import SqliteTarget
 from bot.errors import OperatorError, UserFacingError
 from bot.logs import configure_logging
@@ -44,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
         "restore", help="replace the database with a checked backup (the bot must be stopped)"
     )
     restore.add_argument("path", help="backup file written by `agora backup`")
+    move = sub.add_parser(
+        "migrate-to-postgres",
+        help="copy a SQLite database into an empty PostgreSQL database and compare row counts",
+    )
+    move.add_argument("sqlite_path", help="the SQLite file (data/agora.db)")
+    move.add_argument("postgres_url", help="postgresql://USER@HOST:5432/DATABASE, empty")
     sub.add_parser("sync-commands", help="sync slash commands to Discord now, then exit")
     sub.add_parser("check-config", help="validate the settings and print them (secrets masked)")
     releases = sub.add_parser("releases", help="release radar tools")
@@ -76,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(backup(settings, args.path))
         if command == "restore":
             return restore(settings, Path(args.path))
+        if command == "migrate-to-postgres":
+            return asyncio.run(move_to_postgres(Path(args.sqlite_path), args.postgres_url))
         if command == "releases" and args.releases_command == "why":
             target = settings.agora_database
             if isinstance(target, SqliteTarget) and not target.path.exists():
@@ -152,6 +161,17 @@ def restore(settings: Settings, path: Path) -> int:
     print(
         f"restored {path} into {settings.agora_database} (schema version "
         f"{report.schema_version}){kept}; start the bot to use it"
+    )
+    return 0
+
+
+async def move_to_postgres(sqlite_path: Path, url: str) -> int:
+    copied = await migrate_to_postgres(sqlite_path, url)
+    for table in copied:
+        print(f"{table.name}: {table.rows} rows, equal on both sides")
+    total = sum(table.rows for table in copied)
+    print(
+        f"copied {total} rows in {len(copied)} tables into PostgreSQL; point AGORA_DATABASE at it"
     )
     return 0
 

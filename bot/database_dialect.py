@@ -1,7 +1,7 @@
 """What differs between the engines inside SQL the repositories write once.
 
 A repository writes a statement once and asks ``db.dialect`` for the one part that differs
-(``Database.dialect``; the PostgreSQL database sets :data:`POSTGRESQL`).
+(``Database.dialect``, chosen by the database's engine).
 """
 
 from __future__ import annotations
@@ -20,3 +20,6 @@ class Dialect:
 
 SQLITE = Dialect("sqlite", skip_locked="")
 POSTGRESQL = Dialect("postgresql", skip_locked=" FOR UPDATE SKIP LOCKED")
+
+#: By `Database.engine`.
+DIALECTS = {SQLITE.name: SQLITE, POSTGRESQL.name: POSTGRESQL}

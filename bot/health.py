@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import sqlite3
 import time
 from typing import TYPE_CHECKING
 
+from bot.database import engine_errors
 from bot.metrics import StateSnapshot
 from bot.operator import PROBE_TIMEOUT, READY, Readiness
 from bot.repositories.operations import OperationsRepository
@@ -83,7 +83,7 @@ class BotProbes:
             )
         except TimeoutError:
             return f"busy (no write within {PROBE_TIMEOUT:.0f} s)"
-        except (sqlite3.Error, ValueError) as exc:  # ValueError: the connection is closed
+        except engine_errors() as exc:  # ValueError: the SQLite connection is closed
             log.warning("readiness: the database refused a write: %s", exc)
             return f"error ({type(exc).__name__})"
         return "ok"
@@ -94,7 +94,7 @@ class BotProbes:
         try:
             backlog = await self._operations.release_backlog()
             pending, paused = backlog.pending_deliveries, backlog.sources_paused
-        except (sqlite3.Error, ValueError) as exc:
+        except engine_errors() as exc:
             log.warning("metrics: cannot read the release backlog: %s", exc)
         latency = {shard_id: shard.latency for shard_id, shard in bot.shards.items()}
         state = StateSnapshot(len(bot.guilds), latency, pending, paused)

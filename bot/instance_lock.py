@@ -26,14 +26,15 @@ def lock_path(database: Path) -> Path:
 class InstanceLock:
     """The lock on one database; :meth:`acquire` raises :class:`OperatorError` when taken."""
 
-    def __init__(self, database: Path) -> None:
-        self.path = lock_path(database)
+    def __init__(self, database: Path | None) -> None:
+        #: None on a database server (PostgreSQL): processes sharing it is what a cluster is.
+        self.path = None if database is None else lock_path(database)
         self._fd: int | None = None
 
     def acquire(self, doing: str) -> None:
         """Take the lock, or raise naming the process holding it and ``doing`` (what was
         refused, e.g. ``"restore"``)."""
-        if self._fd is not None:
+        if self._fd is not None or self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)

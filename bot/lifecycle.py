@@ -107,7 +107,7 @@ class Lifecycle:
         rows: dict[str, int] = {}
         async with self._db.transaction() as tx:
             # Checked at COMMIT, when every related row is gone, whatever the deletion order.
-            await tx.execute("PRAGMA defer_foreign_keys = ON")
+            await tx.defer_foreign_keys()
             for name, hooks in self._registry.data_hooks():
                 rows[name] = await hooks.purge_community(tx, guild_id)
             rows["core"] = await self._sweep(tx, guild_id, keep_settings=keep_settings)

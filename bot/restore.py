@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.database import bundled_migrations, copy_file
+from bot.database import bundled_migrations
+from bot.database_sqlite import copy_file
 from bot.errors import OperatorError
 from bot.instance_lock import InstanceLock
 

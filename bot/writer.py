@@ -4,7 +4,7 @@ A vote used to be its own transaction of about five statements, each a separate 
 database thread, serialised by the write lock: 50 members clicking at once queued behind each
 other. A :class:`BatchWriter` instead takes every write that is waiting, hands the whole batch
 to the engine in ONE call (for SQLite: one synchronous function run on the connection's own
-thread, see :meth:`bot.database.Database.run_batch`), where it runs in one transaction with
+thread, see :meth:`bot.database_sqlite.SqliteDatabase.run_batch`), where it runs in one transaction with
 one commit, and only then resolves each caller's future:
 
 - a write is a synchronous function of a :class:`SyncTransaction` (its SQL stays in the
@@ -20,16 +20,16 @@ one commit, and only then resolves each caller's future:
 
 The writer itself knows no engine: it is given ``run_batch`` (see :data:`RunBatch`). An engine
 implements "run these writes in one transaction, each in a savepoint, commit once" and nothing
-else; the SQLite one lives in :mod:`bot.database`.
+else; the SQLite one lives in
+:mod:`bot.database_sqlite`, the PostgreSQL one in :mod:`bot.database_pg`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -39,12 +39,25 @@ T = TypeVar("T")
 Params = Sequence[Any] | dict[str, Any]
 
 
+class Row(Protocol):
+    """A row of a result: ``row[0]`` or ``row["name"]`` (``sqlite3.Row`` and asyncpg's
+    ``Record`` both are one)."""
+
+    def __getitem__(self, key: Any, /) -> Any: ...
+
+    def keys(self) -> Any: ...
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
 class SyncTransaction(Protocol):
     """The statements a batched write may run: synchronous, on the engine's side, inside the
     batch's transaction and the write's own savepoint. Never await anything in a write."""
 
-    def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one statement; returns the last row id (for inserts)."""
+    def execute(self, sql: str, params: Params = ()) -> None:
+        """Run one statement (``RETURNING id`` with :meth:`fetch_one` when an id is needed)."""
         ...
 
     def execute_rowcount(self, sql: str, params: Params = ()) -> int:
@@ -53,9 +66,9 @@ class SyncTransaction(Protocol):
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> None: ...
 
-    def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None: ...
+    def fetch_one(self, sql: str, params: Params = ()) -> Row | None: ...
 
-    def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]: ...
+    def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...
 
 
 #: One write: a synchronous function of the open transaction; its value goes to the caller.
@@ -74,6 +87,33 @@ class Outcome(Generic[T]):
 #: exception rolls back that write only), commit once, and return one outcome per write in
 #: order. An exception raised by ``run_batch`` itself (the commit failed) fails every write.
 RunBatch = Callable[[Sequence[Write[Any]]], Awaitable[list[Outcome[Any]]]]
+
+
+def run_writes(
+    tx: SyncTransaction, writes: Sequence[Write[Any]]
+) -> tuple[list[Outcome[Any]], bool]:
+    """The engines' common part of a batch, inside its open transaction: each write in its own
+    savepoint, a write that raises rolled back alone. Returns the outcomes and whether to
+    commit (a refused write alone in its batch needs no savepoint: its transaction is rolled
+    back instead)."""
+    outcomes: list[Outcome[Any]] = []
+    alone = len(writes) == 1
+    for write in writes:
+        if not alone:
+            tx.execute("SAVEPOINT one_write")
+        try:
+            value = write(tx)
+        except Exception as exc:
+            if alone:
+                return [Outcome(error=exc)], False
+            tx.execute("ROLLBACK TO SAVEPOINT one_write")
+            tx.execute("RELEASE SAVEPOINT one_write")
+            outcomes.append(Outcome(error=exc))
+        else:
+            if not alone:
+                tx.execute("RELEASE SAVEPOINT one_write")
+            outcomes.append(Outcome(value=value))
+    return outcomes, True
 
 
 class WriterClosed(Exception):

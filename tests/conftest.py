@@ -1,20 +1,46 @@
 """Shared fixtures: `agora` is the real bot against the local Discord emulator; `db` is a real
-SQLite file with every migration applied."""
+database with every migration applied. Both run on every engine of ``AGORA_TEST_ENGINES``
+(ids ``[sqlite]``, ``[postgresql]``, see :mod:`tests.engines`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.database import Database
+from bot.database_target import DatabaseTarget
+from tests.engines import ENGINES, create_target, drop_target, drop_template
 from tests.harness import AgoraHarness, serving
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _postgres_template() -> Iterator[None]:
+    yield
+    drop_template()
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """The engine a test runs on (a parameter: one run per engine)."""
+    return str(request.param)
+
+
 @pytest.fixture
-async def agora(tmp_path: Path) -> AsyncIterator[AgoraHarness]:
-    harness = AgoraHarness(tmp_path)
+async def database_target(engine: str, tmp_path: Path) -> AsyncIterator[DatabaseTarget]:
+    """A fresh, migrated database of the test's own on ``engine`` (SQLite: migrated when
+    opened), dropped after the test."""
+    target = await create_target(engine, tmp_path)
+    try:
+        yield target
+    finally:
+        await drop_target(target)
+
+
+@pytest.fixture
+async def agora(tmp_path: Path, database_target: DatabaseTarget) -> AsyncIterator[AgoraHarness]:
+    harness = AgoraHarness(tmp_path, database=database_target)
     await harness.start_emulator()
     await harness.start_bot()
     async with serving(harness):
@@ -22,8 +48,8 @@ async def agora(tmp_path: Path) -> AsyncIterator[AgoraHarness]:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "agora.db")
+async def db(database_target: DatabaseTarget) -> AsyncIterator[Database]:
+    database = await Database.open(database_target)
     await database.migrate()
     try:
         yield database

@@ -14,7 +14,7 @@ import contextlib
 import importlib
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, cast
 
@@ -23,6 +23,7 @@ import yarl
 
 from bot.client import AgoraBot
 from bot.database import Database
+from bot.database_target import DatabaseTarget, SqliteTarget
 from bot.settings import Settings
 from tests.emulator import DiscordEmulator, EmulatedInteraction, Guild
 from tests.emulator.logs import ErrorRecords
@@ -33,11 +34,20 @@ TEST_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.abcdefghijklmnopqrstuvwxyz01234567
 
 
 class AgoraHarness:
-    def __init__(self, tmp_path: Path, *, validate_requests: bool = True, **settings: Any) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        *,
+        validate_requests: bool = True,
+        database: DatabaseTarget | None = None,
+        **settings: Any,
+    ) -> None:
         """``settings`` override the bot's settings; ``validate_requests=False`` spares the
-        emulator checking request bodies (benchmarks: the check shares the bot's loop)."""
+        emulator checking request bodies (benchmarks: the check shares the bot's loop);
+        ``database`` is the bot's database (default: a SQLite file in ``tmp_path``)."""
         self.tmp_path = tmp_path
         self.db_path = tmp_path / "agora.db"
+        self.database: DatabaseTarget = database or SqliteTarget(self.db_path)
         self.emu = DiscordEmulator(validate_requests=validate_requests)
         self.settings_overrides = settings
         self.bot: AgoraBot | None = None
@@ -65,7 +75,7 @@ class AgoraHarness:
     def make_settings(self) -> Settings:
         values: dict[str, Any] = {
             "discord_token": TEST_TOKEN,
-            "agora_database": self.db_path,
+            "agora_database": self.database,
             "discord_api_base": self.emu.api_base,
             "discord_gateway_url": self.emu.gateway_url,
             "agora_allow_private_urls": True,
@@ -74,7 +84,7 @@ class AgoraHarness:
         return Settings(_env_file=None, **values)
 
     async def start_bot(self, **bot_options: Any) -> AgoraBot:
-        self.db = await Database.open(self.db_path)
+        self.db = await Database.open(self.database)
         bot_options.setdefault("guild_ready_timeout", 0.05)
         self.bot = AgoraBot(self.make_settings(), self.db, **bot_options)
         self._task = asyncio.create_task(self.bot.start(TEST_TOKEN))
@@ -100,6 +110,16 @@ class AgoraHarness:
         if self.db is not None:
             await self.db.close()
         self.bot, self.db, self._task = None, None, None
+
+    async def execute_offline(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Change the stored data while the bot is stopped (as an operator's tool would)."""
+        assert self.bot is None, "stop the bot first"
+        db = await Database.open(self.database)
+        try:
+            async with db.transaction() as tx:
+                await tx.execute(sql, params)
+        finally:
+            await db.close()
 
     async def restart(self, **bot_options: Any) -> AgoraBot:
         await self.stop_bot()

@@ -7,14 +7,13 @@ records.
 
 from __future__ import annotations
 
-import sqlite3
 import types
 from collections.abc import Callable, Coroutine
 from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar, get_args, get_type_hints
 
-from bot.database import Database, Params, Reader
+from bot.database import Database, Params, Reader, Row
 from bot.writer import SyncTransaction
 
 T = TypeVar("T")
@@ -58,7 +57,7 @@ def optional_float(value: Any) -> float | None:
 
 
 async def fetch_record(
-    reader: Reader, to_record: Callable[[sqlite3.Row], T], sql: str, params: Params = ()
+    reader: Reader, to_record: Callable[[Row], T], sql: str, params: Params = ()
 ) -> T | None:
     """The record of the first row ``sql`` reads, or None when it reads none."""
     row = await reader.fetch_one(sql, params)
@@ -66,13 +65,13 @@ async def fetch_record(
 
 
 async def fetch_records(
-    reader: Reader, to_record: Callable[[sqlite3.Row], T], sql: str, params: Params = ()
+    reader: Reader, to_record: Callable[[Row], T], sql: str, params: Params = ()
 ) -> list[T]:
     """The records of every row ``sql`` reads, in its order."""
     return [to_record(row) for row in await reader.fetch_all(sql, params)]
 
 
-def record_from_row(cls: type[T], row: sqlite3.Row, **values: Any) -> T:
+def record_from_row(cls: type[T], row: Row, **values: Any) -> T:
     """The dataclass record ``cls`` from a row: each field not given in ``values`` is the
     column of the same name, converted to the field's declared type (``int``, ``float``,
     ``str``, ``bool``, an enum; ``X | None`` keeps None)."""

@@ -9,11 +9,10 @@ is still running.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bot.database import Reader
+from bot.database import Reader, Row
 from bot.debates.arguments import Argument
 from bot.debates.debate import stance_poll_spec
 from bot.debates.errors import ArgumentNotFound, DebateEnded
@@ -49,7 +48,7 @@ _SELECT_DEBATES = (
 )
 
 
-def _debate(row: sqlite3.Row) -> DebateRecord:
+def _debate(row: Row) -> DebateRecord:
     created = from_timestamp(row["created_at"])
     pre, discussion, post = (
         from_timestamp(row["pre_vote_end"]),
@@ -81,7 +80,7 @@ def _debate(row: sqlite3.Row) -> DebateRecord:
     )
 
 
-def _argument(row: sqlite3.Row) -> Argument:
+def _argument(row: Row) -> Argument:
     return Argument(
         side=Side(int(row["side"])),
         text=str(row["text"]),
@@ -121,10 +120,10 @@ class DebateRepository(Repository):
                 (guild_id,),
             )
             number = int(row[0]) if row else 1
-            debate_id = await tx.execute(
+            debate_id = await tx.fetch_value(
                 "INSERT INTO debates (guild_id, number, channel_id, creator_id, format, topic, "
                 "motion, source, created_at, pre_vote_end, discussion_end, post_vote_end) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     guild_id,
                     number,
@@ -177,7 +176,7 @@ class DebateRepository(Repository):
             self._db,
             _debate,
             _SELECT_DEBATES + "WHERE guild_id = ? "
-            "AND (motion LIKE '%' || ? || '%' ESCAPE '\\' OR CAST(number AS TEXT) = ?) "
+            "AND (lower(motion) LIKE '%' || lower(?) || '%' ESCAPE '\\' OR CAST(number AS TEXT) = ?) "
             "ORDER BY phase = ?, number DESC LIMIT ?",
             (guild_id, like_pattern(text), text.strip().lstrip("#"), Phase.RESULT.value, limit),
         )
@@ -293,10 +292,12 @@ class DebateRepository(Repository):
             row = await tx.fetch_one("SELECT phase FROM debates WHERE id = ?", (debate_id,))
             if row is None or row[0] == Phase.RESULT.value:
                 raise DebateEnded(debate_id)
-            return await tx.execute(
-                "INSERT INTO debate_arguments (debate_id, member_id, side, text, posted_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (debate_id, member_id, int(side), text, to_timestamp(now)),
+            return int(
+                await tx.fetch_value(
+                    "INSERT INTO debate_arguments (debate_id, member_id, side, text, posted_at) "
+                    "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                    (debate_id, member_id, int(side), text, to_timestamp(now)),
+                )
             )
 
     async def set_argument_message(self, argument_id: int, message_id: int) -> None:
@@ -383,7 +384,7 @@ class DebateRepository(Repository):
             changed = await tx.execute_rowcount(
                 "INSERT INTO weekly_debate_runs (guild_id, last_slot) VALUES (?, ?) "
                 "ON CONFLICT (guild_id) DO UPDATE SET last_slot = excluded.last_slot "
-                "WHERE last_slot < excluded.last_slot",
+                "WHERE weekly_debate_runs.last_slot < excluded.last_slot",
                 (guild_id, to_timestamp(slot)),
             )
         return changed == 1

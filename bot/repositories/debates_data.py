@@ -120,7 +120,9 @@ class DebatesData:
         )
         for row in closed:
             lowest = await tx.fetch_one(
-                "SELECT min(min(member_id), 0) FROM votes WHERE poll_id = ?", (row[0],)
+                "SELECT CASE WHEN min(member_id) < 0 THEN min(member_id) ELSE 0 END FROM votes "
+                "WHERE poll_id = ?",
+                (row[0],),
             )
             pseudonym = int(lowest[0] if lowest else 0) - 1
             changed += await tx.execute_rowcount(

@@ -107,35 +107,22 @@ class MetaRepository(Repository):
 
 
 def quote(identifier: str) -> str:
-    """An SQL identifier in double quotes (names come from sqlite_master, never from users)."""
+    """An SQL identifier in double quotes (names come from the schema, never from users)."""
     return '"' + identifier.replace('"', '""') + '"'
 
 
 async def community_tables(db: Reader) -> list[str]:
     """Every table with a `guild_id` column (whichever feature created it), by name."""
-    rows = await db.fetch_all(
-        "SELECT m.name FROM sqlite_master m WHERE m.type = 'table' "
-        "AND m.name NOT LIKE 'sqlite_%' AND EXISTS "
-        "(SELECT 1 FROM pragma_table_info(m.name) p WHERE p.name = 'guild_id') "
-        "ORDER BY m.name"
-    )
-    return [str(r["name"]) for r in rows]
+    return await db.tables_with_column("guild_id")
 
 
 async def dependent_tables(db: Reader, parents: list[str]) -> list[tuple[str, str, str, str]]:
     """Tables *without* `guild_id` whose foreign keys point at one of `parents`:
     (child, child column, parent, parent column); a purge deletes their rows first."""
-    rows = await db.fetch_all(
-        'SELECT m.name AS child, f."from" AS col, f."table" AS parent, '
-        "coalesce(f.\"to\", 'rowid') AS pcol "
-        "FROM sqlite_master m, pragma_foreign_key_list(m.name) f "
-        "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND NOT EXISTS "
-        "(SELECT 1 FROM pragma_table_info(m.name) p WHERE p.name = 'guild_id') "
-        "ORDER BY m.name"
-    )
+    with_guild = set(parents) | set(await community_tables(db))
     wanted = set(parents)
     return [
-        (str(r["child"]), str(r["col"]), str(r["parent"]), str(r["pcol"]))
-        for r in rows
-        if r["parent"] in wanted
+        (key.child, key.column, key.parent, key.parent_column)
+        for key in await db.foreign_keys()
+        if key.parent in wanted and key.child not in with_guild
     ]

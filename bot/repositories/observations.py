@@ -23,11 +23,14 @@ def insert_observation(
     one place an observation is written. ``ObservationRepository.record`` takes the same
     arguments without ``tx``."""
     when = (at or datetime.now(UTC)).timestamp()
-    return tx.execute(
+    row = tx.fetch_one(
         "INSERT INTO stance_observations "
-        "(guild_id, member_id, topic, value, source, observed_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "(guild_id, member_id, topic, value, source, observed_at) VALUES (?, ?, ?, ?, ?, ?) "
+        "RETURNING id",
         (guild_id, member_id, topic, int(value), source, when),
     )
+    assert row is not None
+    return int(row[0])
 
 
 class ObservationRepository(Repository):

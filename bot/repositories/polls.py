@@ -10,12 +10,11 @@ a debate's stance poll records the stance observation in the same transaction. D
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from bot.database import Reader, Transaction
+from bot.database import Reader, Row, Transaction
 from bot.debates.errors import PollNotFound
 from bot.debates.poll import PollSpec
 from bot.debates.records import Decide, PollKind, PollRecord, VoteChange
@@ -53,7 +52,7 @@ def like_pattern(text: str) -> str:
     return text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def poll_from_row(row: sqlite3.Row) -> PollRecord:
+def poll_from_row(row: Row) -> PollRecord:
     """The record of a row read with ``_SELECT_POLLS``. Records are immutable, so the same
     values (every column, ``closed_at`` included) give the one record already built: a burst
     of votes on one poll builds it once, not once per vote."""
@@ -111,10 +110,10 @@ async def insert_poll(
         "SELECT COALESCE(MAX(number), 0) + 1 FROM polls WHERE guild_id = ?", (guild_id,)
     )
     number = int(row[0]) if row else 1
-    poll_id = await tx.execute(
+    poll_id = await tx.fetch_value(
         "INSERT INTO polls (guild_id, number, channel_id, creator_id, kind, question, "
         "options, max_choices, anonymous, role_id, created_at, deadline, debate_id) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             guild_id,
             number,
@@ -195,7 +194,8 @@ def cast_native_vote(
         return False
     if add:
         sql = (
-            "INSERT OR IGNORE INTO votes (poll_id, member_id, option, voted_at) VALUES (?, ?, ?, ?)"
+            "INSERT INTO votes (poll_id, member_id, option, voted_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING"
         )
         return tx.execute_rowcount(sql, (int(row["id"]), member_id, option, to_timestamp(now))) > 0
     return (
@@ -248,7 +248,7 @@ class PollRepository(Repository):
             self._db,
             poll_from_row,
             _SELECT_POLLS + "WHERE guild_id = ? "
-            "AND (question LIKE '%' || ? || '%' ESCAPE '\\' OR CAST(number AS TEXT) = ?) "
+            "AND (lower(question) LIKE '%' || lower(?) || '%' ESCAPE '\\' OR CAST(number AS TEXT) = ?) "
             "ORDER BY number DESC LIMIT ?",
             (guild_id, like_pattern(text), text.strip().lstrip("#"), limit),
         )

@@ -6,9 +6,9 @@ Reads `release_deliveries` (announced, pending, failed), `release_skips` (filter
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 
+from bot.database import Row
 from bot.releases.ledger import LedgerEntry, Outcome
 from bot.releases.records import DeliveryStatus, SourceStatus, Subscription
 from bot.repositories import Repository
@@ -16,8 +16,8 @@ from bot.repositories import Repository
 #: How an item is named: its id, its link, the end of its id (a GitHub tag: `v1.2`), its title.
 #: Its placeholders: the text three times, then the text escaped for LIKE (`_match_params`).
 _MATCHES = (
-    "(item_id = ? COLLATE NOCASE OR url = ? OR title = ? COLLATE NOCASE "
-    "OR item_id LIKE '%/' || ? ESCAPE '\\')"
+    "(lower(item_id) = lower(?) OR url = ? OR lower(title) = lower(?) "
+    "OR lower(item_id) LIKE '%/' || lower(?) ESCAPE '\\')"
 )
 
 
@@ -33,7 +33,7 @@ def _marks(count: int) -> str:
     return ",".join("?" * count)
 
 
-def _delivery_entry(subscription: Subscription, row: sqlite3.Row) -> LedgerEntry:
+def _delivery_entry(subscription: Subscription, row: Row) -> LedgerEntry:
     status = DeliveryStatus(row["status"])
     outcome = {
         DeliveryStatus.POSTED: Outcome.ANNOUNCED,
@@ -120,7 +120,7 @@ class LedgerRepository(Repository):
         rows = await self._db.fetch_all(
             "SELECT i.item_id FROM release_items i WHERE i.source_key IN "
             "(SELECT source_key FROM release_subscriptions WHERE guild_id = ?) "
-            "AND (i.item_id LIKE ? ESCAPE '\\' OR i.title LIKE ? ESCAPE '\\') "
+            "AND (lower(i.item_id) LIKE lower(?) ESCAPE '\\' OR lower(i.title) LIKE lower(?) ESCAPE '\\') "
             "ORDER BY i.seen_at DESC, i.item_id LIMIT ?",
             (guild_id, f"%{_like(contains)}%", f"%{_like(contains)}%", limit),
         )

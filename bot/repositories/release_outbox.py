@@ -5,11 +5,11 @@ See `bot/migrations/0003_releases.sql` for how the tables give exactly-once anno
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from bot.community import GuildSettings
+from bot.database import Row
 from bot.releases import ReleaseItem, SourceState, announcement_nonce
 from bot.releases.records import Delivery, PendingDelivery, SourceStatus
 from bot.repositories import (
@@ -38,7 +38,7 @@ _SELECT_PENDING = (
 )
 
 
-def source_status_from_row(row: sqlite3.Row) -> SourceStatus:
+def source_status_from_row(row: Row) -> SourceStatus:
     raw = row["state"]
     return record_from_row(
         SourceStatus,
@@ -49,7 +49,7 @@ def source_status_from_row(row: sqlite3.Row) -> SourceStatus:
     )
 
 
-def delivery_from_row(row: sqlite3.Row) -> Delivery:
+def delivery_from_row(row: Row) -> Delivery:
     return record_from_row(Delivery, row)
 
 
@@ -70,7 +70,7 @@ def _announce_threads(raw: str | None) -> bool:
     return GuildSettings.model_validate_json(raw).announce_threads if raw else False
 
 
-def _pending_from_row(row: sqlite3.Row) -> PendingDelivery:
+def _pending_from_row(row: Row) -> PendingDelivery:
     item = _item_from_json(row["item"]) if row["item"] else None
     threads = _announce_threads(row["settings"])
     return record_from_row(PendingDelivery, row, item=item, announce_threads=threads)
@@ -97,7 +97,7 @@ class OutboxRepository(Repository):
             self._db,
             source_status_from_row,
             "SELECT r.* FROM release_sources r "
-            "WHERE r.paused = 0 AND (? OR r.next_attempt_at <= ?) AND EXISTS "
+            "WHERE r.paused = 0 AND (? = 1 OR r.next_attempt_at <= ?) AND EXISTS "
             "(SELECT 1 FROM release_subscriptions s WHERE s.source_key = r.source_key) "
             "ORDER BY r.source_key",
             (int(ignore_backoff), now),
@@ -181,7 +181,7 @@ class OutboxRepository(Repository):
         async with self._db.transaction() as tx:
             changed = await tx.execute_rowcount(
                 "UPDATE release_sources SET paused = 1, notice_pending = 1 "
-                "WHERE source_key = ? AND paused = 0 AND ?",
+                "WHERE source_key = ? AND paused = 0 AND ? = 1",
                 (source_key, int(pause)),
             )
             await tx.execute(
@@ -302,8 +302,8 @@ class OutboxRepository(Repository):
         queue for good (the error is then the reason)."""
         await self._db.execute(
             "UPDATE release_deliveries SET attempts = attempts + 1, last_error = ?, "
-            "status = CASE WHEN ? THEN 'failed' ELSE status END, "
-            "item = CASE WHEN ? THEN NULL ELSE item END "
+            "status = CASE WHEN ? = 1 THEN 'failed' ELSE status END, "
+            "item = CASE WHEN ? = 1 THEN NULL ELSE item END "
             "WHERE id = ? AND status = 'pending'",
             (error[:300], int(give_up), int(give_up), delivery_id),
         )

@@ -6,11 +6,10 @@ See `bot/migrations/0003_releases.sql` for the tables.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.database import Reader, Transaction
+from bot.database import Reader, Row, Transaction
 from bot.releases import SourceState
 from bot.releases.errors import SubscriptionLimitReached
 from bot.releases.records import FORMER_MEMBER, SourceStatus, Subscription
@@ -30,7 +29,7 @@ SELECT_SUBSCRIPTIONS = (
 )
 
 
-def subscription_from_row(row: sqlite3.Row) -> Subscription:
+def subscription_from_row(row: Row) -> Subscription:
     return record_from_row(Subscription, row, filter_text=str(row["filter"]))
 
 
@@ -167,7 +166,7 @@ class SubscriptionRepository(Repository):
         pattern = "%" + contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = await self._db.fetch_all(
             "SELECT DISTINCT source_key FROM release_subscriptions "
-            "WHERE guild_id = ? AND source_key LIKE ? ESCAPE '\\' ORDER BY source_key LIMIT ?",
+            "WHERE guild_id = ? AND lower(source_key) LIKE lower(?) ESCAPE '\\' ORDER BY source_key LIMIT ?",
             (guild_id, pattern, limit),
         )
         return [str(row["source_key"]) for row in rows]

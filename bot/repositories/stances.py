@@ -19,13 +19,11 @@ queries wait for it (WAL lets the read proceed while the bot writes).
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
-from bot.database import Reader, Transaction
+from bot.database import Reader, Row, Transaction
 from bot.repositories import (
     Repository,
     fetch_records,
@@ -59,7 +57,7 @@ STANCE_TABLES = (
 )
 
 
-def _statement(row: sqlite3.Row) -> Statement:
+def _statement(row: Row) -> Statement:
     return record_from_row(Statement, row, created_at=from_timestamp(row["created_at"]))
 
 
@@ -118,7 +116,8 @@ class StanceRepository(Repository):
             (guild_id, topic or GENERAL),
         )
         earliest = await self._db.fetch_value(
-            "SELECT min(observed_at) FROM stance_observations WHERE guild_id = ? AND topic IS ?",
+            "SELECT min(observed_at) FROM stance_observations WHERE guild_id = ? "
+            "AND topic IS NOT DISTINCT FROM ?",
             (guild_id, topic),
         )
         table = np.array([tuple(r) for r in rows], dtype=np.int64).reshape(len(rows), 6)
@@ -149,13 +148,13 @@ class StanceRepository(Repository):
                 (guild_id,),
             )
             assert number is not None
-            rowid = await tx.execute(
+            rowid = await tx.fetch_value(
                 "INSERT INTO stance_statements (guild_id, number, author_id, text, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?) RETURNING id",
                 (guild_id, int(number[0]), author_id, text, moment),
             )
         return Statement(
-            rowid, guild_id, int(number[0]), author_id, text, from_timestamp(moment), False
+            int(rowid), guild_id, int(number[0]), author_id, text, from_timestamp(moment), False
         )
 
     async def statement_by_number(self, guild_id: int, number: int) -> Statement | None:
@@ -180,7 +179,7 @@ class StanceRepository(Repository):
             self._db,
             _statement,
             "SELECT * FROM stance_statements WHERE guild_id = ? AND removed = 0 AND "
-            "(CAST(number AS TEXT) LIKE ? ESCAPE '\\' OR text LIKE ? ESCAPE '\\') "
+            "(CAST(number AS TEXT) LIKE ? ESCAPE '\\' OR lower(text) LIKE lower(?) ESCAPE '\\') "
             "ORDER BY number DESC LIMIT ?",
             (guild_id, pattern, pattern, limit),
         )
@@ -266,7 +265,11 @@ class StanceRepository(Repository):
         """The opinion map's matrix over ``statements`` (the active ones, by number): one row
         per member from ``stance_vote_rows`` (kept by the triggers of migration 0009), read off
         the event loop on a read-only connection. O(members x statements), not O(votes)."""
-        return await asyncio.to_thread(_read_vote_matrix, self._db.path, guild_id, statements)
+        rows = await self._db.fetch_all_aside(
+            "SELECT member_id, votes FROM stance_vote_rows WHERE guild_id = ? ORDER BY member_id",
+            (guild_id,),
+        )
+        return await asyncio.to_thread(_vote_matrix, rows, statements)
 
     async def known_members(self, guild_id: int) -> int:
         """How many distinct members have any stance data in the community (a position or a
@@ -338,21 +341,7 @@ async def _delete_community(tx: Transaction, tables: tuple[str, ...], guild_id: 
     return deleted
 
 
-def _read_only(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    conn.execute("PRAGMA busy_timeout = 5000")
-    return conn
-
-
-def _read_vote_matrix(path: Path, guild_id: int, statements: Sequence[Statement]) -> VoteMatrix:
-    conn = _read_only(path)
-    try:
-        rows = conn.execute(
-            "SELECT member_id, votes FROM stance_vote_rows WHERE guild_id = ? ORDER BY member_id",
-            (guild_id,),
-        ).fetchall()
-    finally:
-        conn.close()
+def _vote_matrix(rows: Sequence[Row], statements: Sequence[Statement]) -> VoteMatrix:
     columns = np.array([s.number - 1 for s in statements], dtype=np.int64)
     width = max([len(votes) for _, votes in rows] + [int(columns.max(initial=-1)) + 1])
     text = "".join(votes.ljust(width, "0") for _, votes in rows).encode("ascii")

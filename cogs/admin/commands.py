@@ -22,7 +22,7 @@ class AdminCog(commands.Cog):
 
     @app_commands.command(name="about", description="Agora's version, uptime, latency and size")
     async def about(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_message(embed=about_embed(self.service.about()))
+        await interaction.response.send_message(embed=about_embed(await self.service.about()))
 
     @agora.command(name="settings", description="Show this server's Agora settings, or change one")
     @app_commands.describe(

@@ -55,7 +55,7 @@ class AdminService:
     def __init__(self, bot: AgoraBot) -> None:
         self._bot = bot
 
-    def about(self) -> AboutFacts:
+    async def about(self) -> AboutFacts:
         bot = self._bot
         latency = bot.latency
         return AboutFacts(
@@ -64,7 +64,7 @@ class AdminService:
             latency=None if math.isnan(latency) or math.isinf(latency) else latency,
             servers=len(bot.guilds),
             shards=bot.shard_count or 1,
-            database_bytes=bot.db.size_bytes(),
+            database_bytes=await bot.db.size_bytes(),
             features=bot.registry.names(),
         )
 

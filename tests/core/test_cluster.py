@@ -4,8 +4,6 @@ advisory locks on a real PostgreSQL server, and leader-only jobs."""
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
 import sys
 from collections.abc import AsyncIterator
 from typing import Any
@@ -25,21 +23,17 @@ from bot.cluster import (
 )
 from bot.features import Job, JobRunner
 from tests.debates.helpers import wait_until
-
-SERVER = os.environ.get("AGORA_TEST_POSTGRES", "postgresql://127.0.0.1:5432")
+from tests.engines import create_postgres, drop_postgres
 
 
 @pytest.fixture
 async def pg_url() -> AsyncIterator[str]:
     """An empty PostgreSQL database of the test's own (advisory locks are per database)."""
-    name = f"agora_test_cluster_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(f"{SERVER}/postgres")
+    target = await create_postgres(migrated=False)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield f"{SERVER}/{name}"
+        yield target.url
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await drop_postgres(target)
 
 
 def connector(url: str) -> Any:

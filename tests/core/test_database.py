@@ -1,4 +1,7 @@
-"""Storage tests on a real SQLite file: migrations, atomicity, refusal, backup."""
+"""Storage tests on a real SQLite file: migrations, atomicity, refusal, backup.
+
+SQLite-only by nature (pragmas, the file, its backup, the connection's thread); the same rules
+on PostgreSQL are tested in tests/core/test_database_pg.py."""
 
 from __future__ import annotations
 
@@ -11,12 +14,13 @@ import pytest
 
 from bot.community import GuildSettings
 from bot.database import Database, DatabaseError, Migration, bundled_migrations
+from bot.database_sqlite import SqliteDatabase
 from bot.repositories.guilds import GuildRepository, MetaRepository
 
 
 @pytest.fixture
 async def db(tmp_path: Path):
-    database = await Database.open(tmp_path / "nested" / "agora.db")
+    database = await SqliteDatabase.open(tmp_path / "nested" / "agora.db")
     yield database
     await database.close()
 
@@ -26,14 +30,14 @@ def tables(path: Path) -> set[str]:
         return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
 
-async def test_open_creates_folder_and_sets_pragmas(db: Database) -> None:
+async def test_open_creates_folder_and_sets_pragmas(db: SqliteDatabase) -> None:
     assert db.path.exists()
     assert (await db.fetch_value("PRAGMA journal_mode")) == "wal"
     assert (await db.fetch_value("PRAGMA foreign_keys")) == 1
     assert (await db.fetch_value("PRAGMA busy_timeout")) == 5000
 
 
-async def test_migrations_from_empty_then_idempotent(db: Database) -> None:
+async def test_migrations_from_empty_then_idempotent(db: SqliteDatabase) -> None:
     expected = bundled_migrations()
     applied = await db.migrate()
     assert applied == [m.name for m in expected]
@@ -43,7 +47,7 @@ async def test_migrations_from_empty_then_idempotent(db: Database) -> None:
     assert await db.schema_version() == expected[-1].version
 
 
-async def test_newer_database_is_refused_and_untouched(db: Database) -> None:
+async def test_newer_database_is_refused_and_untouched(db: SqliteDatabase) -> None:
     await db.migrate()
     await db.execute("PRAGMA user_version = 999")
     with pytest.raises(DatabaseError, match="schema version 999"):
@@ -51,7 +55,7 @@ async def test_newer_database_is_refused_and_untouched(db: Database) -> None:
     assert await db.schema_version() == 999
 
 
-async def test_failed_migration_leaves_database_as_it_was(db: Database) -> None:
+async def test_failed_migration_leaves_database_as_it_was(db: SqliteDatabase) -> None:
     good = Migration(1, "0001_good.sql", "CREATE TABLE a (x INTEGER);")
     bad = Migration(
         2,
@@ -68,7 +72,7 @@ async def test_failed_migration_leaves_database_as_it_was(db: Database) -> None:
     assert await db.migrate([good, fixed]) == ["0002_bad.sql"]
 
 
-async def test_transaction_rolls_back_on_error(db: Database) -> None:
+async def test_transaction_rolls_back_on_error(db: SqliteDatabase) -> None:
     await db.migrate()
     with pytest.raises(RuntimeError):
         async with db.transaction() as tx:
@@ -77,7 +81,9 @@ async def test_transaction_rolls_back_on_error(db: Database) -> None:
     assert await db.fetch_value("SELECT count(*) FROM meta") == 0
 
 
-async def test_a_transaction_cancelled_during_its_begin_leaves_none_open(db: Database) -> None:
+async def test_a_transaction_cancelled_during_its_begin_leaves_none_open(
+    db: SqliteDatabase,
+) -> None:
     """A job stopped while its BEGIN waits on the connection's thread (the thread is busy):
     the BEGIN still runs there, and the next transaction must not find it open."""
     await db.migrate()
@@ -131,7 +137,7 @@ async def test_backup_while_writing(db: Database, tmp_path: Path) -> None:
     assert version == await db.schema_version()
 
 
-async def test_guild_settings_round_trip_and_lifecycle(db: Database) -> None:
+async def test_guild_settings_round_trip_and_lifecycle(db: SqliteDatabase) -> None:
     await db.migrate()
     repo = GuildRepository(db)
     assert await repo.get_settings(1) == GuildSettings()
@@ -149,7 +155,7 @@ async def test_guild_settings_round_trip_and_lifecycle(db: Database) -> None:
     assert (await repo.get_settings(1)).retention_days == 7
 
 
-async def test_meta_repository(db: Database) -> None:
+async def test_meta_repository(db: SqliteDatabase) -> None:
     await db.migrate()
     meta = MetaRepository(db)
     assert await meta.get("x") is None

@@ -14,6 +14,8 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.database_target import DatabaseTarget
+from cogs.debates.service import DEADLINE_JOB
 from tests.debates.helpers import click, option_id
 from tests.fakes.feeds import atom_feed, feed_entry
 from tests.harness import AgoraHarness, reply_text, response_text, serving, wait_stored
@@ -23,8 +25,8 @@ ADDRESS = "127.0.0.1:0"  # a free port, chosen by the system
 
 
 @pytest.fixture
-async def agora(tmp_path: Path) -> AsyncIterator[AgoraHarness]:
-    harness = AgoraHarness(tmp_path, agora_http_address=ADDRESS)
+async def agora(tmp_path: Path, database_target: DatabaseTarget) -> AsyncIterator[AgoraHarness]:
+    harness = AgoraHarness(tmp_path, database=database_target, agora_http_address=ADDRESS)
     await harness.start_emulator()
     await harness.start_bot()
     async with serving(harness):
@@ -145,6 +147,9 @@ async def test_metrics_count_commands_by_outcome_and_votes(
     async def broken(guild_id: int) -> None:
         raise RuntimeError("disk on fire")
 
+    # The deadline job also reads settings (the weekly debate): stopped, so that only the
+    # command meets the broken repository.
+    await agora.running_bot.jobs.stop(DEADLINE_JOB)
     with monkeypatch.context() as patch:
         patch.setattr(agora.running_bot.guild_repo, "get_settings", broken)
         agora.expect_error_log(r"unexpected error \[[0-9A-F]{6}\]")

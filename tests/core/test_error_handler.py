@@ -9,6 +9,7 @@ import pytest
 from discord import app_commands
 
 from bot import client
+from bot.database_target import DatabaseTarget
 from bot.error_handler import message_for
 from bot.errors import UserFacingError
 from tests.harness import AgoraHarness, response_text
@@ -27,12 +28,14 @@ def test_messages_for_expected_errors() -> None:
 
 
 @pytest.fixture
-async def faulty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[AgoraHarness]:
+async def faulty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_target: DatabaseTarget
+) -> AsyncIterator[AgoraHarness]:
     extensions = client.cog_extensions()
     monkeypatch.setattr(
         client, "cog_extensions", lambda: [*extensions, "tests.core.faulty_extension"]
     )
-    harness = AgoraHarness(tmp_path)
+    harness = AgoraHarness(tmp_path, database=database_target)
     await harness.start_emulator(guild_count=1)
     await harness.start_bot()
     try:

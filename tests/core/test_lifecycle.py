@@ -129,15 +129,15 @@ async def test_purge_deletes_every_table_with_a_guild_id(db: Database) -> None:
     # Tables of other features found by introspection, one with a child table that only
     # references it through a foreign key.
     await db.execute(
-        "CREATE TABLE dummy_debates (id INTEGER PRIMARY KEY, guild_id INTEGER, motion TEXT)"
+        "CREATE TABLE dummy_debates (id BIGINT PRIMARY KEY, guild_id BIGINT, motion TEXT)"
     )
     await db.execute(
-        "CREATE TABLE dummy_debate_votes (debate_id INTEGER NOT NULL "
-        "REFERENCES dummy_debates (id), member_id INTEGER, side INTEGER)"
+        "CREATE TABLE dummy_debate_votes (debate_id BIGINT NOT NULL "
+        "REFERENCES dummy_debates (id), member_id BIGINT, side BIGINT)"
     )
-    for guild in (GUILD, OTHER_GUILD):
-        debate = await db.execute(
-            "INSERT INTO dummy_debates (guild_id, motion) VALUES (?, 'x')", (guild,)
+    for debate, guild in enumerate((GUILD, OTHER_GUILD), start=1):
+        await db.execute(
+            "INSERT INTO dummy_debates (id, guild_id, motion) VALUES (?, ?, 'x')", (debate, guild)
         )
         await db.execute("INSERT INTO dummy_debate_votes VALUES (?, ?, 1)", (debate, ALICE))
     tables = await community_tables(db)

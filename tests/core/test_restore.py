@@ -106,6 +106,8 @@ async def test_backup_then_restore_brings_back_every_poll_vote_stance_and_subscr
             await replaced.close()
 
 
+# SQLite-only: the instance lock is a lock on the file (processes sharing a server is a cluster).
+@pytest.mark.parametrize("engine", ["sqlite"])
 async def test_a_second_bot_on_the_same_database_is_refused(agora: AgoraHarness) -> None:
     env = {
         "DISCORD_TOKEN": TEST_TOKEN,

@@ -1,23 +1,24 @@
-"""The batch writer (group commit) on a real SQLite file: one transaction per batch, a write
-refused alone, no acknowledgement before the commit, a clean shutdown."""
+"""The batch writer (group commit) on a real database of each engine: one transaction per
+batch, a write refused alone, no acknowledgement before the commit, a clean shutdown."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
 from bot.database import Database
+from bot.database_target import DatabaseTarget
 from bot.writer import BatchWriter, Outcome, SyncTransaction, Write, WriterClosed
 
 
 @pytest.fixture
-async def db(tmp_path: Path):
-    database = await Database.open(tmp_path / "writer.db")
+async def db(database_target: DatabaseTarget):
+    database = await Database.open(database_target)
     await database.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)")
     try:
         yield database
@@ -27,15 +28,20 @@ async def db(tmp_path: Path):
 
 def insert(key: int, value: str = "x") -> Write[int]:
     def write(tx: SyncTransaction) -> int:
-        return tx.execute("INSERT INTO t (k, v) VALUES (?, ?)", (key, value))
+        row = tx.fetch_one("INSERT INTO t (k, v) VALUES (?, ?) RETURNING k", (key, value))
+        assert row is not None
+        return int(row[0])
 
     return write
 
 
-def stored(path: Path) -> dict[int, str]:
+async def stored(target: DatabaseTarget) -> dict[int, str]:
     """What another connection reads: only committed rows."""
-    with sqlite3.connect(path) as conn:
-        return dict(conn.execute("SELECT k, v FROM t"))
+    other = await Database.open(target)
+    try:
+        return {int(r[0]): str(r[1]) for r in await other.fetch_all("SELECT k, v FROM t")}
+    finally:
+        await other.close()
 
 
 class Refused(Exception):
@@ -58,7 +64,7 @@ async def test_writes_waiting_together_commit_in_one_batch_and_a_refusal_stays_a
     assert isinstance(outcomes[5], Refused)
     assert [o for n, o in enumerate(outcomes) if n != 5] == list(range(10))  # row ids
     # The refused write's own statement was rolled back with it (its savepoint); the rest stored.
-    assert stored(db.path) == {k: "x" for k in range(10)}
+    assert await stored(db.target) == {k: "x" for k in range(10)}
 
 
 async def test_a_write_alone_in_its_batch_is_rolled_back_whole_when_refused(db: Database) -> None:
@@ -68,9 +74,9 @@ async def test_a_write_alone_in_its_batch_is_rolled_back_whole_when_refused(db: 
 
     with pytest.raises(Refused):
         await db.write(refused)
-    assert stored(db.path) == {}
+    assert await stored(db.target) == {}
     assert await db.write(insert(8)) == 8  # the next transaction starts clean
-    assert stored(db.path) == {8: "x"}
+    assert await stored(db.target) == {8: "x"}
 
 
 async def test_a_database_error_in_one_write_refuses_only_that_write(db: Database) -> None:
@@ -79,11 +85,11 @@ async def test_a_database_error_in_one_write_refuses_only_that_write(db: Databas
         db.write(insert(2)), db.write(insert(1, "duplicate")), db.write(insert(3)),
         return_exceptions=True,
     )  # fmt: skip
-    assert isinstance(results[1], sqlite3.IntegrityError)
-    assert stored(db.path) == {1: "first", 2: "x", 3: "x"}
+    assert isinstance(results[1], sqlite3.IntegrityError | asyncpg.UniqueViolationError)
+    assert await stored(db.target) == {1: "first", 2: "x", 3: "x"}
     # The writer goes on after a failed write.
     assert await db.write(insert(4)) == 4
-    assert 4 in stored(db.path)
+    assert 4 in await stored(db.target)
 
 
 async def test_acknowledged_only_after_the_commit(db: Database) -> None:
@@ -91,11 +97,11 @@ async def test_acknowledged_only_after_the_commit(db: Database) -> None:
 
     async def acknowledged(key: int) -> None:
         await db.write(insert(key))
-        seen.append(stored(db.path))  # read by another connection at the acknowledgement
+        seen.append(await stored(db.target))  # read by another connection at the acknowledgement
 
     await asyncio.gather(*(acknowledged(k) for k in range(20)))
     assert all(k in snapshot for k, snapshot in enumerate(seen))
-    assert stored(db.path) == {k: "x" for k in range(20)}
+    assert await stored(db.target) == {k: "x" for k in range(20)}
 
 
 async def test_a_failed_commit_fails_every_write_of_the_batch_and_the_writer_goes_on() -> None:
@@ -118,8 +124,10 @@ async def test_a_failed_commit_fails_every_write_of_the_batch_and_the_writer_goe
     await writer.aclose()
 
 
-async def test_close_commits_what_was_submitted_and_refuses_the_rest(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "closing.db")
+async def test_close_commits_what_was_submitted_and_refuses_the_rest(
+    database_target: DatabaseTarget,
+) -> None:
+    db = await Database.open(database_target)
     await db.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)")
     pending = [asyncio.ensure_future(db.write(insert(k))) for k in range(30)]
     await asyncio.sleep(0)  # every write is submitted; the writer has not run yet
@@ -127,7 +135,7 @@ async def test_close_commits_what_was_submitted_and_refuses_the_rest(tmp_path: P
     # Every write submitted before the close was committed and acknowledged: none is lost.
     assert all(task.done() for task in pending)
     assert [task.result() for task in pending] == list(range(30))
-    assert stored(tmp_path / "closing.db") == {k: "x" for k in range(30)}
+    assert await stored(database_target) == {k: "x" for k in range(30)}
     with pytest.raises(WriterClosed):
         await db.write(insert(31))
 
@@ -138,4 +146,4 @@ async def test_a_caller_cancelled_before_its_batch_writes_nothing(db: Database) 
     await asyncio.sleep(0)
     cancelled.cancel()
     assert await kept == 2
-    assert stored(db.path) == {2: "x"}
+    assert await stored(db.target) == {2: "x"}

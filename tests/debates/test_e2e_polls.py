@@ -6,7 +6,6 @@ import asyncio
 import csv
 import io
 import random
-import sqlite3
 
 import pytest
 
@@ -203,8 +202,9 @@ async def test_deadline_passed_while_down_posts_result_once(agora: AgoraHarness)
     poll_id = poll_id_of(message)
     await click(agora, agora.member, message, option_id(message, 0))
     await agora.stop_bot()
-    with sqlite3.connect(agora.db_path) as conn:
-        conn.execute("UPDATE polls SET deadline = deadline - 7200 WHERE id = ?", (poll_id,))
+    await agora.execute_offline(
+        "UPDATE polls SET deadline = deadline - 7200 WHERE id = ?", (poll_id,)
+    )
     await agora.start_bot()
     result = await wait_message(agora, "Result of poll #1")
     assert agora.emu.attachment_bytes(result).startswith(PNG_MAGIC)

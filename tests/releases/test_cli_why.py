@@ -1,11 +1,12 @@
 """`agora releases why SOURCE ITEM`: the ledger of one item across every server, for the
-operator, read from the real database file."""
+operator, read from the real database (a SQLite file, or a PostgreSQL database)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from bot.database import Database
+from bot.database_target import DatabaseTarget
 from bot.releases import SourceState
 from bot.repositories.release_outbox import OutboxRepository
 from bot.repositories.release_subscriptions import SubscriptionRepository
@@ -13,9 +14,10 @@ from tests.core.cli import run_agora
 from tests.releases.conftest import model_item
 
 
-async def test_why_prints_the_item_in_every_server(tmp_path: Path) -> None:
-    path = tmp_path / "agora.db"
-    db = await Database.open(path)
+async def test_why_prints_the_item_in_every_server(
+    tmp_path: Path, database_target: DatabaseTarget
+) -> None:
+    db = await Database.open(database_target)
     await db.migrate()
     subscriptions, outbox = SubscriptionRepository(db), OutboxRepository(db)
     plain, _ = await subscriptions.follow(
@@ -38,7 +40,7 @@ async def test_why_prints_the_item_in_every_server(tmp_path: Path) -> None:
     await outbox.mark_posted([(queued.id, 777, False)])
     await db.close()
 
-    env = {"AGORA_DATABASE": str(path)}
+    env = {"AGORA_DATABASE": str(database_target)}
     code, out, err = await run_agora(
         "releases", "why", "hf:org", "org/Model-GGUF", cwd=tmp_path, env=env
     )

@@ -11,6 +11,7 @@ import discord
 import pytest
 
 from bot import client
+from bot.database_target import DatabaseTarget
 from bot.features import Feature
 from bot.interfaces import ReleaseDebates
 from bot.releases import RadarConfig, announcement_nonce
@@ -68,7 +69,10 @@ async def settled(h: AgoraHarness, interaction: EmulatedInteraction) -> None:
 
 
 async def make_env(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **overrides: Any
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    database: DatabaseTarget | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Env]:
     hub = FakeHub()
     feeds = FeedServer(hang_seconds=10.0)
@@ -88,7 +92,7 @@ async def make_env(
         "agora_release_poll_seconds": 3600,
     }
     settings.update(overrides)
-    h = AgoraHarness(tmp_path, **settings)
+    h = AgoraHarness(tmp_path, database=database, **settings)
     async with serving(h, hub, feeds):
         await h.start_emulator(guild_count=3)
         channels = {g.id: h.emu.add_channel(g.id, "releases") for g in h.guilds}
@@ -99,8 +103,10 @@ async def make_env(
 
 
 @pytest.fixture
-async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Env]:
-    async for value in make_env(tmp_path, monkeypatch):
+async def env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_target: DatabaseTarget
+) -> AsyncIterator[Env]:
+    async for value in make_env(tmp_path, monkeypatch, database_target):
         yield value
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import discord
 import pytest
 
+from bot.database_target import DatabaseTarget
 from bot.releases import PAUSE_AFTER_FAILURES
 from tests.emulator.models import CREATE_PUBLIC_THREADS, EMBED_LINKS
 from tests.fakes.feeds import atom_feed, feed_entry
@@ -17,8 +18,10 @@ from tests.releases.test_e2e_releases import Env, make_env, settled
 
 
 @pytest.fixture
-async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Env]:
-    async for value in make_env(tmp_path, monkeypatch):
+async def env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_target: DatabaseTarget
+) -> AsyncIterator[Env]:
+    async for value in make_env(tmp_path, monkeypatch, database_target):
         yield value
 
 

@@ -8,16 +8,19 @@ from pathlib import Path
 import pytest
 
 from bot import client
+from bot.database_target import DatabaseTarget
 from tests.fakes.feeds import atom_feed
-from tests.harness import message_text
+from tests.harness import message_text, wait_stored
 from tests.releases.test_e2e_releases import Env, buttons, feed_entry, make_env
 
 ALL_COGS = client.cog_extensions()
 
 
 @pytest.fixture
-async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Env]:
-    async for value in make_env(tmp_path, monkeypatch):
+async def env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_target: DatabaseTarget
+) -> AsyncIterator[Env]:
+    async for value in make_env(tmp_path, monkeypatch, database_target):
         monkeypatch.setattr(client, "cog_extensions", lambda: ALL_COGS)
         await value.h.restart()
         yield value
@@ -49,5 +52,6 @@ async def test_debate_this_release_starts_a_quick_debate(env: Env) -> None:
     debate = await h.wait_for(debate_posted, within=10)
     assert debate["id"] != announcement["id"]
     assert any("Strongly share" in label for label in buttons(debate)), buttons(debate)
+    await wait_stored(h)  # the debate's message id is stored right after it is posted
     rows = await h.running_bot.db.fetch_all("SELECT source, format FROM debates")
     assert [tuple(r) for r in rows] == [("release", "quick")]

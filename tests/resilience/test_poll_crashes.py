@@ -4,11 +4,11 @@ closed, whichever step the process died after (in-process, like test_radar_crash
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from typing import Any
 
 import pytest
 
+from bot.database import Database
 from cogs.debates.polls import PollService
 from cogs.debates.service import DEADLINE_JOB, DeadlineService, utcnow
 from tests.debates.helpers import channel_messages, click, option_id, poll_id_of, wait_until
@@ -16,10 +16,13 @@ from tests.harness import AgoraHarness, message_text, provided, reply_text
 from tests.resilience.test_radar_crashes import Killed
 
 
-def snapshot(agora: AgoraHarness) -> tuple[int, list[tuple[Any, ...]]]:
+async def snapshot(agora: AgoraHarness) -> tuple[int, list[tuple[Any, ...]]]:
     writes = sum(1 for r in agora.emu.requests if r.method in ("POST", "PATCH"))
-    with sqlite3.connect(agora.db_path) as conn:
-        rows = list(conn.execute("SELECT * FROM polls ORDER BY id"))
+    db = await Database.open(agora.database)  # a second connection: what is committed
+    try:
+        rows = [tuple(r) for r in await db.fetch_all("SELECT * FROM polls ORDER BY id")]
+    finally:
+        await db.close()
     return writes, rows
 
 
@@ -54,9 +57,9 @@ async def test_crash_while_closing_a_poll(
     assert closed is not None
     with pytest.raises(Killed):
         await polls.finalise(closed)
-    at_crash = snapshot(agora)
+    at_crash = await snapshot(agora)
     await agora.stop_bot()
-    assert snapshot(agora) == at_crash, "the bot went on after its crash"
+    assert await snapshot(agora) == at_crash, "the bot went on after its crash"
 
     await agora.start_bot()  # its deadline job posts what a crash left unposted
 

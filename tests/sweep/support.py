@@ -73,13 +73,9 @@ class RefusalRecorder:
 
 async def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, in a stable order."""
-    tables = await db.fetch_all(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-        "ORDER BY name"
-    )
     out: dict[str, list[tuple[Any, ...]]] = {}
-    for (name,) in tables:
-        rows = await db.fetch_all(f'SELECT * FROM "{name}"')  # noqa: S608 - names from sqlite
+    for name in await db.tables():
+        rows = await db.fetch_all(f'SELECT * FROM "{name}"')  # noqa: S608 - names from the schema
         out[name] = sorted((tuple(r) for r in rows), key=repr)
     return out
 

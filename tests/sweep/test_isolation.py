@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from bot.database_target import DatabaseTarget
 from bot.settings import Settings
 from tests.emulator import Guild
 from tests.emulator.messages import walk_components
@@ -84,11 +85,15 @@ async def find_message(h: AgoraHarness, text: str) -> JSON:
 
 
 @pytest.fixture
-async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
+async def world(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_target: DatabaseTarget
+) -> AsyncIterator[World]:
     monkeypatch.setattr(Settings, "radar_config", short_radar_limits(Settings.radar_config))
     hub = FakeHub()
     await hub.start()
-    h = AgoraHarness(tmp_path, hf_endpoint=hub.url, agora_release_poll_seconds=3600)
+    h = AgoraHarness(
+        tmp_path, database=database_target, hf_endpoint=hub.url, agora_release_poll_seconds=3600
+    )
     async with serving(h, hub):
         await h.start_emulator(guild_count=2)
         a, b = h.guilds

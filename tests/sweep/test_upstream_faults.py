@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from bot.database_target import DatabaseTarget
 from bot.settings import Settings
 from cogs.releases.delivery import ReleaseDelivery
 from tests.fakes.feeds import Fault, FeedServer, atom_feed, feed_entry
@@ -64,13 +65,19 @@ class Env:
 
 
 @pytest.fixture
-async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Env]:
+async def env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_target: DatabaseTarget
+) -> AsyncIterator[Env]:
     monkeypatch.setattr(Settings, "radar_config", short_radar_limits(Settings.radar_config))
     hub, feeds = HugeHub(), FeedServer(hang_seconds=10.0)
     await hub.start()
     await feeds.start()
     h = AgoraHarness(
-        tmp_path, hf_endpoint=hub.url, agora_github_base=feeds.url, agora_release_poll_seconds=3600
+        tmp_path,
+        database=database_target,
+        hf_endpoint=hub.url,
+        agora_github_base=feeds.url,
+        agora_release_poll_seconds=3600,
     )
     async with serving(h, hub, feeds):
         await h.start_emulator(guild_count=1)
