@@ -177,7 +177,9 @@ async def test_two_processes_share_the_work_exactly_once(cluster: Cluster) -> No
             assert "Version" in response_text(reply), (shard, response_text(reply))
     assert len(world.emu.command_syncs) == 1  # by the process running shard 0 only
 
-    # A poll on each shard, closing in a minute.
+    # On each shard: a poll closing in a minute, and the source followed (two subscriptions
+    # through the command, the rest stored directly below: the announcing is under test, not
+    # 120 commands).
     polls: dict[int, int] = {}
     for shard in (0, 1):
         guild = world.shards[shard][0]
@@ -193,11 +195,6 @@ async def test_two_processes_share_the_work_exactly_once(cluster: Cluster) -> No
                 "SELECT id FROM polls WHERE guild_id = ? ORDER BY id DESC LIMIT 1", (guild.id,)
             )
         )
-
-    # The source followed from communities on both shards (two through the command, the rest
-    # stored directly: the announcing is under test, not 120 commands).
-    for shard in (0, 1):
-        guild = world.shards[shard][0]
         reply = await answered(
             world,
             guild,
