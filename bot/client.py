@@ -17,6 +17,7 @@ from discord.ext import commands
 
 import cogs
 from bot.charts import ChartWorker
+from bot.cluster import cluster_for
 from bot.database import Database
 from bot.error_handler import AgoraTree
 from bot.features import Feature, FeatureRegistry, JobRunner
@@ -132,6 +133,9 @@ class AgoraBot(commands.AutoShardedBot):
         **options: Any,
     ) -> None:
         options.setdefault("intents", agora_intents())
+        if settings.agora_shard_count is not None:  # cluster mode: this process's shards
+            options.setdefault("shard_count", settings.agora_shard_count)
+            options.setdefault("shard_ids", list(settings.shard_ids or ()))
         yield_between_gateway_events()
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -150,11 +154,15 @@ class AgoraBot(commands.AutoShardedBot):
         self.started_monotonic = time.monotonic()
         #: The loaded features, their interfaces and data hooks (see `bot.features`).
         self.registry = FeatureRegistry()
-        self.jobs = JobRunner(self.wait_until_ready)
+        #: This process's shards, the cluster's leadership and IDENTIFY spacing (bot.cluster).
+        self.cluster = cluster_for(settings)
+        self.jobs = JobRunner(self.wait_until_ready, self.cluster.leadership)
         #: The chart workers (a process per core, a cache by data) for every feature's charts.
         self.charts = ChartWorker()
         self._features_closed = False
-        self.lifecycle = Lifecycle(db, self.registry, self.guild_repo, self._present_guild_ids)
+        self.lifecycle = Lifecycle(
+            db, self.registry, self.guild_repo, self._present_guild_ids, self.cluster.shards
+        )
         #: What the bot did, for operators (`GET /metrics`); its own registry per bot.
         self.metrics = Metrics()
         self.shard_tracker = ShardTracker()
@@ -199,15 +207,31 @@ class AgoraBot(commands.AutoShardedBot):
         # AutoShardedBot connects to the URL that GET /gateway/bot returns and only uses
         # DEFAULT_GATEWAY when the shard count is known: ask for the count, so a configured
         # DISCORD_GATEWAY_URL is used from the first connection on.
-        if self.settings.discord_gateway_url and self.shard_count is None:
-            self.shard_count, _, _ = await self.http.get_bot_gateway()
+        gate = self.cluster.identify
+        if (self.settings.discord_gateway_url and self.shard_count is None) or gate is not None:
+            count, _, limits = await self.http.get_bot_gateway()
+            if self.shard_count is None:
+                self.shard_count = count
+            if gate is not None:
+                gate.max_concurrency = int(limits.get("max_concurrency") or 1)
         await super().launch_shards()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """In a cluster, one IDENTIFY per bucket every 5 s across all processes (Discord's
+        ``max_concurrency``); alone, discord.py's own spacing."""
+        gate = self.cluster.identify
+        if gate is None:
+            await super().before_identify_hook(shard_id, initial=initial)
+        else:
+            await gate.before_identify(shard_id or 0)
 
     async def setup_hook(self) -> None:
         tune_collector()
         if not self.force_sync:  # `agora sync-commands` runs beside a running bot
             await self._start_operations()
         await self.db.migrate()
+        if not self.force_sync:  # `agora sync-commands` must not take the leadership, even briefly
+            await self.cluster.start()
         self.jobs.start(self.lifecycle.retention_job())
         for extension in cog_extensions():
             await self.load_extension(extension)
@@ -215,7 +239,12 @@ class AgoraBot(commands.AutoShardedBot):
         await self.sync_commands_if_changed()
 
     async def sync_commands_if_changed(self) -> bool:
-        """Sync application commands when their definition changed (or when forced)."""
+        """Sync application commands when their definition changed (or when forced); in a
+        cluster only the process running shard 0 does (commands are the application's, once
+        for every process)."""
+        if not self.force_sync and not self.cluster.shards.holds_shard(0):
+            log.info("application commands are synced by the process running shard 0")
+            return False
         guild = (
             discord.Object(self.settings.agora_dev_guild) if self.settings.agora_dev_guild else None
         )
@@ -264,6 +293,7 @@ class AgoraBot(commands.AutoShardedBot):
         if not self._features_closed:
             self._features_closed = True
             await self.jobs.stop_all()
+            await self.cluster.close()
             for feature in self.registry:
                 if feature.close is not None:
                     await feature.close()
@@ -282,7 +312,8 @@ class AgoraBot(commands.AutoShardedBot):
         present = {guild.id for guild in self.guilds}
         self.freezer.freeze()
         try:
-            for guild_id in await self.guild_repo.present_ids():
+            # Only this process's shards: the others' communities are not in its cache.
+            for guild_id in self.cluster.shards.only_held(await self.guild_repo.present_ids()):
                 if guild_id not in present:
                     await self.guild_repo.mark_left(guild_id)
                     log.info("server %s removed Agora while it was offline", guild_id)

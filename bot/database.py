@@ -24,6 +24,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bot.database_dialect import DIALECTS, Dialect
 from bot.database_target import DatabaseTarget, SqliteTarget, parse_database_target
 from bot.writer import BatchWriter, Outcome, Params, Row, Write
 
@@ -152,6 +153,11 @@ class Database(Reader):
     #: The SQLite file, or None on a server (no file to lock, back up or restore).
     path: Path | None
     writer: BatchWriter
+
+    @property
+    def dialect(self) -> Dialect:
+        """The engine's SQL differences the repositories ask for (bot.database_dialect)."""
+        return DIALECTS[self.engine]
 
     @staticmethod
     async def open(target: DatabaseTarget | Path | str) -> Database:

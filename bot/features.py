@@ -7,7 +7,8 @@ features) and hands the core one :class:`Feature`:
 - its Cog (thin: options in, service call, answer out),
 - its persistent components (DynamicItem classes, see :mod:`bot.components`),
 - its background jobs (:class:`Job`: a name, an interval and a coroutine function; the core
-  starts them once the bot is ready, keeps them alive, stops them on unload and reports on them),
+  starts them once the bot is ready, keeps them alive, stops them on unload and reports on them;
+  ``once_per_cluster`` ones run only in the cluster's leader, see :mod:`bot.cluster`),
 - its data hooks (:class:`DataHooks`: export a member's data, forget a member, purge a
   community), which the core's :class:`bot.lifecycle.Lifecycle` calls for every loaded feature,
 - the typed interfaces it offers other features (``{Protocol: implementation}``), found with
@@ -25,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from discord.ext import commands
+
+from bot.cluster import Leadership, SoleLeader
 
 if TYPE_CHECKING:
     import discord
@@ -62,12 +65,19 @@ class Job:
 
     With ``run_at_start`` the first run happens at once, otherwise one interval after ready.
     A failing run is logged and counted; the job goes on at the next interval.
+
+    ``once_per_cluster``: work that must happen once for every process together (the radar's
+    cycle): it runs only while this process is the cluster's leader, starts as soon as it
+    becomes the leader, and a run in progress is cancelled when leadership is lost (so only
+    work that is safe to stop anywhere belongs here). Work on communities is split by shard
+    instead (:meth:`bot.cluster.Shards.holds`).
     """
 
     name: str
     interval: float
     run: Callable[[], Awaitable[object]]
     run_at_start: bool = True
+    once_per_cluster: bool = False
 
 
 @dataclass
@@ -97,10 +107,16 @@ class Feature:
 
 
 class JobRunner:
-    """Runs background jobs as tasks: wait for ready, run, sleep, again; never dies on error."""
+    """Runs background jobs as tasks: wait for ready, run, sleep, again; never dies on error.
+    Leader-only jobs (``once_per_cluster``) also wait for ``leadership``."""
 
-    def __init__(self, wait_until_ready: Callable[[], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        wait_until_ready: Callable[[], Awaitable[None]],
+        leadership: Leadership | None = None,
+    ) -> None:
         self._wait_until_ready = wait_until_ready
+        self._leadership = leadership or SoleLeader()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self.status: dict[str, JobStatus] = {}
 
@@ -150,8 +166,25 @@ class JobRunner:
         if not job.run_at_start:
             await asyncio.sleep(job.interval)
         while True:
-            await self.run_once(job)
+            if job.once_per_cluster:
+                await self._run_while_leader(job)
+            else:
+                await self.run_once(job)
             await asyncio.sleep(job.interval)
+
+    async def _run_while_leader(self, job: Job) -> None:
+        """One run once this process leads; cancelled if leadership is lost meanwhile."""
+        await self._leadership.wait_until_leader()
+        run = asyncio.ensure_future(self.run_once(job))
+        lost = asyncio.ensure_future(self._leadership.wait_until_lost())
+        try:
+            await asyncio.wait({run, lost}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (run, lost):
+                task.cancel()
+            await asyncio.gather(run, lost, return_exceptions=True)
+        if run.cancelled():
+            log.warning("background job %s stopped: this process no longer leads", job.name)
 
 
 class FeatureRegistry:

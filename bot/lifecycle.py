@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.cluster import Shards
 from bot.community import GuildSettings
 from bot.database import Database, Transaction
 from bot.features import FeatureRegistry, Job
@@ -70,11 +71,14 @@ class Lifecycle:
         registry: FeatureRegistry,
         guilds: GuildRepository,
         present_guilds: Callable[[], Collection[int]],
+        shards: Shards | None = None,
     ) -> None:
         self._db = db
         self._registry = registry
         self._guilds = guilds
         self._present_guilds = present_guilds
+        #: Retention purges the communities of this process's shards (all, alone).
+        self._shards = shards or Shards()
 
     async def export_member(self, guild_id: int, member_id: int) -> dict[str, Any]:
         """``{feature name: that feature's export}`` for every loaded feature that keeps data."""
@@ -131,13 +135,14 @@ class Lifecycle:
 
     async def purge_due_communities(self, now: datetime | None = None) -> list[int]:
         """Purge every community the bot left more than its ``retention_days`` ago (and has not
-        rejoined); returns their ids. One failing community does not stop the others."""
+        rejoined); returns their ids. One failing community does not stop the others. In a
+        cluster, only the communities on this process's shards (each process purges its own)."""
         moment = now or datetime.now(UTC)
         present = set(self._present_guilds())
         purged = []
         for guild_id, left_at, raw_settings in await self._guilds.communities_left():
             try:
-                if guild_id in present:
+                if guild_id in present or not self._shards.holds(guild_id):
                     continue
                 settings = GuildSettings.model_validate_json(raw_settings or "{}")
                 if purge_due(datetime.fromisoformat(left_at), settings.retention_days, moment):

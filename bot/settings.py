@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.database_target import DatabaseTarget, SqliteTarget, parse_database_target
 from bot.releases.config import RadarConfig
@@ -37,6 +38,14 @@ HINTS: dict[str, str] = {
     "LOG_LEVEL": "set it to DEBUG, INFO, WARNING or ERROR",
     "LOG_FORMAT": "set it to text (the default) or json (one JSON object per line)",
     "AGORA_HTTP_ADDRESS": "set it to host:port, e.g. 127.0.0.1:9321, or leave it unset (no endpoint)",
+    "AGORA_SHARD_COUNT": (
+        "set it to the cluster's total number of shards (a whole number from 1), or leave it "
+        "unset (one process runs every shard)"
+    ),
+    "AGORA_SHARD_IDS": (
+        "set it to this process's shards below AGORA_SHARD_COUNT (set both), such as 0-3, "
+        "4,5,6 or 0-1,4, or leave it unset (every shard)"
+    ),
 }
 
 
@@ -64,6 +73,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = "text"
     agora_http_address: str | None = None
+    agora_shard_count: int | None = Field(default=None, ge=1, le=65536)
+    agora_shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
 
     @field_validator("agora_database", mode="before")
     @classmethod
@@ -110,6 +121,34 @@ class Settings(BaseSettings):
         split_address(value.strip())
         return value.strip()
 
+    @field_validator("agora_shard_count", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("agora_shard_ids", mode="before")
+    @classmethod
+    def _shard_ids(cls, value: object, info: ValidationInfo) -> tuple[int, ...] | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, str):
+            ids = parse_shard_ids(value)
+        elif isinstance(value, list | tuple):
+            ids = parse_shard_ids(",".join(str(v) for v in value))
+        else:
+            raise ValueError("must be shard numbers such as 0-3 or 4,5,6")
+        if "agora_shard_count" not in info.data:  # the count itself was refused
+            return ids
+        count = info.data["agora_shard_count"]
+        if count is None:
+            raise ValueError("is set without AGORA_SHARD_COUNT")
+        too_high = [i for i in ids if i >= count]
+        if too_high:
+            raise ValueError(
+                f"names shard {too_high[0]}, but AGORA_SHARD_COUNT={count} has shards 0-{count - 1}"
+            )
+        return ids
+
     @field_validator("discord_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
@@ -144,6 +183,15 @@ class Settings(BaseSettings):
         return split_address(self.agora_http_address)
 
     @property
+    def shard_ids(self) -> tuple[int, ...] | None:
+        """This process's shards: ``AGORA_SHARD_IDS``, every shard of ``AGORA_SHARD_COUNT``
+        when only the count is set, or None (no shard settings: discord.py asks Discord how
+        many shards to run, and this process runs them all)."""
+        if self.agora_shard_count is None:
+            return None
+        return self.agora_shard_ids or tuple(range(self.agora_shard_count))
+
+    @property
     def log_level_number(self) -> int:
         return logging.getLevelNamesMapping()[self.log_level]
 
@@ -157,6 +205,8 @@ class Settings(BaseSettings):
                 text = f"set (…{secret[-4:]})" if len(secret) > 12 else "set"
             elif value is None:
                 text = "(unset)"
+            elif isinstance(value, tuple):
+                text = ",".join(str(part) for part in value)
             else:
                 text = str(value)
             shown[name.upper()] = text
@@ -178,6 +228,24 @@ def split_address(text: str) -> tuple[str, int]:
     ):
         raise ValueError("must be host:port")
     return host, int(port)
+
+
+def parse_shard_ids(text: str) -> tuple[int, ...]:
+    """``0-3``, ``4,5,6`` or mixes such as ``0-1,4`` as sorted shard ids; ValueError (a reason
+    for one line) on anything else: not a number, an empty range (``3-1``), a shard twice."""
+    ids: list[int] = []
+    for part in text.split(","):
+        first, dash, last = part.strip().partition("-")
+        if not first.strip().isdigit() or (dash and not last.strip().isdigit()):
+            raise ValueError(f"has {part.strip()!r}, which is not a shard number or a range A-B")
+        low, high = int(first), int(last) if dash else int(first)
+        if high < low:
+            raise ValueError(f"has the empty range {part.strip()}")
+        ids.extend(range(low, high + 1))
+    repeated = sorted(i for i, n in Counter(ids).items() if n > 1)
+    if repeated:
+        raise ValueError(f"names shard {repeated[0]} twice")
+    return tuple(sorted(ids))
 
 
 class SettingsError(Exception):

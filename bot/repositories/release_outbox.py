@@ -28,6 +28,15 @@ _SELECT_DELIVERIES = (
     "JOIN release_subscriptions s ON s.id = d.subscription_id "
 )
 
+#: The start of the queries that read queued announcements with what posting them needs.
+_SELECT_PENDING = (
+    "SELECT d.id, d.subscription_id, d.item_id, d.nonce, d.item, d.title, d.url, "
+    "d.attempts, s.guild_id, s.channel_id, s.mention_role, s.source_key, s.blocked, "
+    "g.settings FROM release_deliveries d "
+    "JOIN release_subscriptions s ON s.id = d.subscription_id "
+    "LEFT JOIN guilds g ON g.guild_id = s.guild_id "
+)
+
 
 def source_status_from_row(row: Row) -> SourceStatus:
     raw = row["state"]
@@ -205,14 +214,42 @@ class OutboxRepository(Repository):
         return await fetch_records(
             self._db,
             _pending_from_row,
-            "SELECT d.id, d.subscription_id, d.item_id, d.nonce, d.item, d.title, d.url, "
-            "d.attempts, s.guild_id, s.channel_id, s.mention_role, s.source_key, s.blocked, "
-            "g.settings FROM release_deliveries d "
-            "JOIN release_subscriptions s ON s.id = d.subscription_id "
-            "LEFT JOIN guilds g ON g.guild_id = s.guild_id "
-            "WHERE d.status = 'pending' AND d.id > ? ORDER BY d.id LIMIT ?",
+            _SELECT_PENDING + "WHERE d.status = 'pending' AND d.id > ? ORDER BY d.id LIMIT ?",
             (after_id, limit),
         )
+
+    async def claim(
+        self, claimer: str, *, lease_seconds: float, after_id: int = 0, limit: int = 200
+    ) -> list[PendingDelivery]:
+        """Claim the next queued announcements (ids above `after_id`, in queue order) for
+        `claimer` for `lease_seconds`, and return them as `pending` does.
+
+        The claim is committed before this returns, so the rows are marked before anything is
+        posted. Rows another claimer holds are left out until their lease lapses (a claimer
+        that died); the claimer's own are taken again at once (a retry, a restart on SQLite).
+        On PostgreSQL the rows are picked `FOR UPDATE SKIP LOCKED`: two processes claiming at
+        the same moment never get the same row (see migration 0010)."""
+        moment = now()
+        async with self._db.transaction() as tx:
+            claimed = await tx.fetch_all(
+                # The one engine difference (a fixed clause) from the dialect; values are `?`.
+                "UPDATE release_deliveries SET claimed_by = ?, claimed_until = ? WHERE id IN "  # noqa: S608
+                "(SELECT id FROM release_deliveries WHERE status = 'pending' AND id > ? "
+                "AND (claimed_until IS NULL OR claimed_until <= ? OR claimed_by = ?) "
+                "ORDER BY id LIMIT ?" + self._db.dialect.skip_locked + ") RETURNING id",
+                (claimer, moment + lease_seconds, after_id, moment, claimer, limit),
+            )
+            if not claimed:
+                return []
+            ids = [int(row[0]) for row in claimed]
+            # Every pending row in that id range claimed by `claimer` is one just claimed.
+            return await fetch_records(
+                tx,
+                _pending_from_row,
+                _SELECT_PENDING + "WHERE d.id BETWEEN ? AND ? AND d.status = 'pending' "
+                "AND d.claimed_by = ? ORDER BY d.id",
+                (min(ids), max(ids), claimer),
+            )
 
     async def mark_posted(
         self, posted: Sequence[tuple[int, int, bool]], *, unblock: Iterable[int] = ()

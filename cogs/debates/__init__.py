@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 
 async def setup(bot: AgoraBot) -> None:
     polls_repo, debates_repo = PollRepository(bot.db), DebateRepository(bot.db)
-    parts = DebateParts(bot, polls_repo, debates_repo, bot.guild_repo, bot.charts)
+    parts = DebateParts(
+        bot, polls_repo, debates_repo, bot.guild_repo, bot.charts, bot.cluster.shards
+    )
     debates = DebateService(parts)
     polls = PollService(parts, debates)
     arguments = ArgumentService(bot, debates_repo)

@@ -380,8 +380,9 @@ class DebateService:
 
     async def run_due(self, now: datetime) -> None:
         """Advance debates whose phase ended (several phases if the bot was down through
-        them) and post results that were never posted."""
-        for debate in await self.repo.due_debates(now):
+        them) and post results that were never posted (this process's communities)."""
+        shards = self.parts.shards
+        for debate in shards.held(await self.repo.due_debates(now)):
             current: DebateRecord | None = debate
             for _ in range(len(Phase)):
                 if current is None or current.phase is Phase.RESULT:
@@ -394,7 +395,7 @@ class DebateService:
                 except Exception:
                     log.exception("could not advance debate %s", debate.id)
                     break
-        for debate in await self.repo.unposted_debates():
+        for debate in shards.held(await self.repo.unposted_debates()):
             try:
                 await self.finalise(debate)
             except Exception:
@@ -405,6 +406,8 @@ class DebateService:
         """Post the closing votes whose post failed (Discord error, or a crash between the
         phase change and the post): without a message nobody could vote in them."""
         for debate, poll in await self.repo.unposted_closing_votes():
+            if not self.parts.shards.holds(debate.guild_id):
+                continue
             channel = self._channel(debate.channel_id, debate.guild_id)
             try:
                 await self._open_closing_vote(debate, poll, channel)

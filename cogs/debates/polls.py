@@ -382,10 +382,12 @@ class PollService:
         return Tally(counts=counts, voters=sum(counts))
 
     async def run_due(self, now: datetime) -> None:
-        """Close polls past their deadline and post results that were never posted."""
-        for poll in await self.repo.due_polls(now):
+        """Close polls past their deadline and post results that were never posted (those of
+        this process's communities, in a cluster)."""
+        shards = self.parts.shards
+        for poll in shards.held(await self.repo.due_polls(now)):
             await self.repo.close_poll(poll.id, now=now)
-        for poll in await self.repo.unposted_polls():
+        for poll in shards.held(await self.repo.unposted_polls()):
             try:
                 await self.finalise(poll)
             except Exception:

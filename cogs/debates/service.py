@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.checks import may_start_debates
+from bot.cluster import Shards
 from bot.errors import UserFacingError
 from bot.features import Job
 from bot.repositories.guilds import GuildRepository
@@ -65,6 +66,8 @@ class DebateParts:
     debates: DebateRepository
     guilds: GuildRepository
     charts: ChartWorker
+    #: The communities whose deadlines this process handles (its shards; all when alone).
+    shards: Shards = Shards()
 
     async def require_starter(self, interaction: discord.Interaction) -> None:
         """Refuse members outside the community's ``debate_role`` (when one is set)."""

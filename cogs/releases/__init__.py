@@ -30,6 +30,7 @@ async def setup(bot: AgoraBot) -> None:
         radar=radar,
         registry=bot.registry,
         poll_seconds=float(bot.settings.agora_release_poll_seconds),
+        claimer=bot.cluster.node_id,
     )
     service = ReleaseService(parts)
     delivery = ReleaseDelivery(bot, parts)

@@ -55,8 +55,14 @@ LEDGER_JOB = "releases.ledger"
 LEDGER_EXPIRY_SECONDS = 6 * 60 * 60
 
 
-#: How many queued announcements are read, posted, then recorded together.
+#: How many queued announcements are claimed, posted, then recorded together.
 DRAIN_PAGE = 100
+#: How long a claim on a page of announcements holds at most (see `OutboxRepository.claim`):
+#: well above the time to post a page, short enough that another process takes over the page of
+#: a process that died within a radar cycle (the lease is never longer than the cycle). A page
+#: still being posted when it lapses is at worst posted twice with the same nonces, which
+#: Discord answers with the messages already there.
+CLAIM_LEASE_SECONDS = 30.0
 
 
 class Posted(NamedTuple):
@@ -131,12 +137,14 @@ class ReleaseDelivery:
         self._drained_since_start = False
 
     def job(self) -> Job:
-        """The background job the core runs every `poll_seconds` once the bot is ready."""
-        return Job(RADAR_JOB, self.parts.poll_seconds, self.run_job)
+        """The background job the core runs every `poll_seconds` once the bot is ready, in the
+        cluster's leader only (one cycle for every process; see `bot.cluster`)."""
+        return Job(RADAR_JOB, self.parts.poll_seconds, self.run_job, once_per_cluster=True)
 
     def ledger_job(self) -> Job:
-        """The background job that deletes ledger rows older than `LEDGER_DAYS`."""
-        return Job(LEDGER_JOB, LEDGER_EXPIRY_SECONDS, self.expire_ledger)
+        """The background job that deletes ledger rows older than `LEDGER_DAYS` (in the
+        cluster's leader: the ledger is every community's)."""
+        return Job(LEDGER_JOB, LEDGER_EXPIRY_SECONDS, self.expire_ledger, once_per_cluster=True)
 
     async def expire_ledger(self) -> int:
         return await self.parts.ledger.expire(time.time() - LEDGER_DAYS * 86400)
@@ -290,7 +298,12 @@ class ReleaseDelivery:
         after = 0
         blocked: set[int] = set()  # subscriptions with a failed post: keep their order
         while True:
-            batch = await self.parts.outbox.pending(after_id=after, limit=DRAIN_PAGE)
+            batch = await self.parts.outbox.claim(
+                self.parts.claimer,
+                lease_seconds=min(CLAIM_LEASE_SECONDS, self.parts.poll_seconds),
+                after_id=after,
+                limit=DRAIN_PAGE,
+            )
             if not batch:
                 return posted
             sent: list[Posted] = []

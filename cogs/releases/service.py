@@ -65,6 +65,8 @@ class Collaborators:
     #: For the interfaces other features offer (release debates).
     registry: FeatureRegistry
     poll_seconds: float
+    #: Marks this process's claims on queued announcements (`bot.cluster.Cluster.node_id`).
+    claimer: str = "local"
 
 
 class ReleaseService:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.cluster import Shards
 from bot.database import Database
 from bot.features import Feature, FeatureRegistry
 from bot.lifecycle import Lifecycle, purge_at, purge_due
@@ -228,3 +229,14 @@ async def test_the_retention_job_runs_the_purge_every_hour(db: Database) -> None
     job = core.retention_job()
     assert (job.name, job.interval, job.run_at_start) == ("retention", 3600.0, True)
     assert job.run == core.purge_due_communities
+
+
+async def test_retention_purges_only_the_communities_of_this_process_shards(db: Database) -> None:
+    mine, theirs = (1 << 22) | 5, (2 << 22) | 5  # shards 1 and 0 of 2
+    guilds = GuildRepository(db)
+    for guild_id in (mine, theirs):
+        await guilds.ensure(guild_id)
+        await _left(db, guild_id, 31)
+    core = Lifecycle(db, FeatureRegistry(), guilds, lambda: (), Shards.of(2, [1]))
+    assert await core.purge_due_communities() == [mine]
+    assert await count(db, "guilds", theirs) == 1  # left to the process running shard 0

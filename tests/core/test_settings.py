@@ -211,3 +211,66 @@ def test_change_setting_refuses_bad_values(name: str, value: str, expected: str)
     with pytest.raises(UserFacingError, match=expected):
         change_setting(current, name, value)
     assert current.retention_days == 9
+
+
+@pytest.mark.parametrize(
+    ("count", "ids", "shards"),
+    [
+        (None, None, None),
+        ("4", None, (0, 1, 2, 3)),  # a count alone: every shard of it
+        ("8", "0-3", (0, 1, 2, 3)),
+        ("8", "4,5,6", (4, 5, 6)),
+        ("8", " 6, 0-1 ,4 ", (0, 1, 4, 6)),
+        ("1", "0", (0,)),
+    ],
+)
+def test_shard_settings(
+    monkeypatch: pytest.MonkeyPatch, count: str | None, ids: str | None, shards: object
+) -> None:
+    for name, value in (("AGORA_SHARD_COUNT", count), ("AGORA_SHARD_IDS", ids)):
+        if value is not None:
+            monkeypatch.setenv(name, value)
+    settings = load_settings()
+    assert settings.shard_ids == shards
+    assert settings.agora_shard_count == (int(count) if count else None)
+
+
+@pytest.mark.parametrize(
+    ("count", "ids", "message"),
+    [
+        ("two", None, "AGORA_SHARD_COUNT Input should be a valid integer"),
+        ("0", None, "AGORA_SHARD_COUNT Input should be greater than or equal to 1"),
+        (None, "0-3", "AGORA_SHARD_IDS is set without AGORA_SHARD_COUNT"),
+        ("4", "2-5", "AGORA_SHARD_IDS names shard 4, but AGORA_SHARD_COUNT=4 has shards 0-3"),
+        ("4", "3-1", "AGORA_SHARD_IDS has the empty range 3-1"),
+        ("4", "0-2,1", "AGORA_SHARD_IDS names shard 1 twice"),
+        ("4", "one", "AGORA_SHARD_IDS has 'one', which is not a shard number or a range A-B"),
+        ("4", "1,", "AGORA_SHARD_IDS has '', which is not a shard number or a range A-B"),
+        ("4", "-1", "AGORA_SHARD_IDS has '-1', which is not a shard number or a range A-B"),
+    ],
+)
+def test_invalid_shard_settings_are_refused(
+    monkeypatch: pytest.MonkeyPatch, count: str | None, ids: str | None, message: str
+) -> None:
+    for name, value in (("AGORA_SHARD_COUNT", count), ("AGORA_SHARD_IDS", ids)):
+        if value is not None:
+            monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert str(refused.value).startswith(message)
+    assert "\n" not in str(refused.value)
+
+
+def test_invalid_shard_ids_stop_the_bot_with_one_line_and_exit_2(tmp_path: Path) -> None:
+    env = {"DISCORD_TOKEN": GOOD_TOKEN, "AGORA_SHARD_COUNT": "2", "AGORA_SHARD_IDS": "1,2"}
+    result = run_cli(env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "agora: AGORA_SHARD_IDS names shard 2, but AGORA_SHARD_COUNT=2 has shards 0-1: set it "
+        "to this process's shards below AGORA_SHARD_COUNT (set both), such as 0-3, 4,5,6 or "
+        "0-1,4, or leave it unset (every shard)."
+    ]
+    shown = run_cli(
+        "check-config", env={**env, "AGORA_SHARD_IDS": "0-1"}, cwd=tmp_path
+    ).stdout.splitlines()
+    assert "AGORA_SHARD_COUNT=2" in shown and "AGORA_SHARD_IDS=0,1" in shown

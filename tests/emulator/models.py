@@ -76,12 +76,20 @@ class Snowflakes:
         self._increment = itertools.count()
         self._lock = threading.Lock()
 
-    def next(self) -> int:
+    def next(self, *, shard: tuple[int, int] | None = None) -> int:
+        """The next snowflake; with ``shard=(shard_id, shard_count)`` the next one of a
+        community on that shard (``(id >> 22) % shard_count == shard_id``: its timestamp is
+        moved on by less than ``shard_count`` milliseconds)."""
         with self._lock:
             ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
             value = (ms << 22) | (1 << 17) | (1 << 12) | (next(self._increment) & 0xFFF)
             if value <= self._last:
                 value = self._last + 1
+            if shard is not None:
+                shard_id, count = shard
+                skip = (shard_id - (value >> 22)) % count
+                if skip:
+                    value = (((value >> 22) + skip) << 22) | (1 << 17) | (1 << 12)
             self._last = value
             return value
 

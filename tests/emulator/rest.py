@@ -235,7 +235,12 @@ class RestApi:
         return Reply({"url": self.emu.gateway_url})
 
     async def get_gateway_bot(self, req: Req) -> Reply:
-        limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+        limit = {
+            "total": 1000,
+            "remaining": 999,
+            "reset_after": 0,
+            "max_concurrency": self.emu.max_concurrency,
+        }
         return Reply(
             {
                 "url": self.emu.advertised_gateway_url or self.emu.gateway_url,

@@ -74,6 +74,7 @@ class EmulatorState:
         bot_name: str = "Agora",
         bot_permissions: int = DEFAULT_BOT_PERMISSIONS,
         shard_count: int = 1,
+        max_concurrency: int = 1,
         interaction_deadline: float | None = 3.0,
         nonce_ttl: float = 300.0,
         validate_requests: bool = True,
@@ -84,6 +85,8 @@ class EmulatorState:
         self.port = port
         self.token = token
         self.shard_count = shard_count
+        #: `GET /gateway/bot`'s `session_start_limit.max_concurrency` (IDENTIFY buckets).
+        self.max_concurrency = max_concurrency
         self.interaction_deadline = interaction_deadline
         self.nonce_ttl = nonce_ttl
         self.bot_permissions = bot_permissions
@@ -211,8 +214,11 @@ class EmulatorState:
         self.users[user.id] = user
         return user
 
-    def add_guild(self, name: str, *, owner: str = "owner") -> Guild:
-        guild_id = self.snowflakes.next()
+    def add_guild(
+        self, name: str, *, owner: str = "owner", shard: tuple[int, int] | None = None
+    ) -> Guild:
+        """A community; ``shard=(shard_id, shard_count)`` puts it on that shard."""
+        guild_id = self.snowflakes.next(shard=shard)
         owner_user = self._new_user(f"{owner}")
         guild = Guild(id=guild_id, name=name, owner_id=owner_user.id)
         guild.roles[guild_id] = Role(guild_id, guild_id, "@everyone", DEFAULT_EVERYONE_PERMISSIONS)
