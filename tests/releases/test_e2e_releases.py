@@ -105,14 +105,6 @@ async def make_env(
         yield Env(h, hub, feeds, channels)
 
 
-@pytest.fixture
-async def env(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_target: DatabaseTarget
-) -> AsyncIterator[Env]:
-    async for value in make_env(tmp_path, monkeypatch, database_target):
-        yield value
-
-
 def buttons(message: dict[str, Any]) -> dict[str, str]:
     """label -> custom_id of a message's buttons."""
     out = {}

@@ -3,26 +3,13 @@ refuses posts the bot has no permission for), a fake Hub and a feed host."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import discord
-import pytest
 
-from bot.database_target import DatabaseTarget
 from bot.releases import PAUSE_AFTER_FAILURES
 from tests.emulator.models import CREATE_PUBLIC_THREADS, EMBED_LINKS
 from tests.fakes.feeds import atom_feed, feed_entry
 from tests.harness import reply_text, response_text
-from tests.releases.test_e2e_releases import Env, make_env, settled
-
-
-@pytest.fixture
-async def env(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_target: DatabaseTarget
-) -> AsyncIterator[Env]:
-    async for value in make_env(tmp_path, monkeypatch, database_target):
-        yield value
+from tests.releases.test_e2e_releases import Env, settled
 
 
 def bot_role(env: Env) -> int:
