@@ -95,11 +95,12 @@ class StancesCog(commands.Cog):
     )
     async def me(self, interaction: discord.Interaction) -> None:
         mine = await self.service.member_stance(*await own_request(interaction))
-        embed = profile_embed(
-            mine.profile, topic_positions(mine.observations), mine.visibility.value
-        )
-        chart = chart_file(embed, mine.chart, "stance-history.png", mine.chart_text)
-        await interaction.followup.send(embed=embed, file=chart, ephemeral=True)
+        async with self.service.upload_slot():
+            embed = profile_embed(
+                mine.profile, topic_positions(mine.observations), mine.visibility.value
+            )
+            chart = chart_file(embed, mine.chart, "stance-history.png", mine.chart_text)
+            await interaction.followup.send(embed=embed, file=chart, ephemeral=True)
 
     @stance.command(name="user", description="Another member's stance, if they made it public")
     @app_commands.describe(member="The member")
