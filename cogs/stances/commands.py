@@ -94,8 +94,9 @@ class StancesCog(commands.Cog):
         name="me", description="Your stance: position, how it formed, history, comparison"
     )
     async def me(self, interaction: discord.Interaction) -> None:
-        mine = await self.service.member_stance(*await own_request(interaction))
-        async with self.service.upload_slot():
+        request = await own_request(interaction)  # deferred: "thinking" shows at once
+        async with self.service.answer_slot():
+            mine = await self.service.member_stance(*request)
             embed = profile_embed(
                 mine.profile, topic_positions(mine.observations), mine.visibility.value
             )

@@ -93,12 +93,14 @@ class VoteOutcome:
 #: 4 µs each: under half a millisecond, less than a hop to a worker thread and back costs when
 #: many members ask at once); a longer one in a worker thread.
 INLINE_PROFILE = 100
-#: How many `/stance me` answers are put together and uploaded at once. Building the embed
-#: and the multipart request of a PNG costs the loop 1.5-2 ms per answer; 50 members asking
-#: together (their charts come from the cache or the workers in a bunch) had 20-30 of those
-#: in one turn of the event loop (45-75 ms, every other task waiting). A few at a time, each
-#: turn holds a few: the same work, in short turns.
-UPLOADS_AT_ONCE = 4
+#: How many `/stance me` answers are worked on at once (after the deferral, which every member
+#: gets at once): read, profile, chart, embed, upload. 50 members asking together used to
+#: finish each stage together: when the reads came back, 50 steps of about 1 ms (profile,
+#: chart key, submission to the chart pool) in one turn of the event loop; when the charts came
+#: back, 20-30 steps of 1.5-2 ms (embed and multipart request of the PNG). Every other task
+#: waited for those turns (45-75 ms). A few at a time, each turn holds a few steps: the same
+#: work in short turns, and the two chart workers are still kept busy.
+ANSWERS_AT_ONCE = 4
 
 
 class StanceService:
@@ -117,7 +119,7 @@ class StanceService:
         self._lifecycle = lifecycle
         #: The read of a community's position counts under way (guild id -> its task).
         self._counting: dict[int, asyncio.Task[dict[int, int]]] = {}
-        self._uploads = asyncio.Semaphore(UPLOADS_AT_ONCE)
+        self._answering = asyncio.Semaphore(ANSWERS_AT_ONCE)
 
     async def require_manager(self, interaction: discord.Interaction) -> None:
         """Refuse unless the member may manage Agora in the interaction's community."""
@@ -166,10 +168,10 @@ class StanceService:
         text = describe_member_history(history, mean)
         return MemberStance(profile, observations, visibility, chart, text)
 
-    def upload_slot(self) -> asyncio.Semaphore:
-        """Hold it while putting a `/stance me` answer together and sending it
-        (:data:`UPLOADS_AT_ONCE`)."""
-        return self._uploads
+    def answer_slot(self) -> asyncio.Semaphore:
+        """Hold it while reading, putting together and sending a `/stance me` answer
+        (:data:`ANSWERS_AT_ONCE`)."""
+        return self._answering
 
     async def _position_counts(self, guild_id: int) -> dict[int, int]:
         """How many members hold each position on the general question; the members asking

@@ -23,7 +23,7 @@ from bot.stance_scale import Side, Stance
 from bot.stances.map_chart import dot_sizes, render_opinion_map
 from bot.stances.opinion_map import build_opinion_map
 from cogs.stances.embeds import position_text
-from cogs.stances.service import UPLOADS_AT_ONCE
+from cogs.stances.service import ANSWERS_AT_ONCE
 from tests.debates.records import manual_debate
 from tests.emulator import EmulatedInteraction
 from tests.figures import drawn
@@ -94,11 +94,11 @@ async def test_me_says_which_debate_formed_the_position(agora: AgoraHarness) -> 
 
 
 async def test_members_asking_at_once_each_get_their_own_answer(agora: AgoraHarness) -> None:
-    # More members than answers uploaded at once, asking together: the community's counts
+    # More members than answers worked on at once, asking together: the community's counts
     # are read once for them all, and every member still gets their own profile and chart.
     observations = ObservationRepository(agora.running_bot.db)
     members = {agora.emu.add_member(agora.guild.id, f"asker{n}"): n % 5 - 2 for n in range(10)}
-    assert len(members) > UPLOADS_AT_ONCE
+    assert len(members) > ANSWERS_AT_ONCE
     for member, value in members.items():
         await observations.record(agora.guild.id, member, Stance(value), "declared")
     asked = await asyncio.gather(*(agora.slash("stance me", user=m) for m in members))
