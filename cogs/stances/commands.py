@@ -94,12 +94,14 @@ class StancesCog(commands.Cog):
         name="me", description="Your stance: position, how it formed, history, comparison"
     )
     async def me(self, interaction: discord.Interaction) -> None:
-        mine = await self.service.member_stance(*await own_request(interaction))
-        embed = profile_embed(
-            mine.profile, topic_positions(mine.observations), mine.visibility.value
-        )
-        chart = chart_file(embed, mine.chart, "stance-history.png", mine.chart_text)
-        await interaction.followup.send(embed=embed, file=chart, ephemeral=True)
+        request = await own_request(interaction)  # deferred: "thinking" shows at once
+        async with self.service.answer_slot():
+            mine = await self.service.member_stance(*request)
+            embed = profile_embed(
+                mine.profile, topic_positions(mine.observations), mine.visibility.value
+            )
+            chart = chart_file(embed, mine.chart, "stance-history.png", mine.chart_text)
+            await interaction.followup.send(embed=embed, file=chart, ephemeral=True)
 
     @stance.command(name="user", description="Another member's stance, if they made it public")
     @app_commands.describe(member="The member")

@@ -7,7 +7,7 @@ import asyncio
 import os
 from datetime import UTC, datetime, timedelta
 
-from bot.charts import PNG_MAGIC, ChartWorker, chart_key, pool_size
+from bot.charts import PNG_MAGIC, WORKER_NICENESS, ChartWorker, chart_key, pool_size
 from bot.stances.charts import render_member_history
 
 NOW = datetime(2024, 3, 10, 12, tzinfo=UTC)
@@ -32,6 +32,20 @@ async def test_a_dead_worker_is_replaced() -> None:
         assert third.startswith(PNG_MAGIC)
     finally:
         await renderer.close()
+
+
+def worker_niceness() -> bytes:
+    """Run in a chart worker: its scheduling niceness."""
+    return str(os.nice(0)).encode()
+
+
+async def test_the_workers_run_below_the_bots_priority() -> None:
+    renderer = ChartWorker(workers=1)
+    try:
+        niceness = int(await renderer.render(worker_niceness))
+    finally:
+        await renderer.close()
+    assert niceness == min(19, os.nice(0) + WORKER_NICENESS)
 
 
 def test_the_pool_has_a_worker_per_core() -> None:

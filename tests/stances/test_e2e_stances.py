@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +22,8 @@ from bot.repositories.stances import StanceRepository
 from bot.stance_scale import Side, Stance
 from bot.stances.map_chart import dot_sizes, render_opinion_map
 from bot.stances.opinion_map import build_opinion_map
+from cogs.stances.embeds import position_text
+from cogs.stances.service import ANSWERS_AT_ONCE
 from tests.debates.records import manual_debate
 from tests.emulator import EmulatedInteraction
 from tests.figures import drawn
@@ -88,6 +91,24 @@ async def test_me_says_which_debate_formed_the_position(agora: AgoraHarness) -> 
     )
     message = await deferred(agora, await agora.slash("stance me"))
     assert "your vote in debate #12" in message_text(message)
+
+
+async def test_members_asking_at_once_each_get_their_own_answer(agora: AgoraHarness) -> None:
+    # More members than answers worked on at once, asking together: the community's counts
+    # are read once for them all, and every member still gets their own profile and chart.
+    observations = ObservationRepository(agora.running_bot.db)
+    members = {agora.emu.add_member(agora.guild.id, f"asker{n}"): n % 5 - 2 for n in range(10)}
+    assert len(members) > ANSWERS_AT_ONCE
+    for member, value in members.items():
+        await observations.record(agora.guild.id, member, Stance(value), "declared")
+    asked = await asyncio.gather(*(agora.slash("stance me", user=m) for m in members))
+    answers = await asyncio.gather(*(deferred(agora, one) for one in asked))
+    for (member, value), answer in zip(members.items(), answers, strict=True):
+        assert f"**{position_text(value)}**" in message_text(answer), member
+        assert agora.emu.attachment_bytes(answer).startswith(PNG_MAGIC)
+    # Every position is held by two members: each answer compares with the same community.
+    compared = {message_text(a).count("community mean") for a in answers}
+    assert len(compared) == 1
 
 
 async def test_me_does_not_compare_when_the_community_view_withholds(agora: AgoraHarness) -> None:
