@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The database engines of the storage and end-to-end tests (tests/engines.py).
+AGORA_TEST_ENGINES ?= sqlite,postgresql
 
 .PHONY: run test lint bench soak install clean charts
 
@@ -24,7 +26,7 @@ lint: $(STAMP)
 
 # Every test on both engines: SQLite (a file) and PostgreSQL (127.0.0.1:5432, see tests/engines.py).
 test: lint
-	AGORA_TEST_ENGINES=sqlite,postgresql $(BIN)/python -m pytest -q
+	AGORA_TEST_ENGINES=$(AGORA_TEST_ENGINES) $(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
