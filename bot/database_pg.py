@@ -74,9 +74,12 @@ def to_postgres(sql: str) -> str:
 
 
 def _args(params: Params) -> list[Any]:
+    """The parameters as asyncpg takes them. PostgreSQL's text cannot hold NUL (U+0000),
+    which SQLite stores: it is dropped from text here, once for every statement (a member's
+    input, a feed's title), so such text is stored rather than failing the command."""
     if isinstance(params, dict):
         raise TypeError("named parameters are not supported: use ? placeholders")
-    return list(params)
+    return [p.replace("\x00", "") if isinstance(p, str) and "\x00" in p else p for p in params]
 
 
 def _rowcount(status: str) -> int:

@@ -49,6 +49,20 @@ async def test_a_missing_database_or_a_refused_login_is_one_line(url: str, reaso
     assert reason in message and "AGORA_DATABASE" in message and "\n" not in message
 
 
+async def test_nul_is_dropped_from_text_that_postgresql_cannot_hold() -> None:
+    target = await create_postgres(migrated=False)
+    db = await Database.open(target)
+    try:
+        await db.migrate([Migration(1, "0001_t.sql", "CREATE TABLE t (v TEXT);")])
+        await db.execute("INSERT INTO t (v) VALUES (?)", ("a\x00b",))
+        await db.write(lambda tx: tx.execute("INSERT INTO t (v) VALUES (?)", ("\x00c",)))
+        assert [r[0] for r in await db.fetch_all("SELECT v FROM t ORDER BY v")] == ["ab", "c"]
+        assert await db.fetch_value("SELECT count(*) FROM t WHERE v = ?", ("a\x00b",)) == 1
+    finally:
+        await db.close()
+        await drop_postgres(target)
+
+
 async def test_a_failed_migration_is_rolled_back_with_its_version() -> None:
     target = await create_postgres(migrated=False)
     db = await Database.open(target)
