@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot import client
+from bot.database import Database, bundled_migrations
+from bot.database_target import DatabaseTarget
 from tests.harness import TEST_TOKEN, AgoraHarness, response_text
 from tests.resilience.process import BotProcess
 
@@ -164,8 +166,8 @@ async def test_commands_synced_only_when_changed(
     assert len(agora.emu.command_syncs) == 2
 
 
-async def test_dev_guild_sync(tmp_path: Path) -> None:
-    harness = AgoraHarness(tmp_path)
+async def test_dev_guild_sync(tmp_path: Path, database_target: DatabaseTarget) -> None:
+    harness = AgoraHarness(tmp_path, database=database_target)
     await harness.start_emulator(guild_count=1)
     harness.settings_overrides["agora_dev_guild"] = harness.guild.id
     try:
@@ -177,10 +179,12 @@ async def test_dev_guild_sync(tmp_path: Path) -> None:
         await harness.close()
 
 
-async def test_configured_gateway_url_wins_over_the_advertised_one(tmp_path: Path) -> None:
+async def test_configured_gateway_url_wins_over_the_advertised_one(
+    tmp_path: Path, database_target: DatabaseTarget
+) -> None:
     """Through an API proxy, GET /gateway/bot returns Discord's gateway: DISCORD_GATEWAY_URL
     must still be the one the bot connects to, from the first connection on."""
-    harness = AgoraHarness(tmp_path)
+    harness = AgoraHarness(tmp_path, database=database_target)
     await harness.start_emulator(guild_count=1)
     harness.emu.advertised_gateway_url = "ws://127.0.0.1:1/not-the-configured-gateway"
     try:
@@ -192,11 +196,14 @@ async def test_configured_gateway_url_wins_over_the_advertised_one(tmp_path: Pat
         await harness.close()
 
 
-async def test_real_process_against_the_emulator(tmp_path: Path) -> None:
-    """`python -m bot` configured only through the environment; SIGTERM ends it with 0."""
+async def test_real_process_against_the_emulator(
+    tmp_path: Path, database_target: DatabaseTarget
+) -> None:
+    """`python -m bot` configured only through the environment (``AGORA_DATABASE`` a SQLite
+    file or a PostgreSQL URL); SIGTERM ends it with 0."""
     harness = AgoraHarness(tmp_path)
     await harness.start_emulator(guild_count=1)
-    bot = BotProcess(harness.emu, tmp_path)
+    bot = BotProcess(harness.emu, tmp_path, database_target)
     try:
         await bot.start(harness.guild, harness.member)  # until it answers /about
         assert harness.emu.command_syncs
@@ -209,4 +216,11 @@ async def test_real_process_against_the_emulator(tmp_path: Path) -> None:
         if bot.process is not None and bot.process.returncode is None:
             await bot.kill()
         await harness.close()
-    assert bot.db_path.exists()
+    # The process ran on that database: migrated it and recorded the community it serves.
+    db = await Database.open(database_target)
+    try:
+        assert await db.schema_version() == bundled_migrations(db.engine)[-1].version
+        guilds = [row[0] for row in await db.fetch_all("SELECT guild_id FROM guilds")]
+        assert guilds == [harness.guild.id]
+    finally:
+        await db.close()

@@ -13,7 +13,7 @@ The scenario (shared by the test suite, at a small size, and by the soak run, at
 4. The process is started again on the same database; the members send their remaining clicks.
 5. The poll closes at its deadline (the restarted process's deadline loop) and posts its result.
 
-Checked afterwards, from the SQLite file and from what the emulator holds: every acknowledged
+Checked afterwards, from the database (SQLite or PostgreSQL) and from what the emulator holds: every acknowledged
 vote is stored; nothing is stored that was not clicked; no vote is stored twice; the stored
 tally (the result message and the closed poll message) equals a recount of the votes table;
 the poll closed no earlier than its deadline and posted its result exactly once.
@@ -29,6 +29,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
+
+from bot.database import Database
+from bot.database_target import DatabaseTarget
 from tests.emulator import DiscordEmulator, EmulatedInteraction
 from tests.harness import message_text
 from tests.resilience.process import BotProcess
@@ -92,12 +96,38 @@ def parse_tally(text: str, options: int) -> tuple[list[int], int]:
     return counts, int(voters.group(1))
 
 
-def db_rows(path: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-    conn = sqlite3.connect(path)
+async def db_rows(
+    target: DatabaseTarget, sql: str, params: tuple[object, ...] = ()
+) -> list[tuple[object, ...]]:
+    """What is committed now (a connection of the test's own, beside the bot process's)."""
+    db = await Database.open(target)
     try:
-        return [tuple(row) for row in conn.execute(sql, params)]
+        return [tuple(row) for row in await db.fetch_all(sql, params)]
     finally:
-        conn.close()
+        await db.close()
+
+
+async def refuses_duplicate_vote(target: DatabaseTarget, member: int, option: int) -> bool:
+    """The votes table itself refuses a second ``(member, option)`` vote on poll 1 (the
+    transaction is rolled back either way)."""
+    db = await Database.open(target)
+    try:
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO votes (poll_id, member_id, option, voted_at) VALUES (1, ?, ?, 0)",
+                (member, option),
+            )
+            raise _Accepted
+    except (sqlite3.IntegrityError, asyncpg.UniqueViolationError):
+        return True
+    except _Accepted:
+        return False
+    finally:
+        await db.close()
+
+
+class _Accepted(Exception):
+    """The duplicate went in (raised to roll it back)."""
 
 
 async def fire(emu: DiscordEmulator, guild_id: int, message_id: int, click: Click) -> None:
@@ -110,6 +140,7 @@ POLL_ID = 1  # the first poll in a fresh database
 
 async def crash_during_vote_burst(
     workdir: Path,
+    database: DatabaseTarget | None = None,
     *,
     members: int,
     options: int,
@@ -120,7 +151,8 @@ async def crash_during_vote_burst(
     report = CrashReport(members=members, options=options, clicks=members * options)
     emu = DiscordEmulator()
     await emu.start()
-    bot = BotProcess(emu, workdir)
+    bot = BotProcess(emu, workdir, database)
+    db = bot.database
     try:
         guild = emu.add_guild("community")
         creator = emu.add_member(guild.id, "creator")
@@ -219,7 +251,7 @@ async def crash_during_vote_burst(
             # silently, never an error.
             assert c.acknowledged or "closed" in c.reply, c.reply
 
-        deadline = float(str(db_rows(bot.db_path, "SELECT deadline FROM polls")[0][0]))
+        deadline = float(str((await db_rows(db, "SELECT deadline FROM polls"))[0][0]))
         t0 = time.monotonic()
         result = await emu.wait_for_message(
             guild.general_id,
@@ -233,15 +265,15 @@ async def crash_during_vote_burst(
         # otherwise.
         await bot.start(guild, creator)
 
-        def result_recorded() -> bool:
-            rows = db_rows(bot.db_path, "SELECT result_message_id FROM polls WHERE id = 1")
+        async def result_recorded() -> bool:
+            rows = await db_rows(db, "SELECT result_message_id FROM polls WHERE id = 1")
             return rows[0][0] is not None
 
         await emu.wait_for(result_recorded, timeout=30, what="the result recorded")
         assert await bot.terminate() == 0, bot.log_text()
 
         # -- what is stored ------------------------------------------------------------------
-        rows = db_rows(bot.db_path, "SELECT member_id, option FROM votes WHERE poll_id = ?", (1,))
+        rows = await db_rows(db, "SELECT member_id, option FROM votes WHERE poll_id = ?", (1,))
         stored = [(int(str(m)), int(str(o))) for m, o in rows]
         report.stored = len(stored)
         assert len(stored) == len(set(stored)), "a vote is stored twice"
@@ -257,30 +289,15 @@ async def crash_during_vote_burst(
             if c.acknowledged:
                 assert labels[c.option] in re.split(r"[:,] ", c.reply)[1:], c.reply
         # The database refuses a duplicate by itself.
-        conn = sqlite3.connect(bot.db_path)
-        try:
-            member, option = stored[0]
-            try:
-                conn.execute(
-                    "INSERT INTO votes (poll_id, member_id, option, voted_at) VALUES (1, ?, ?, 0)",
-                    (member, option),
-                )
-            except sqlite3.IntegrityError:
-                pass
-            else:
-                raise AssertionError("the votes table accepts a duplicate vote")
-            finally:
-                conn.rollback()
-        finally:
-            conn.close()
+        assert await refuses_duplicate_vote(db, *stored[0]), "the votes table takes a duplicate"
 
         # -- the tally equals a recount -----------------------------------------------------
         recount = [0] * options
         for _, option in stored:
             recount[option] += 1
         report.recount = recount
-        sql_recount = db_rows(
-            bot.db_path,
+        sql_recount = await db_rows(
+            db,
             "SELECT option, count(*) FROM votes WHERE poll_id = 1 GROUP BY option ORDER BY option",
         )
         assert [int(str(n)) for _, n in sql_recount] == [n for n in recount if n]
@@ -294,8 +311,8 @@ async def crash_during_vote_burst(
         assert not final.get("components"), "the closed poll still has its buttons"
 
         # -- closed at its deadline, result posted once ----------------------------------------
-        [(closed_at, result_id)] = db_rows(
-            bot.db_path, "SELECT closed_at, result_message_id FROM polls WHERE id = 1"
+        [(closed_at, result_id)] = await db_rows(
+            db, "SELECT closed_at, result_message_id FROM polls WHERE id = 1"
         )
         assert closed_at is not None and float(str(closed_at)) >= deadline
         assert int(str(result_id)) == int(result["id"])

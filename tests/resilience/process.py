@@ -2,7 +2,8 @@
 
 `BotProcess` starts the bot exactly as an operator would (configured only through the
 environment), sends its log to a file (a pipe nobody reads would fill up and block the bot),
-and can end it with SIGKILL: no signal handler, no `finally`, no flush runs in the bot.
+and can end it with SIGKILL: no signal handler, no `finally`, no flush runs in the bot. It runs
+on the database it is given (a SQLite file or a PostgreSQL URL, as ``AGORA_DATABASE``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import signal
 import sys
 from pathlib import Path
 
+from bot.database_target import DatabaseTarget, PostgresTarget, SqliteTarget
 from tests.emulator import DiscordEmulator, Guild
 from tests.harness import TEST_TOKEN, response_text
 
@@ -21,13 +23,26 @@ ROOT = Path(__file__).resolve().parents[2]
 _COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 
 
+def database_setting(target: DatabaseTarget) -> str:
+    """``AGORA_DATABASE`` for ``target`` (the URL itself: ``str()`` masks a password)."""
+    return target.url if isinstance(target, PostgresTarget) else str(target.path)
+
+
 class BotProcess:
     """One bot process at a time on one database; `start()` again after `kill()`."""
 
-    def __init__(self, emu: DiscordEmulator, workdir: Path, **env: str) -> None:
+    def __init__(
+        self,
+        emu: DiscordEmulator,
+        workdir: Path,
+        database: DatabaseTarget | None = None,
+        **env: str,
+    ) -> None:
+        """``database``: where the process keeps its data (default: a SQLite file in
+        ``workdir``); ``env``: more environment, over the defaults."""
         self.emu = emu
         self.workdir = workdir
-        self.db_path = workdir / "proc.db"
+        self.database: DatabaseTarget = database or SqliteTarget(workdir / "proc.db")
         self.extra_env = env
         self.process: asyncio.subprocess.Process | None = None
         self.runs = 0
@@ -37,7 +52,7 @@ class BotProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "AGORA_"))}
         env.update(
             DISCORD_TOKEN=TEST_TOKEN,
-            AGORA_DATABASE=str(self.db_path),
+            AGORA_DATABASE=database_setting(self.database),
             DISCORD_API_BASE=self.emu.api_base,
             DISCORD_GATEWAY_URL=self.emu.gateway_url,
             PYTHONPATH=str(ROOT),

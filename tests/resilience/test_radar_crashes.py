@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.database import Database
+from bot.database_target import DatabaseTarget
 from tests.fakes.feeds import atom_feed, feed_entry
 from tests.harness import AgoraHarness
 from tests.releases.helpers import radar_runs
@@ -35,8 +36,10 @@ class Killed(BaseException):
 
 
 @pytest.fixture
-async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Env]:
-    async for value in make_env(tmp_path, monkeypatch):
+async def env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_target: DatabaseTarget
+) -> AsyncIterator[Env]:
+    async for value in make_env(tmp_path, monkeypatch, database_target):
         yield value
 
 
@@ -48,15 +51,21 @@ def model_created(n: int) -> str:
     return f"2025-{1 + n // 28:02d}-{1 + n % 28:02d}T00:00:00.000Z"
 
 
-def snapshot(h: AgoraHarness) -> tuple[int, list[tuple[Any, ...]]]:
-    """Bot posts made so far and the radar's stored state (sources and outbox)."""
+async def snapshot(h: AgoraHarness) -> tuple[int, list[tuple[Any, ...]]]:
+    """Bot posts made so far and the radar's stored state (sources and outbox), as committed
+    (read on a connection of the test's own)."""
     posts = sum(1 for r in h.emu.requests if r.method == "POST" and r.path.endswith("/messages"))
-    conn = sqlite3.connect(h.db_path)
+    db = await Database.open(h.database)
     try:
-        rows = list(conn.execute("SELECT * FROM release_sources ORDER BY source_key"))
-        rows += list(conn.execute("SELECT * FROM release_deliveries ORDER BY id"))
+        rows = [
+            tuple(r)
+            for r in await db.fetch_all("SELECT * FROM release_sources ORDER BY source_key")
+        ]
+        rows += [
+            tuple(r) for r in await db.fetch_all("SELECT * FROM release_deliveries ORDER BY id")
+        ]
     finally:
-        conn.close()
+        await db.close()
     return posts, rows
 
 
@@ -156,9 +165,9 @@ async def test_twenty_crash_restarts_post_each_item_once(
             await env.radar.run_cycle_once()
         assert fired()
         crashes[point] += 1
-        at_crash = snapshot(h)
+        at_crash = await snapshot(h)
         await h.stop_bot()
-        assert snapshot(h) == at_crash, "the bot went on after its crash"
+        assert await snapshot(h) == at_crash, "the bot went on after its crash"
         await h.start_bot()
         await h.wait_for(lambda: all(h.running_bot.get_channel(c) for c in env.channels.values()))
         await radar_idle(env)

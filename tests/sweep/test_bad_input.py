@@ -2,8 +2,9 @@
 
 The commands are read from the bot's command tree (`bot.tree`, every extension loaded) when the
 tests are collected: one test per command, so a new command or option is swept without touching
-this file, and one command's failure hides no other's. One bot serves the whole module: it runs
-on an event loop in a thread, and hypothesis drives plain synchronous tests against it.
+this file, and one command's failure hides no other's. One bot per engine (``AGORA_TEST_ENGINES``)
+serves the whole module: it runs on an event loop in a thread, and hypothesis drives plain
+synchronous tests against it.
 
 For every generated input, as a manager and as a plain member:
 - the Discord client would refuse it (lengths, ranges, choices, a command hidden by its default
@@ -29,6 +30,7 @@ from hypothesis import strategies as st
 
 from bot.community import GuildSettings
 from bot.settings import Settings
+from tests.engines import ENGINES, create_target, drop_target
 from tests.fakes.feeds import FeedServer
 from tests.fakes.hub import FakeHub
 from tests.harness import AgoraHarness, reply_text, wait_stored
@@ -84,13 +86,17 @@ class Sweep:
         return self.h.guild.id
 
 
-@pytest.fixture(scope="module")
-def sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sweep]:
+@pytest.fixture(scope="module", params=ENGINES)
+def sweep(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Sweep]:
     lt = LoopThread()
     hub, feeds = FakeHub(), FeedServer(hang_seconds=3.0)
     path: Path = tmp_path_factory.mktemp("sweep")
+    target = lt.run(create_target(request.param, path))
     h = AgoraHarness(
         path,
+        database=target,
         agora_release_poll_seconds=3600,
         agora_allow_private_urls=False,  # as in production
     )
@@ -140,6 +146,7 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sweep]:
         finally:
             try:
                 lt.run(stop())
+                lt.run(drop_target(target))
             finally:
                 lt.stop()
 
