@@ -21,7 +21,7 @@ from cogs.releases.embeds import (
     preview_embeds,
     subscription_line,
 )
-from cogs.releases.service import ReleaseService
+from cogs.releases.service import LATEST_MOST, ReleaseService
 
 #: A source this server follows, suggested from its subscriptions.
 FollowedSource = app_commands.Transform[
@@ -175,7 +175,7 @@ class ReleasesCog(commands.Cog, name="Releases"):
     @releases.command(name="latest", description="The last release announcements in this server")
     @app_commands.describe(count="How many (1–10, default 5)")
     async def latest(
-        self, interaction: discord.Interaction, count: app_commands.Range[int, 1, 10] = 5
+        self, interaction: discord.Interaction, count: app_commands.Range[int, 1, LATEST_MOST] = 5
     ) -> None:
         assert interaction.guild_id is not None
         deliveries = await self.service.latest(interaction.guild_id, count)

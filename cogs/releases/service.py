@@ -36,6 +36,9 @@ from bot.text import safe_line
 from cogs.releases.embeds import code, thread_name
 from cogs.releases.permissions import missing_permissions
 
+#: The most announcements `/releases latest` shows.
+LATEST_MOST = 10
+
 log = logging.getLogger(__name__)
 
 #: How many items `/releases preview` shows (one message holds 6000 embed characters).
@@ -195,7 +198,9 @@ class ReleaseService:
         return key, [card for _, card in reversed(shown)]
 
     async def latest(self, guild_id: int, count: int) -> list[Delivery]:
-        """The community's last posted announcements, newest first."""
+        """The community's last ``count`` posted announcements (1 to :data:`LATEST_MOST`:
+        Discord checks the option's range, this holds without it), newest first."""
+        count = min(max(count, 1), LATEST_MOST)
         return await self.parts.outbox.latest_for_guild(guild_id, count)
 
     # -- the announcement buttons ---------------------------------------------------------
