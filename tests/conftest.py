@@ -13,6 +13,7 @@ from bot.database import Database
 from bot.database_target import DatabaseTarget
 from tests.engines import ENGINES, create_target, drop_target, drop_template
 from tests.harness import AgoraHarness, serving
+from tests.releases.test_e2e_releases import Env, make_env
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -45,6 +46,16 @@ async def agora(tmp_path: Path, database_target: DatabaseTarget) -> AsyncIterato
     await harness.start_bot()
     async with serving(harness):
         yield harness
+
+
+@pytest.fixture
+async def env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_target: DatabaseTarget
+) -> AsyncIterator[Env]:
+    """The bot with the releases feature, three communities, a fake Hub and feed host
+    (releases and resilience tests)."""
+    async for value in make_env(tmp_path, monkeypatch, database_target):
+        yield value
 
 
 @pytest.fixture

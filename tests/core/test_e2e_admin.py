@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -166,17 +168,25 @@ async def test_commands_synced_only_when_changed(
     assert len(agora.emu.command_syncs) == 2
 
 
-async def test_dev_guild_sync(tmp_path: Path, database_target: DatabaseTarget) -> None:
+@contextlib.asynccontextmanager
+async def one_community(
+    tmp_path: Path, database_target: DatabaseTarget
+) -> AsyncIterator[AgoraHarness]:
+    """An emulator with one community, the bot not started yet; closed after."""
     harness = AgoraHarness(tmp_path, database=database_target)
     await harness.start_emulator(guild_count=1)
-    harness.settings_overrides["agora_dev_guild"] = harness.guild.id
     try:
-        await harness.start_bot()
-        assert [g for g, _ in harness.emu.command_syncs] == [harness.guild.id]
-        interaction = await harness.slash("about")
-        assert "Version" in response_text(interaction)
+        yield harness
     finally:
         await harness.close()
+
+
+async def test_dev_guild_sync(tmp_path: Path, database_target: DatabaseTarget) -> None:
+    async with one_community(tmp_path, database_target) as harness:
+        harness.settings_overrides["agora_dev_guild"] = harness.guild.id
+        await harness.start_bot()
+        assert [g for g, _ in harness.emu.command_syncs] == [harness.guild.id]
+        assert "Version" in response_text(await harness.slash("about"))
 
 
 async def test_configured_gateway_url_wins_over_the_advertised_one(
@@ -184,16 +194,11 @@ async def test_configured_gateway_url_wins_over_the_advertised_one(
 ) -> None:
     """Through an API proxy, GET /gateway/bot returns Discord's gateway: DISCORD_GATEWAY_URL
     must still be the one the bot connects to, from the first connection on."""
-    harness = AgoraHarness(tmp_path, database=database_target)
-    await harness.start_emulator(guild_count=1)
-    harness.emu.advertised_gateway_url = "ws://127.0.0.1:1/not-the-configured-gateway"
-    try:
+    async with one_community(tmp_path, database_target) as harness:
+        harness.emu.advertised_gateway_url = "ws://127.0.0.1:1/not-the-configured-gateway"
         await harness.start_bot()
         assert harness.emu.identify_count == 1
-        interaction = await harness.slash("about")
-        assert "Version" in response_text(interaction)
-    finally:
-        await harness.close()
+        assert "Version" in response_text(await harness.slash("about"))
 
 
 async def test_real_process_against_the_emulator(

@@ -3,25 +3,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.database_target import DatabaseTarget
 from bot.releases import ModelFacts, RadarConfig, ReleaseItem
 from tests.fakes.feeds import FeedServer
 from tests.fakes.hub import FakeHub
-from tests.releases.test_e2e_releases import Env, make_env
-
-
-@pytest.fixture
-async def env(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_target: DatabaseTarget
-) -> AsyncIterator[Env]:
-    """The bot with the releases feature, three communities, a fake Hub and feed host."""
-    async for value in make_env(tmp_path, monkeypatch, database_target):
-        yield value
 
 
 @pytest.fixture

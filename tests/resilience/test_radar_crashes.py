@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
 from bot.database import Database
-from bot.database_target import DatabaseTarget
 from tests.fakes.feeds import atom_feed, feed_entry
 from tests.harness import AgoraHarness
 from tests.releases.helpers import radar_runs
-from tests.releases.test_e2e_releases import Env, make_env
+from tests.releases.test_e2e_releases import Env
 
 ROUNDS = 20
 POINTS = ("after fetch", "after queue", "after post", "after record")
@@ -33,14 +31,6 @@ FEED = "/lab.atom"
 
 class Killed(BaseException):
     """The process died here."""
-
-
-@pytest.fixture
-async def env(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_target: DatabaseTarget
-) -> AsyncIterator[Env]:
-    async for value in make_env(tmp_path, monkeypatch, database_target):
-        yield value
 
 
 def entry(n: int) -> dict[str, str]:
