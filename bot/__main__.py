@@ -15,7 +15,7 @@ from pathlib import Path
 import discord
 
 from bot.client import AgoraBot, import_extensions, redirect_discord
-from bot.database import DatabaseError, bundled_migrations, open_database
+from bot.database import Database, DatabaseError, bundled_migrations
 from bot.database_copy import migrate_to_postgres
 from bot.database_target import SqliteTarget
 from bot.errors import OperatorError, UserFacingError
@@ -122,7 +122,7 @@ def check_config(settings: Settings) -> int:
 
 
 async def migrate(settings: Settings) -> int:
-    db = await open_database(settings.agora_database)
+    db = await Database.open(settings.agora_database)
     try:
         applied = await db.migrate()
         version = await db.schema_version()
@@ -146,7 +146,7 @@ def sqlite_file(settings: Settings, command: str) -> Path:
 
 async def backup(settings: Settings, path: str) -> int:
     sqlite_file(settings, "backup")
-    db = await open_database(settings.agora_database)
+    db = await Database.open(settings.agora_database)
     try:
         await db.backup(path)
     finally:
@@ -185,7 +185,7 @@ async def releases_check(settings: Settings, source: str) -> int:
 async def releases_why(settings: Settings, source: str, item: str) -> int:
     """`/releases why` for the operator: the item's fate in every subscription to SOURCE."""
     key = parse_source(source)
-    db = await open_database(settings.agora_database)
+    db = await Database.open(settings.agora_database)
     try:
         if await db.schema_version() < bundled_migrations()[-1].version:
             raise UserFacingError("the database is older than this Agora: run `agora migrate`")
@@ -209,7 +209,7 @@ async def run(settings: Settings, *, force_sync: bool = False) -> int:
     """Run until SIGINT/SIGTERM (or, with `force_sync`, until commands are synced)."""
     redirect_discord(settings.discord_api_base, settings.discord_gateway_url)
     token = settings.require_token()
-    db = await open_database(settings.agora_database)
+    db = await Database.open(settings.agora_database)
     try:
         async with AgoraBot(settings, db, force_sync=force_sync) as bot:
             if force_sync:

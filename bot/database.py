@@ -38,7 +38,6 @@ __all__ = [
     "Row",
     "Transaction",
     "bundled_migrations",
-    "open_database",
 ]
 
 T = TypeVar("T")
@@ -225,8 +224,3 @@ class Database(Reader):
         raise DatabaseError(
             f"cannot back up a {self.engine} database to {target}: use the server's own tools"
         )
-
-
-async def open_database(target: DatabaseTarget) -> Database:
-    """The database ``AGORA_DATABASE`` names (see :mod:`bot.database_target`)."""
-    return await Database.open(target)

@@ -23,7 +23,7 @@ from typing import Any
 
 import asyncpg
 
-from bot.database import DatabaseError, bundled_migrations, open_database
+from bot.database import Database, DatabaseError, bundled_migrations
 from bot.database_target import PostgresTarget, parse_database_target
 from bot.errors import OperatorError
 
@@ -125,7 +125,7 @@ async def migrate_to_postgres(sqlite_path: Path, url: str) -> list[TableCopy]:
             raise OperatorError(
                 f"cannot migrate: {target} is not empty; give the URL of a new, empty database"
             )
-        db = await open_database(target)
+        db = await Database.open(target)
         try:
             await db.migrate()
         finally:
