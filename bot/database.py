@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from bot.database_dialect import DIALECTS, Dialect
 from bot.database_target import DatabaseTarget, SqliteTarget, parse_database_target
-from bot.writer import BatchWriter, Outcome, Params, Row, Write
+from bot.writer import BatchWriter, Done, Params, Row, Write
 
 __all__ = [
     "Database",
@@ -203,8 +203,8 @@ class Database(Reader):
         return await self.writer.write(write)
 
     @abstractmethod
-    async def run_batch(self, writes: Sequence[Write[Any]]) -> list[Outcome[Any]]:
-        """The engine's part of the batch writer (see :data:`bot.writer.RunBatch`)."""
+    def start_batch(self, writes: Sequence[Write[Any]], done: Done) -> None:
+        """The engine's part of the batch writer (see :data:`bot.writer.StartBatch`)."""
 
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:

@@ -43,7 +43,16 @@ from bot.database import (
     bundled_migrations,
 )
 from bot.database_target import PostgresTarget
-from bot.writer import BatchWriter, Outcome, Params, Row, Write, run_writes
+from bot.writer import (
+    BatchWriter,
+    Done,
+    Outcome,
+    Params,
+    Row,
+    Write,
+    run_writes,
+    start_with_task,
+)
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +204,8 @@ class PostgresDatabase(PgReader, Database):
         self.target = target
         self.path = None
         self._write_lock = asyncio.Lock()
-        self.writer = BatchWriter(self.run_batch)
+        self._start_batch = start_with_task(self.run_batch)
+        self.writer = BatchWriter(self.start_batch)
 
     @staticmethod
     async def open(target: Any) -> PostgresDatabase:
@@ -278,6 +288,10 @@ class PostgresDatabase(PgReader, Database):
         return applied
 
     # -- writes ---------------------------------------------------------------------------
+
+    def start_batch(self, writes: Sequence[Write[Any]], done: Done) -> None:
+        """:meth:`run_batch` in a task of its own."""
+        self._start_batch(writes, done)
 
     async def run_batch(self, writes: Sequence[Write[Any]]) -> list[Outcome[Any]]:
         """The batch's writes in a worker thread, their statements on one connection in one

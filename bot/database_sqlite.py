@@ -17,6 +17,7 @@ import sqlite3
 import threading
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from bot.database import (
     bundled_migrations,
 )
 from bot.database_target import SqliteTarget
-from bot.writer import BatchWriter, Outcome, Params, Row, Write, run_writes
+from bot.writer import BatchWriter, Done, Outcome, Params, Row, Write, run_writes
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,34 @@ def run_batch_on_thread(
     return outcomes
 
 
+class _Handback:
+    """Stands in for the future aiosqlite's thread resolves when a function it ran is over:
+    the thread calls ``get_loop().call_soon_threadsafe(set_result, it, outcome)`` (or
+    ``set_exception``), which here calls the batch writer's ``done`` directly on the loop: one
+    turn of the loop from the commit to the callers, no task woken in between."""
+
+    __slots__ = ("_done", "_loop", "_over")
+
+    def __init__(self, done: Done) -> None:
+        self._done = done
+        self._loop = asyncio.get_running_loop()
+        self._over = False
+
+    def get_loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    def done(self) -> bool:
+        return self._over
+
+    def set_result(self, outcomes: list[Outcome[Any]]) -> None:
+        self._over = True
+        self._done(outcomes)
+
+    def set_exception(self, error: BaseException) -> None:
+        self._over = True
+        self._done(error)
+
+
 class SqliteDatabase(SqliteReader, Database):
     """Agora's database in one SQLite file."""
 
@@ -158,7 +187,8 @@ class SqliteDatabase(SqliteReader, Database):
         self.path: Path = path
         self.target = SqliteTarget(path)
         self._write_lock = asyncio.Lock()
-        self.writer = BatchWriter(self.run_batch)
+        self.writer = BatchWriter(self.start_batch)
+        self._waiting_batches: set[asyncio.Task[None]] = set()
 
     @staticmethod
     async def open(target: Any) -> SqliteDatabase:
@@ -228,15 +258,46 @@ class SqliteDatabase(SqliteReader, Database):
 
     # -- writes ---------------------------------------------------------------------------
 
-    async def run_batch(self, writes: Sequence[Write[Any]]) -> list[Outcome[Any]]:
-        """The whole batch in one hop to the connection's thread, under the write lock (no
-        open transaction is joined)."""
-        async with self._write_lock:
-            conn = self._conn
-            outcomes: list[Outcome[Any]] = await conn._execute(
-                lambda: run_batch_on_thread(conn._conn, writes)
-            )
-            return outcomes
+    def start_batch(self, writes: Sequence[Write[Any]], done: Done) -> None:
+        """The whole batch in one hop to the connection's thread, which hands the outcomes
+        straight back to ``done`` on the loop (see :class:`_Handback`).
+
+        Queued at once unless a transaction is open: the connection's thread runs what it is
+        given in order, so a batch queued while no transaction holds the write lock runs whole
+        before the statements of any transaction begun after it. While one is open, the batch
+        waits for the lock (a task, the rare path)."""
+        if self._write_lock.locked():
+            task = asyncio.get_running_loop().create_task(self._after_lock(writes, done))
+            self._waiting_batches.add(task)
+            task.add_done_callback(self._waiting_batches.discard)
+            return
+        self._queue_batch(writes, done)
+
+    def _queue_batch(self, writes: Sequence[Write[Any]], done: Done) -> None:
+        conn = self._conn
+        raw = conn._conn  # raises ValueError once closed: the writer fails the batch
+        # aiosqlite's own queue (what its ``_execute`` does), with a stand-in for its future.
+        queue: Any = conn._tx
+        queue.put_nowait((_Handback(done), partial(run_batch_on_thread, raw, writes)))
+
+    async def _after_lock(self, writes: Sequence[Write[Any]], done: Done) -> None:
+        over = asyncio.get_running_loop().create_future()
+
+        def relay(result: list[Outcome[Any]] | BaseException) -> None:
+            done(result)
+            over.set_result(None)
+
+        queued = False
+        try:
+            async with self._write_lock:
+                self._queue_batch(writes, relay)
+                queued = True
+                await asyncio.shield(over)  # the lock is held until the batch is over
+        except BaseException as exc:
+            if not queued:  # never reached the thread: its writes fail here
+                done(exc)
+            if not isinstance(exc, Exception):
+                raise
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:

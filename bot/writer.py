@@ -3,9 +3,9 @@
 A vote used to be its own transaction of about five statements, each a separate hop to the
 database thread, serialised by the write lock: 50 members clicking at once queued behind each
 other. A :class:`BatchWriter` instead takes every write that is waiting, hands the whole batch
-to the engine in ONE call (for SQLite: one synchronous function run on the connection's own
-thread, see :meth:`bot.database_sqlite.SqliteDatabase.run_batch`), where it runs in one transaction with
-one commit, and only then resolves each caller's future:
+to the engine in ONE call (for SQLite: one synchronous function queued on the connection's own
+thread, see :meth:`bot.database_sqlite.SqliteDatabase.start_batch`), where it runs in one
+transaction with one commit, and only then resolves each caller's future:
 
 - a write is a synchronous function of a :class:`SyncTransaction` (its SQL stays in the
   repository that submits it); it may read, decide, refuse (raise) and write;
@@ -13,18 +13,19 @@ one commit, and only then resolves each caller's future:
   gets the exception, the others in the batch still commit;
 - no caller hears back before the commit (a member is told "your vote counts" only once it is
   durable); if the commit fails, every caller of the batch gets that error;
-- while one batch is on the database thread, the next one gathers; an idle writer waits one
-  turn of the event loop, so the clicks of a burst already being handled share a commit.
-  (Waiting more turns made batches larger, 14 votes instead of 4 at 50 clicks at once, but
-  each acknowledgement later: measured worse.) A lone writer skips that turn: after a batch
-  of one write during which nothing else came, the next batch goes at once (one voter at a
-  time has no one to wait for); the first batch that again holds more than one write, or
-  sees writes arrive while it commits, brings the turn back.
+- while one batch is on the engine's side, the next one gathers and goes as soon as the first
+  is over; an idle writer takes its batch at the next turn of the event loop, so the clicks of
+  a burst already being handled in this turn share a commit;
+- the writer has no task of its own. In a loop saturated by a crowd every turn costs
+  milliseconds, so the path from a click to its acknowledgement holds as few as it can: the
+  write schedules the batch (one turn), the engine hands the outcomes back on the loop (for
+  SQLite the connection's thread calls the writer directly: one turn), the caller resumes
+  (one turn).
 
-The writer itself knows no engine: it is given ``run_batch`` (see :data:`RunBatch`). An engine
-implements "run these writes in one transaction, each in a savepoint, commit once" and nothing
-else; the SQLite one lives in
-:mod:`bot.database_sqlite`, the PostgreSQL one in :mod:`bot.database_pg`.
+The writer itself knows no engine: it is given ``start_batch`` (see :data:`StartBatch`). An
+engine implements "run these writes in one transaction, each in a savepoint, commit once, then
+hand back the outcomes" and nothing else; the SQLite one lives in :mod:`bot.database_sqlite`,
+the PostgreSQL one (a coroutine, :func:`start_with_task`) in :mod:`bot.database_pg`.
 """
 
 from __future__ import annotations
@@ -86,37 +87,109 @@ class Outcome(Generic[T]):
     error: BaseException | None = None
 
 
-#: The engine's part: run these writes in one transaction (each in its own savepoint, an
-#: exception rolls back that write only), commit once, and return one outcome per write in
-#: order. An exception raised by ``run_batch`` itself (the commit failed) fails every write.
+#: The engine's part, as a coroutine: run these writes in one transaction (each in its own
+#: savepoint, an exception rolls back that write only), commit once, and return one outcome per
+#: write in order. An exception raised by ``run_batch`` itself (the commit failed) fails every
+#: write.
 RunBatch = Callable[[Sequence[Write[Any]]], Awaitable[list[Outcome[Any]]]]
+
+#: What the engine hands back once a batch is over: its outcomes, or the exception that failed
+#: the whole batch. Called on the event loop's thread.
+Done = Callable[[list[Outcome[Any]] | BaseException], None]
+
+#: The engine's part as the writer calls it: *start* the batch (as :data:`RunBatch` does it)
+#: and return at once; call ``done`` on the loop's thread when it is over. SQLite starts it by
+#: queueing one function on its connection's thread, which hands the outcomes straight back
+#: (no task in between); an engine with a coroutine wraps it with :func:`start_with_task`.
+StartBatch = Callable[[Sequence[Write[Any]], Done], None]
+
+
+def start_with_task(run_batch: RunBatch) -> StartBatch:
+    """A :data:`StartBatch` that runs the coroutine ``run_batch`` in a task of its own."""
+    running: set[asyncio.Future[list[Outcome[Any]]]] = set()  # held until done
+
+    def start(writes: Sequence[Write[Any]], done: Done) -> None:
+        task = asyncio.ensure_future(run_batch(writes))
+        running.add(task)
+
+        def finished(task: asyncio.Future[list[Outcome[Any]]]) -> None:
+            running.discard(task)
+            if task.cancelled():
+                done(asyncio.CancelledError())
+            else:
+                error = task.exception()
+                done(task.result() if error is None else error)
+
+        task.add_done_callback(finished)
+
+    return start
+
+
+#: What a write may carry to run together with the writes of its kind waiting next to it, in
+#: fewer statements: ``write.together(tx, writes)`` returns one outcome per write, the same as
+#: running each alone in turn (a refusal is an outcome with its error); it raises when a
+#: statement fails, and the writer then runs those writes one by one.
+Together = Callable[[SyncTransaction, Sequence[Any]], list[Outcome[Any]]]
 
 
 def run_writes(
     tx: SyncTransaction, writes: Sequence[Write[Any]]
 ) -> tuple[list[Outcome[Any]], bool]:
     """The engines' common part of a batch, inside its open transaction: each write in its own
-    savepoint, a write that raises rolled back alone. Returns the outcomes and whether to
+    savepoint, a write that raises rolled back alone; neighbouring writes of one kind that
+    can run together (:data:`Together`) in one savepoint. Returns the outcomes and whether to
     commit (a refused write alone in its batch needs no savepoint: its transaction is rolled
     back instead)."""
-    outcomes: list[Outcome[Any]] = []
-    alone = len(writes) == 1
-    for write in writes:
-        if not alone:
-            tx.execute("SAVEPOINT one_write")
+    if len(writes) == 1:
         try:
-            value = write(tx)
+            return [Outcome(value=writes[0](tx))], True
         except Exception as exc:
-            if alone:
-                return [Outcome(error=exc)], False
-            tx.execute("ROLLBACK TO SAVEPOINT one_write")
-            tx.execute("RELEASE SAVEPOINT one_write")
-            outcomes.append(Outcome(error=exc))
-        else:
-            if not alone:
-                tx.execute("RELEASE SAVEPOINT one_write")
-            outcomes.append(Outcome(value=value))
+            return [Outcome(error=exc)], False
+    outcomes: list[Outcome[Any]] = []
+    start = 0
+    while start < len(writes):
+        together: Together | None = getattr(writes[start], "together", None)
+        end = start + 1
+        while together is not None and end < len(writes):
+            if getattr(writes[end], "together", None) is not together:
+                break
+            end += 1
+        if together is not None and end - start > 1:
+            group = _run_together(tx, together, writes[start:end])
+            if group is not None:
+                outcomes.extend(group)
+                start = end
+                continue
+        outcomes.extend(_run_alone(tx, write) for write in writes[start:end])
+        start = end
     return outcomes, True
+
+
+def _run_together(
+    tx: SyncTransaction, together: Together, writes: Sequence[Write[Any]]
+) -> list[Outcome[Any]] | None:
+    tx.execute("SAVEPOINT some_writes")
+    try:
+        outcomes = together(tx, writes)
+    except Exception as exc:
+        log.info("%d writes run together failed (%s): running them one by one", len(writes), exc)
+        tx.execute("ROLLBACK TO SAVEPOINT some_writes")
+        tx.execute("RELEASE SAVEPOINT some_writes")
+        return None
+    tx.execute("RELEASE SAVEPOINT some_writes")
+    return outcomes
+
+
+def _run_alone(tx: SyncTransaction, write: Write[Any]) -> Outcome[Any]:
+    tx.execute("SAVEPOINT one_write")
+    try:
+        value = write(tx)
+    except Exception as exc:
+        tx.execute("ROLLBACK TO SAVEPOINT one_write")
+        tx.execute("RELEASE SAVEPOINT one_write")
+        return Outcome(error=exc)
+    tx.execute("RELEASE SAVEPOINT one_write")
+    return Outcome(value=value)
 
 
 class WriterClosed(Exception):
@@ -124,18 +197,22 @@ class WriterClosed(Exception):
 
 
 class BatchWriter:
-    """Collects writes from any task and commits them in batches (see the module's doc)."""
+    """Collects writes from any task and commits them in batches (see the module's doc).
 
-    def __init__(self, run_batch: RunBatch, *, max_batch: int = 256) -> None:
-        self._run_batch = run_batch
+    No task of its own: a write starts a batch (at once, or after one turn of the loop), and
+    the engine's ``done`` resolves the callers' futures and starts the next batch, so a vote
+    waits for no more turns of a busy loop than the commit itself needs."""
+
+    def __init__(self, start_batch: StartBatch, *, max_batch: int = 256) -> None:
+        self._start_batch = start_batch
         self._max_batch = max_batch
         self._pending: deque[tuple[Write[Any], asyncio.Future[Any]]] = deque()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        #: The batch on the engine's side (at most one at a time), and whether a batch is
+        #: due at the next turn of the loop.
+        self._in_flight: list[tuple[Write[Any], asyncio.Future[Any]]] | None = None
+        self._gathering = False
         self._closed = False
-        #: Whether the writes come together (see :meth:`_run`): then an idle writer waits one
-        #: turn of the loop before taking a batch. It starts as if they did.
-        self._together = True
+        self._drained: asyncio.Event | None = None  # set by aclose() callers' wait
         #: How many batches and writes were committed (tests and benchmarks read them).
         self.batches = 0
         self.writes = 0
@@ -154,17 +231,24 @@ class BatchWriter:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._pending.append((write, future))
-        self._wake.set()
-        if self._task is None:
-            self._task = loop.create_task(self._run(), name="batch-writer")
+        self._schedule(loop)
         return await future
 
     async def aclose(self) -> None:
         """Refuse new writes, and commit (and acknowledge) every write already submitted."""
         self._closed = True
-        self._wake.set()
-        if self._task is not None:
-            await self._task
+        if self._in_flight is None and not self._gathering and not self._pending:
+            return
+        self._drained = self._drained or asyncio.Event()
+        await self._drained.wait()
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._in_flight is not None or self._gathering:
+            return  # the batch after the one on the engine's side takes it, or the due one
+        # At the next turn of the loop: the tasks already due in this one (a burst of clicks
+        # comes as a series of gateway events handled together) submit into this batch.
+        self._gathering = True
+        loop.call_soon(self._start)
 
     def _take(self) -> list[tuple[Write[Any], asyncio.Future[Any]]]:
         batch: list[tuple[Write[Any], asyncio.Future[Any]]] = []
@@ -174,43 +258,42 @@ class BatchWriter:
                 batch.append((write, future))
         return batch
 
-    async def _run(self) -> None:
-        while True:
-            if not self._pending:
-                if self._closed:
-                    return
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            if self._together:
-                # One turn of the loop first: the tasks already running (a burst of clicks
-                # comes as a series of gateway events) submit their writes into this batch.
-                await asyncio.sleep(0)
-            batch = self._take()
-            if batch:
-                await self._commit(batch)
-                # A burst: more than one write in this batch, or writes came while it was on
-                # the database's side. A lone writer (one vote, then the next after its
-                # acknowledgement) has no one to wait for: its next batch goes at once.
-                self._together = len(batch) > 1 or bool(self._pending)
-
-    async def _commit(self, batch: list[tuple[Write[Any], asyncio.Future[Any]]]) -> None:
+    def _start(self) -> None:
+        self._gathering = False
+        batch = self._take()
+        if not batch:
+            self._check_drained()
+            return
+        self._in_flight = batch
         try:
-            outcomes = await self._run_batch([write for write, _ in batch])
-        except asyncio.CancelledError:
-            for _, future in batch:
-                future.cancel()
-            raise
-        except Exception as exc:  # the batch failed as a whole: nothing of it is stored
-            log.warning("a batch of %d writes failed: %s", len(batch), exc)
-            outcomes = [Outcome(error=exc)] * len(batch)
+            self._start_batch([write for write, _ in batch], self._done)
+        except Exception as exc:  # it could not even start (the connection is closed)
+            self._done(exc)
+
+    def _done(self, result: list[Outcome[Any]] | BaseException) -> None:
+        batch, self._in_flight = self._in_flight or [], None
+        if isinstance(result, BaseException):  # the batch failed whole: nothing of it stored
+            if not isinstance(result, asyncio.CancelledError):
+                log.warning("a batch of %d writes failed: %s", len(batch), result)
+            outcomes: list[Outcome[Any]] = [Outcome(error=result)] * len(batch)
         else:
+            outcomes = result
             self.batches += 1
             self.writes += sum(outcome.error is None for outcome in outcomes)
         for (_, future), outcome in zip(batch, outcomes, strict=True):
             if future.done():
                 continue
-            if outcome.error is not None:
+            if isinstance(outcome.error, asyncio.CancelledError):
+                future.cancel()
+            elif outcome.error is not None:
                 future.set_exception(outcome.error)
             else:
                 future.set_result(outcome.value)
+        if self._pending:  # they came during this commit: they waited long enough
+            self._start()
+        else:
+            self._check_drained()
+
+    def _check_drained(self) -> None:
+        if self._drained is not None and self._in_flight is None and not self._pending:
+            self._drained.set()

@@ -10,6 +10,8 @@ a debate's stance poll records the stance observation in the same transaction. D
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -27,7 +29,7 @@ from bot.repositories import (
 )
 from bot.repositories.observations import insert_observation
 from bot.stance_scale import SCALE, Stance
-from bot.writer import SyncTransaction
+from bot.writer import Outcome, SyncTransaction
 
 #: The start of every query that reads whole polls: the columns `poll_from_row` reads.
 _SELECT_POLLS = (
@@ -180,6 +182,122 @@ def cast_vote(
     return VoteChange(poll=poll, before=before, after=after)
 
 
+def _marks(count: int) -> str:
+    """``?, ?, ...`` for ``count`` parameters."""
+    return ", ".join("?" * count)
+
+
+def cast_votes(tx: SyncTransaction, votes: Sequence[VoteWrite]) -> list[Outcome[VoteChange]]:
+    """Many votes waiting together, with the outcome of running :func:`cast_vote` for each in
+    turn, in a few statements whatever their number: the polls read at once, the members'
+    choices read at once, each vote decided in order (a member's second click in the batch
+    sees the first), then the net difference deleted and inserted at once and the debate
+    votes' observations inserted at once. A refused vote (``decide`` raised, or no such poll)
+    refuses only itself; a failed statement raises (the writer then runs them one by one).
+
+    Fewer statements matter under a crowd: SQLite's module releases Python's lock for every
+    statement, and a database thread taking it back from a busy event loop waits."""
+    poll_ids = sorted({vote.poll_id for vote in votes})
+    polls = {
+        int(row[0]): poll_from_row(row)
+        for row in tx.fetch_all(_SELECT_POLLS + f"WHERE id IN ({_marks(len(poll_ids))})", poll_ids)
+    }
+    members = sorted({vote.member_id for vote in votes})
+    stored: dict[tuple[int, int], set[int]] = {}
+    for row in tx.fetch_all(
+        "SELECT poll_id, member_id, option FROM votes "  # noqa: S608 (placeholders only)
+        f"WHERE poll_id IN ({_marks(len(poll_ids))}) AND member_id IN ({_marks(len(members))})",
+        [*poll_ids, *members],
+    ):
+        stored.setdefault((int(row[0]), int(row[1])), set()).add(int(row[2]))
+    held = {key: frozenset(options) for key, options in stored.items()}
+    added_at: dict[tuple[int, int, int], float] = {}
+    observed: list[tuple[PollRecord, int, int, datetime]] = []
+    outcomes: list[Outcome[VoteChange]] = []
+    for vote in votes:
+        poll = polls.get(vote.poll_id)
+        if poll is None:
+            outcomes.append(Outcome(error=PollNotFound(vote.poll_id)))
+            continue
+        key = (vote.poll_id, vote.member_id)
+        before = held.get(key, frozenset())
+        try:
+            after = vote.decide(poll, before)
+        except Exception as exc:
+            outcomes.append(Outcome(error=exc))
+            continue
+        held[key] = after
+        for option in after - before:
+            added_at[(*key, option)] = to_timestamp(vote.now)
+        if poll.kind is PollKind.DEBATE and poll.debate_id is not None and after - before:
+            (option,) = after - before
+            observed.append((poll, vote.member_id, option, vote.now))
+        outcomes.append(Outcome(value=VoteChange(poll=poll, before=before, after=after)))
+    removed = [
+        (poll_id, member_id, option)
+        for (poll_id, member_id), options in sorted(stored.items())
+        for option in sorted(options - held[(poll_id, member_id)])
+    ]
+    if removed:
+        tx.execute(
+            "DELETE FROM votes WHERE (poll_id, member_id, option) IN "  # noqa: S608 (placeholders)
+            f"(VALUES {', '.join(['(?, ?, ?)'] * len(removed))})",
+            [value for row in removed for value in row],
+        )
+    inserted = [
+        (poll_id, member_id, option, added_at[(poll_id, member_id, option)])
+        for (poll_id, member_id), options in sorted(held.items())
+        for option in sorted(options - stored.get((poll_id, member_id), set()))
+    ]
+    if inserted:
+        tx.execute(
+            "INSERT INTO votes (poll_id, member_id, option, voted_at) VALUES "  # noqa: S608 (same)
+            + ", ".join(["(?, ?, ?, ?)"] * len(inserted)),
+            [value for row in inserted for value in row],
+        )
+    if observed:
+        debate_ids = sorted({poll.debate_id for poll, *_ in observed if poll.debate_id})
+        debates = {
+            int(row[0]): row
+            for row in tx.fetch_all(
+                f"SELECT id, topic, number FROM debates WHERE id IN ({_marks(len(debate_ids))})",  # noqa: S608
+                debate_ids,
+            )
+        }
+        rows = []
+        for poll, member_id, option, at in observed:
+            assert poll.debate_id is not None
+            debate = debates[poll.debate_id]
+            # The community's own debate number (the one members see), not the row id.
+            rows.append(
+                (poll.guild_id, member_id, debate["topic"], int(SCALE[option]),
+                 f"debate:{debate['number']}", to_timestamp(at))
+            )  # fmt: skip
+        tx.execute(
+            "INSERT INTO stance_observations "  # noqa: S608 (placeholders only)
+            "(guild_id, member_id, topic, value, source, observed_at) VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(rows)),
+            [value for row in rows for value in row],
+        )
+    return outcomes
+
+
+@dataclass(frozen=True)
+class VoteWrite:
+    """A vote as a write of the batch writer: alone it runs :func:`cast_vote`; votes waiting
+    together run as one :func:`cast_votes` (see :data:`bot.writer.Write`)."""
+
+    poll_id: int
+    member_id: int
+    decide: Decide
+    now: datetime
+
+    def __call__(self, tx: SyncTransaction) -> VoteChange:
+        return cast_vote(tx, self.poll_id, self.member_id, self.decide, now=self.now)
+
+    together = staticmethod(cast_votes)
+
+
 def cast_native_vote(
     tx: SyncTransaction, message_id: int, member_id: int, option: int, *, add: bool, now: datetime
 ) -> bool:
@@ -253,9 +371,14 @@ class PollRepository(Repository):
             (guild_id, like_pattern(text), text.strip().lstrip("#"), limit),
         )
 
-    #: Change a member's choices (:func:`cast_vote`) in the writer's next batch; returns after
-    #: the commit. Raises what ``decide`` raised (nothing is stored), or :class:`PollNotFound`.
-    vote = batched(cast_vote)
+    async def vote(
+        self, poll_id: int, member_id: int, decide: Decide, *, now: datetime
+    ) -> VoteChange:
+        """Change a member's choices (:func:`cast_vote`, or with other votes waiting
+        :func:`cast_votes`) in the writer's next batch; returns after the commit. Raises what
+        ``decide`` raised (nothing is stored), or :class:`PollNotFound`."""
+        return await self._db.write(VoteWrite(poll_id, member_id, decide, now))
+
     #: A native poll's vote event (:func:`cast_native_vote`) in the writer's next batch.
     native_vote = batched(cast_native_vote)
 

@@ -6,14 +6,21 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import asyncpg
 import pytest
 
 from bot.database import Database
 from bot.database_target import DatabaseTarget
-from bot.writer import BatchWriter, Outcome, SyncTransaction, Write, WriterClosed
+from bot.writer import (
+    BatchWriter,
+    Outcome,
+    SyncTransaction,
+    Write,
+    WriterClosed,
+    start_with_task,
+)
 
 
 @pytest.fixture
@@ -116,7 +123,7 @@ async def test_a_failed_commit_fails_every_write_of_the_batch_and_the_writer_goe
     def nothing(tx: SyncTransaction) -> int:
         return 0
 
-    writer = BatchWriter(run_batch)
+    writer = BatchWriter(start_with_task(run_batch))
     first = await asyncio.gather(*(writer.write(nothing) for _ in range(3)), return_exceptions=True)
     assert all(isinstance(r, sqlite3.OperationalError) for r in first)
     assert await writer.write(nothing) == 0
@@ -158,3 +165,44 @@ async def test_after_lone_writes_a_burst_still_shares_one_commit(db: Database) -
     )
     assert db.writer.batches == batches + 1
     assert await stored(db.target) == {k: "x" for k in [0, 1, 2, *range(10, 20)]}
+
+
+class Insert:
+    """A write that can also run with its neighbours (``together``): one multi-row INSERT."""
+
+    groups: ClassVar[list[int]] = []  # the size of each group run together
+
+    def __init__(self, key: int) -> None:
+        self.key = key
+
+    def __call__(self, tx: SyncTransaction) -> int:
+        return insert(self.key)(tx)
+
+    @staticmethod
+    def together(tx: SyncTransaction, writes: Sequence[Insert]) -> list[Outcome[Any]]:
+        Insert.groups.append(len(writes))
+        tx.execute(
+            "INSERT INTO t (k, v) VALUES " + ", ".join(["(?, 'x')"] * len(writes)),  # noqa: S608
+            [write.key for write in writes],
+        )
+        return [Outcome(value=write.key) for write in writes]
+
+
+async def test_writes_of_one_kind_run_together_and_one_by_one_when_that_fails(
+    db: Database,
+) -> None:
+    await db.write(insert(3))
+    Insert.groups.clear()
+    # Together: one statement for the five (no key taken yet).
+    assert await asyncio.gather(*(db.write(Insert(k)) for k in range(10, 15))) == list(
+        range(10, 15)
+    )
+    # Key 3 is taken: the multi-row INSERT fails whole and is rolled back; run one by one,
+    # only the write of key 3 is refused.
+    outcomes = await asyncio.gather(
+        *(db.write(Insert(k)) for k in (1, 2, 3, 4)), return_exceptions=True
+    )
+    assert Insert.groups == [5, 4]
+    assert outcomes[:2] == [1, 2] and outcomes[3] == 4
+    assert isinstance(outcomes[2], sqlite3.IntegrityError | asyncpg.UniqueViolationError)
+    assert await stored(db.target) == {k: "x" for k in [1, 2, 3, 4, *range(10, 15)]}

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
 
 import pytest
 
@@ -17,8 +20,9 @@ from bot.debates.records import DebateFormat, DebateRecord, DebateSource, PollKi
 from bot.debates.tally import Tally
 from bot.errors import UserFacingError
 from bot.repositories.debates import DebateRepository
-from bot.repositories.polls import PollRepository
+from bot.repositories.polls import PollRepository, VoteWrite, cast_votes
 from bot.stance_scale import Side, Stance
+from bot.writer import Outcome, run_writes
 from tests.debates.records import manual_debate
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -267,3 +271,95 @@ async def test_weekly_slot_claimed_once(db: Database) -> None:
     assert await repo.last_weekly_slot(GUILD) == NOW
     assert not await repo.claim_weekly_slot(GUILD, NOW - timedelta(days=7))
     assert await repo.claim_weekly_slot(GUILD, NOW + timedelta(days=7))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_votes_run_together_give_what_votes_run_one_by_one_give(
+    db: Database, seed: int
+) -> None:
+    """The writer runs votes waiting together as one ``cast_votes`` (a few statements): on
+    random votes (repeated members, refusals, a closed poll, a missing poll, multi-choice and
+    a debate's stance vote) it gives the outcomes and the stored rows of ``cast_vote`` run one
+    by one, each in its own savepoint."""
+    rng = random.Random(seed)
+    polls = PollRepository(db)
+    debates = DebateRepository(db)
+
+    async def some_polls(topic: str) -> list[PollRecord]:
+        made = [
+            await polls.create_poll(GUILD, CHANNEL, 1, PollKind.CUSTOM, spec(), now=NOW),
+            await polls.create_poll(
+                GUILD, CHANNEL, 1, PollKind.CUSTOM, spec(("a", "b", "c", "d"), 2), now=NOW
+            ),
+            await polls.create_poll(GUILD, CHANNEL, 1, PollKind.CUSTOM, spec(), now=NOW),
+            (await manual_debate(debates, GUILD, CHANNEL, 1, "M?", now=NOW, topic=topic))[1],
+        ]
+        await polls.close_poll(made[2].id, now=NOW)
+        return made
+
+    grouped, alone = await some_polls("open-weights"), await some_polls("open-weights")
+    plan = []
+    for n in range(120):
+        index = rng.randrange(5)  # 4: a poll that does not exist
+        plan.append((index, rng.randrange(8), rng.randrange(5), n))
+
+    def writes(made: list[PollRecord]) -> list[VoteWrite]:
+        return [
+            VoteWrite(
+                made[index].id if index < 4 else 10**9,
+                1000 + member,
+                toggle(option % (5 if index == 3 else 4)) if option < 4 else refuse,
+                NOW + timedelta(seconds=n),
+            )
+            for index, member, option, n in plan
+        ]
+
+    def refuse(poll: PollRecord, current: frozenset[int]) -> frozenset[int]:
+        raise UserFacingError("no")
+
+    together = await db.write(lambda tx: cast_votes(tx, writes(grouped)))
+    one_by_one = await db.write(
+        lambda tx: run_writes(tx, [partial(write) for write in writes(alone)])[0]
+    )
+
+    def shown(outcome: Outcome[Any]) -> object:
+        if outcome.error is not None:
+            return type(outcome.error).__name__
+        assert outcome.value is not None
+        return (outcome.value.poll.number, outcome.value.before, outcome.value.after)
+
+    assert len(together) == len(one_by_one) == len(plan)
+    assert [shown(o) for o in together] != [shown(o) for o in one_by_one]  # numbers differ
+    numbers = {p.number: n for n, p in enumerate(grouped)} | {
+        p.number: n for n, p in enumerate(alone)
+    }
+
+    def same(outcome: Outcome[Any]) -> object:
+        value = shown(outcome)
+        return value if isinstance(value, str) else (numbers[value[0]], *value[1:])  # type: ignore[index]
+
+    assert [same(o) for o in together] == [same(o) for o in one_by_one]
+    assert {type(o.error) for o in together if o.error} >= {PollNotFound, UserFacingError}
+
+    async def rows(made: list[PollRecord]) -> tuple[list[tuple], list[tuple]]:
+        ids = {p.id: n for n, p in enumerate(made)}
+        votes = [
+            row
+            for row in await db.fetch_all("SELECT poll_id, member_id, option, voted_at FROM votes")
+            if row[0] in ids
+        ]
+        debate = made[3].debate_id
+        number = await db.fetch_value("SELECT number FROM debates WHERE id = ?", (debate,))
+        observations = await db.fetch_all(
+            "SELECT member_id, topic, value, observed_at FROM stance_observations "
+            "WHERE source = ? ORDER BY id",
+            (f"debate:{number}",),
+        )
+        return (
+            sorted((ids[r[0]], int(r[1]), int(r[2]), float(r[3])) for r in votes),
+            [tuple(r) for r in observations],
+        )
+
+    expected = await rows(alone)
+    assert expected[0] and expected[1]  # votes and stance observations were stored
+    assert await rows(grouped) == expected
