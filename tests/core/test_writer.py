@@ -206,3 +206,14 @@ async def test_writes_of_one_kind_run_together_and_one_by_one_when_that_fails(
     assert outcomes[:2] == [1, 2] and outcomes[3] == 4
     assert isinstance(outcomes[2], sqlite3.IntegrityError | asyncpg.UniqueViolationError)
     assert await stored(db.target) == {k: "x" for k in [1, 2, 3, 4, *range(10, 15)]}
+
+
+async def test_a_batch_waits_for_a_transaction_already_open(db: Database) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO t (k, v) VALUES (1, 'tx')")
+        write = asyncio.ensure_future(db.write(insert(2)))
+        await asyncio.sleep(0.05)
+        assert not write.done()  # not joined into the open transaction: after it
+        await tx.execute("INSERT INTO t (k, v) VALUES (3, 'tx')")
+    assert await write == 2
+    assert await stored(db.target) == {1: "tx", 2: "x", 3: "tx"}
