@@ -10,7 +10,9 @@ transaction with one commit, and only then resolves each caller's future:
 - a write is a synchronous function of a :class:`SyncTransaction` (its SQL stays in the
   repository that submits it); it may read, decide, refuse (raise) and write;
 - each write runs inside its own savepoint: one that raises is rolled back alone and its caller
-  gets the exception, the others in the batch still commit;
+  gets the exception, the others in the batch still commit; neighbouring writes of one kind
+  that can run together (a vote's :data:`Together`) run in one savepoint, in fewer
+  statements, and one by one if that fails;
 - no caller hears back before the commit (a member is told "your vote counts" only once it is
   durable); if the commit fails, every caller of the batch gets that error;
 - while one batch is on the engine's side, the next one gathers and goes as soon as the first
@@ -212,7 +214,7 @@ class BatchWriter:
         self._in_flight: list[tuple[Write[Any], asyncio.Future[Any]]] | None = None
         self._gathering = False
         self._closed = False
-        self._drained: asyncio.Event | None = None  # set by aclose() callers' wait
+        self._drained: asyncio.Event | None = None  # what aclose() waits on
         #: How many batches and writes were committed (tests and benchmarks read them).
         self.batches = 0
         self.writes = 0
