@@ -11,6 +11,11 @@ from bot.repositories import (
     Repository,
 )
 
+#: How settings with the weekly debate off are stored (``model_dump_json`` is compact), as a
+#: ``LIKE`` pattern (the underscore escaped). ``{}``, a community without settings (the
+#: defaults), is off too.
+_WEEKLY_OFF = '"weekly\\_debate":"off"'
+
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
@@ -60,6 +65,18 @@ class GuildRepository(Repository):
             "SELECT settings FROM guilds WHERE guild_id = ?", (guild_id,)
         )
         return GuildSettings.model_validate_json(raw) if raw else GuildSettings()
+
+    async def with_weekly_debate(self) -> dict[int, GuildSettings]:
+        """The settings of the communities whose weekly debate may be on, in one query (the
+        debates job asks every 10 s, whatever the number of communities). Only settings stored
+        as Agora writes them with the weekly debate off, and no settings at all, are left out
+        in SQL; the caller reads each schedule itself."""
+        rows = await self._db.fetch_all(
+            "SELECT guild_id, settings FROM guilds "
+            "WHERE settings <> '{}' AND settings NOT LIKE ? ESCAPE '\\'",
+            (f"%{_WEEKLY_OFF}%",),
+        )
+        return {int(row[0]): GuildSettings.model_validate_json(row[1]) for row in rows}
 
     async def save_settings(self, guild_id: int, settings: GuildSettings) -> None:
         """Store the community's settings, creating its row if needed."""

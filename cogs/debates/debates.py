@@ -18,6 +18,7 @@ from discord import app_commands
 
 from bot import limits
 from bot.checks import is_manager
+from bot.community import GuildSettings
 from bot.debates.charts import (
     describe_oxford_chart,
     describe_quick_chart,
@@ -417,15 +418,21 @@ class DebateService:
     # -- weekly -----------------------------------------------------------------------------
 
     async def run_weekly(self, now: datetime) -> None:
-        """Start each community's weekly debate once per slot; see the README for the rules."""
+        """Start each community's weekly debate once per slot; see the README for the rules.
+        The settings come in one query for the communities whose weekly debate may be on."""
+        scheduled = await self.parts.guilds.with_weekly_debate()
         for guild in list(self.parts.bot.guilds):
+            settings = scheduled.get(guild.id)
+            if settings is None:
+                continue
             try:
-                await self._weekly_for(guild, now)
+                await self._weekly_for(guild, settings, now)
             except Exception:
                 log.exception("weekly debate of guild %s failed", guild.id)
 
-    async def _weekly_for(self, guild: discord.Guild, now: datetime) -> None:
-        settings = await self.parts.guilds.get_settings(guild.id)
+    async def _weekly_for(
+        self, guild: discord.Guild, settings: GuildSettings, now: datetime
+    ) -> None:
         schedule = parse_weekly_schedule(settings.weekly_debate)
         if not schedule.enabled or settings.debate_channel is None:
             return

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bot.community import GuildSettings
 from bot.database import Database
 from bot.debates.arguments import Argument, can_upvote
 from bot.debates.debate import STANCE_OPTIONS
@@ -20,6 +21,7 @@ from bot.debates.records import DebateFormat, DebateRecord, DebateSource, PollKi
 from bot.debates.tally import Tally
 from bot.errors import UserFacingError
 from bot.repositories.debates import DebateRepository
+from bot.repositories.guilds import GuildRepository
 from bot.repositories.polls import PollRepository, VoteWrite, cast_votes
 from bot.stance_scale import Side, Stance
 from bot.writer import Outcome, run_writes
@@ -363,3 +365,23 @@ async def test_votes_run_together_give_what_votes_run_one_by_one_give(
     expected = await rows(alone)
     assert expected[0] and expected[1]  # votes and stance observations were stored
     assert await rows(grouped) == expected
+
+
+async def test_communities_with_a_weekly_debate_come_in_one_query(db: Database) -> None:
+    """The debates job reads the settings of the communities whose weekly debate may be on in
+    one query: the ones stored with it off, and those without settings, are left out; a row
+    written some other way (spaces in its JSON) is still read, and its schedule decides."""
+    guilds = GuildRepository(db)
+    for guild_id in (1, 2, 3, 4, 5):
+        await guilds.ensure(guild_id)  # no settings stored: the defaults, off
+    await guilds.save_settings(2, GuildSettings(weekly_debate="Friday 18:30", debate_channel=9))
+    await guilds.save_settings(3, GuildSettings(retention_days=7))  # off
+    await guilds.save_settings(4, GuildSettings(weekly_debate="tue 10:00"))
+    await db.execute(
+        "UPDATE guilds SET settings = ? WHERE guild_id = 5",
+        ('{"weekly_debate": "off", "retention_days": 9}',),
+    )
+    found = await guilds.with_weekly_debate()
+    assert set(found) == {2, 4, 5}
+    assert found[2].weekly_debate == "fri 18:30" and found[2].debate_channel == 9
+    assert found[5].weekly_debate == "off" and found[5].retention_days == 9
