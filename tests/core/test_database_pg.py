@@ -96,6 +96,14 @@ async def test_the_bot_answers_with_an_error_code_while_the_server_is_gone_then_
 
     # The server drops every connection of the bot and takes no new one.
     agora.expect_error_log(r"unexpected error|failed")
+    # And, now and then, asyncpg's own: a reconnect attempt the server closes during asyncpg's
+    # SSL negotiation (sslmode "prefer") leaves that negotiation's future unread, which asyncio
+    # logs (`asyncpg.connect_utils.TLSUpgradeProto.connection_lost`): seen once in eight runs
+    # of the suite.
+    agora.expect_error_log(
+        r"^asyncio: Future exception was never retrieved\n"
+        r"future: <Future finished exception=ConnectionError\('unexpected connection_lost\(\) call'\)>"
+    )
     await admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
     await admin(
         f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"  # noqa: S608
