@@ -19,9 +19,9 @@ def insert_observation(
     topic: str | None = None,
     at: datetime | None = None,
 ) -> int:
-    """Store one observation inside a batched write (a debate vote, a declared stance): the
-    one place an observation is written. ``ObservationRepository.record`` takes the same
-    arguments without ``tx``."""
+    """Store one observation inside a batched write (a debate vote, a declared stance): with
+    :func:`insert_observations`, the one place an observation is written.
+    ``ObservationRepository.record`` takes the same arguments without ``tx``."""
     when = (at or datetime.now(UTC)).timestamp()
     row = tx.fetch_one(
         "INSERT INTO stance_observations "
@@ -31,6 +31,21 @@ def insert_observation(
     )
     assert row is not None
     return int(row[0])
+
+
+#: One observation for :func:`insert_observations`:
+#: ``(guild_id, member_id, topic, value, source, observed_at)``, the time in Unix seconds.
+ObservationRow = tuple[int, int, str | None, Stance, str, float]
+
+
+def insert_observations(tx: SyncTransaction, rows: list[ObservationRow]) -> None:
+    """Store several observations in one statement, in order (votes run together)."""
+    tx.execute(
+        "INSERT INTO stance_observations "  # noqa: S608 (placeholders only)
+        "(guild_id, member_id, topic, value, source, observed_at) VALUES "
+        + ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(rows)),
+        [int(v) if isinstance(v, Stance) else v for row in rows for v in row],
+    )
 
 
 class ObservationRepository(Repository):

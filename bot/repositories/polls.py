@@ -27,7 +27,11 @@ from bot.repositories import (
     fetch_record,
     fetch_records,
 )
-from bot.repositories.observations import insert_observation
+from bot.repositories.observations import (
+    ObservationRow,
+    insert_observation,
+    insert_observations,
+)
 from bot.stance_scale import SCALE, Stance
 from bot.writer import Outcome, SyncTransaction
 
@@ -264,21 +268,16 @@ def cast_votes(tx: SyncTransaction, votes: Sequence[VoteWrite]) -> list[Outcome[
                 debate_ids,
             )
         }
-        rows = []
+        rows: list[ObservationRow] = []
         for poll, member_id, option, at in observed:
             assert poll.debate_id is not None
             debate = debates[poll.debate_id]
             # The community's own debate number (the one members see), not the row id.
             rows.append(
-                (poll.guild_id, member_id, debate["topic"], int(SCALE[option]),
+                (poll.guild_id, member_id, debate["topic"], SCALE[option],
                  f"debate:{debate['number']}", to_timestamp(at))
             )  # fmt: skip
-        tx.execute(
-            "INSERT INTO stance_observations "  # noqa: S608 (placeholders only)
-            "(guild_id, member_id, topic, value, source, observed_at) VALUES "
-            + ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(rows)),
-            [value for row in rows for value in row],
-        )
+        insert_observations(tx, rows)
     return outcomes
 
 
