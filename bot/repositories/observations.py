@@ -44,7 +44,11 @@ def insert_observations(tx: SyncTransaction, rows: list[ObservationRow]) -> None
         "INSERT INTO stance_observations "  # noqa: S608 (placeholders only)
         "(guild_id, member_id, topic, value, source, observed_at) VALUES "
         + ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(rows)),
-        [int(v) if isinstance(v, Stance) else v for row in rows for v in row],
+        [
+            v
+            for guild, member, topic, value, source, at in rows
+            for v in (guild, member, topic, int(value), source, at)
+        ],
     )
 
 
